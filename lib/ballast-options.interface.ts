@@ -1,0 +1,76 @@
+import type { Pool } from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Redis } from 'ioredis';
+import type { ProviderName } from './common/provider-name.js';
+import type { Clock } from './common/clock.js';
+import type { CacheOptions } from './cache/cache-options.interface.js';
+
+/**
+ * Where the Postgres path connects. Give exactly one of `connectionString`, `pool`, `pglite`,
+ * or `embedded`; with none (and no `DATABASE_URL`), Ballast runs embedded PGlite in memory.
+ */
+export type PostgresConnectionOptions =
+  | {
+      /** A libpq URL, e.g. `postgres://user@127.0.0.1:5432/app`. Ballast opens and closes the pool. */
+      connectionString: string;
+      /**
+       * Connections in the pool Ballast opens.
+       * @default 10
+       */
+      poolSize?: number;
+    }
+  | {
+      /** Your own `pg.Pool`; Ballast uses it and never ends it. */
+      pool: Pool;
+    }
+  | {
+      /** Your own PGlite instance; Ballast uses it and never closes it. */
+      pglite: PGlite;
+    }
+  | {
+      /** In-process PGlite that Ballast opens: in memory, or persisted under `dataDir`. */
+      embedded: {
+        /** A directory for PGlite's files; env `BALLAST_PGLITE_DIR`. In memory when unset. */
+        dataDir?: string;
+      };
+    };
+
+/** Where a Redis-protocol provider connects: a URL Ballast opens and closes, or your own ioredis client. */
+export type RedisConnectionOptions =
+  | {
+      /** e.g. `redis://127.0.0.1:6379/0`. */
+      url: string;
+    }
+  | {
+      /** Your own ioredis client; Ballast uses it and never quits it. */
+      client: Redis;
+    };
+
+/** Options of `BallastModule.forRoot()`. Every field is optional; env vars fill what is left out. */
+export interface BallastModuleOptions {
+  /** The cache service: provider and tuning. */
+  cache?: CacheOptions;
+  /** Postgres connection, shared by every service on the `postgres` provider. Env `DATABASE_URL`. */
+  postgres?: PostgresConnectionOptions;
+  /** Valkey connection, for services on the `valkey` provider. Env `VALKEY_URL`. */
+  valkey?: RedisConnectionOptions;
+  /** Redis connection, for services on the `redis` provider. Env `REDIS_URL`. */
+  redis?: RedisConnectionOptions;
+  /**
+   * Postgres schema holding Ballast's tables; lower-case letters, digits and `_`. Env `BALLAST_SCHEMA`.
+   * @default 'ballast'
+   */
+  schema?: string;
+  /**
+   * Prefix of every Valkey/Redis key Ballast writes; letters, digits and `_:.-`. Env `BALLAST_KEY_PREFIX`.
+   * @default 'ballast:'
+   */
+  keyPrefix?: string;
+  /**
+   * The time source for expiry computed in Node (the Postgres cache). Tests pass a fake one.
+   * @default the system clock
+   */
+  clock?: Clock;
+}
+
+export type { ProviderName };

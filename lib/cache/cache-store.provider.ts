@@ -1,0 +1,33 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { BALLAST_CONFIG } from '../ballast.constants.js';
+import type { BallastConfig } from '../config/ballast-config.js';
+import { quoteIdentifier } from '../config/identifiers.js';
+import { BallastConnections } from '../connections/ballast-connections.js';
+import { migrate } from '../migrations/migrator.js';
+import { CacheStore } from './cache-store.interface.js';
+import { cacheMigrations } from './postgres/postgres-cache.migrations.js';
+import { PostgresCacheStore } from './postgres/postgres-cache.store.js';
+import { PostgresCacheSweeper } from './postgres/postgres-cache.sweeper.js';
+import { RedisCacheStore } from './redis/redis-cache.store.js';
+
+/**
+ * Builds the configured `CacheStore`. On Postgres it migrates the cache tables first: Nest awaits
+ * this factory, so the app is not ready until the schema is.
+ */
+export const cacheStoreProvider: FactoryProvider<CacheStore> = {
+  provide: CacheStore,
+  inject: [BALLAST_CONFIG, BallastConnections],
+  useFactory: async (config: BallastConfig, connections: BallastConnections): Promise<CacheStore> => {
+    const provider = config.cache.provider;
+    if (provider !== 'postgres') return new RedisCacheStore(provider, connections.redis(provider), config.keyPrefix);
+    const db = await connections.postgres();
+    await migrate(db, config.schema, cacheMigrations);
+    const quoted = quoteIdentifier(config.schema);
+    const sweeper = new PostgresCacheSweeper(db, config.schema, quoted, config.clock, {
+      intervalMs: config.cache.sweepIntervalMs,
+      batchSize: config.cache.sweepBatchSize,
+      maxEntries: config.cache.maxEntries,
+    });
+    return new PostgresCacheStore(db, quoted, config.clock, sweeper);
+  },
+};

@@ -1,0 +1,128 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { BALLAST_CONFIG } from '../ballast.constants.js';
+import type { BallastConfig } from '../config/ballast-config.js';
+import type { ProviderName } from '../common/provider-name.js';
+import { assertKey } from '../common/assert-key.js';
+import { toJson } from '../common/json-value.js';
+import { withTimeout } from '../common/with-timeout.js';
+import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
+import { CacheStore } from './cache-store.interface.js';
+import type { CacheSetOptions } from './cache-set-options.interface.js';
+import { SingleFlight } from './single-flight.js';
+
+/**
+ * The injectable cache. Values are JSON; TTLs are milliseconds. Every call is bounded by
+ * `cache.timeoutMs` and fails with `BallastBackendError` (never hangs) when the store does.
+ */
+@Injectable()
+export class CacheService implements OnModuleDestroy {
+  private readonly flights = new SingleFlight<unknown>();
+  private readonly timeoutMs: number;
+  private readonly defaultTtl: number | undefined;
+
+  constructor(
+    @Inject(CacheStore) private readonly store: CacheStore,
+    @Inject(BALLAST_CONFIG) config: BallastConfig,
+  ) {
+    this.timeoutMs = config.cache.timeoutMs;
+    this.defaultTtl = config.cache.defaultTtl;
+  }
+
+  /** The backend this cache runs on. */
+  get provider(): ProviderName {
+    return this.store.provider;
+  }
+
+  /** The value stored under `key`, or `undefined` when absent or expired. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    assertKey(key);
+    const json = await this.call('get', () => this.store.get(key));
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  /** Stores `value` (anything JSON round-trips) under `key`, replacing what was there. */
+  async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<void> {
+    assertKey(key);
+    const json = toJson(value);
+    const ttl = this.ttlOf(options);
+    await this.call('set', () => this.store.set(key, json, ttl));
+  }
+
+  /** Deletes `key`; resolves `true` when a live entry was there. */
+  del(key: string): Promise<boolean> {
+    assertKey(key);
+    return this.call('del', () => this.store.delete(key));
+  }
+
+  /** Whether a live entry is stored under `key`. */
+  has(key: string): Promise<boolean> {
+    assertKey(key);
+    return this.call('has', () => this.store.has(key));
+  }
+
+  /** Remaining time to live in ms; `null` for an entry without expiry; `undefined` when absent. */
+  ttl(key: string): Promise<number | null | undefined> {
+    assertKey(key);
+    return this.call('ttl', () => this.store.ttl(key));
+  }
+
+  /**
+   * The cached value, or else the loader's, stored with `options.ttl`. Concurrent callers of one key
+   * in this process share one loader call; a loader error reaches all of them and caches nothing.
+   */
+  async getOrSet<T>(key: string, loader: () => Promise<T> | T, options: CacheSetOptions = {}): Promise<T> {
+    assertKey(key);
+    const ttl = this.ttlOf(options);
+    return this.flights.run(key, async () => {
+      const cached = await this.call('getOrSet', () => this.store.get(key));
+      if (cached !== undefined) return JSON.parse(cached) as T;
+      const value = await loader();
+      const json = toJson(value);
+      await this.call('getOrSet', () => this.store.set(key, json, ttl));
+      return value;
+    }) as Promise<T>;
+  }
+
+  /** Values for many keys in one round trip, in the order of `keys` (`undefined` for misses). */
+  async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    keys.forEach((key) => assertKey(key));
+    const values = await this.call('mget', () => this.store.getMany(keys));
+    return values.map((json) => (json === undefined ? undefined : (JSON.parse(json) as T)));
+  }
+
+  /**
+   * Stores many entries in one round trip, all or none. A key given twice keeps its last value.
+   * Each entry may carry its own `ttl`; otherwise `options.ttl`, then the module default, applies.
+   */
+  async mset(entries: ReadonlyArray<{ key: string; value: unknown; ttl?: number }>, options: CacheSetOptions = {}): Promise<void> {
+    const byKey = new Map<string, { key: string; json: string; ttlMs: number | undefined }>();
+    for (const entry of entries) {
+      assertKey(entry.key);
+      const json = toJson(entry.value);
+      const ttlMs = this.ttlOf({ ttl: entry.ttl ?? options.ttl });
+      byKey.delete(entry.key);
+      byKey.set(entry.key, { key: entry.key, json, ttlMs });
+    }
+    await this.call('mset', () => this.store.setMany([...byKey.values()]));
+  }
+
+  /** Deletes every entry of this module's namespace (its schema or key prefix) and nothing else. */
+  clear(): Promise<void> {
+    return this.call('clear', () => this.store.clear());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store.close();
+  }
+
+  private call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return withTimeout(this.store.provider, `cache.${operation}`, this.timeoutMs, work);
+  }
+
+  private ttlOf(options: CacheSetOptions): number | undefined {
+    const ttl = options.ttl ?? this.defaultTtl;
+    if (ttl === undefined) return undefined;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0) throw new InvalidTtlError(ttl);
+    return ttl === 0 ? undefined : ttl;
+  }
+}

@@ -1,0 +1,22 @@
+import type { Migration } from '../../migrations/migration.js';
+
+/**
+ * Schema of the Postgres cache, append-only. UNLOGGED: writes skip the WAL, so they are cheaper,
+ * and Postgres empties the table after a crash, which a cache can afford.
+ */
+export const cacheMigrations: readonly Migration[] = [
+  {
+    service: 'cache',
+    version: 1,
+    name: 'create cache_entries',
+    statements: (s) => [
+      `CREATE UNLOGGED TABLE ${s}.cache_entries (
+         key        text        PRIMARY KEY,
+         value      jsonb       NOT NULL,
+         expires_at timestamptz
+       )`,
+      // Serves the sweeper (expired first) and maxEntries eviction (soonest-expiring first).
+      `CREATE INDEX cache_entries_expires_at ON ${s}.cache_entries (expires_at)`,
+    ],
+  },
+];

@@ -1,0 +1,52 @@
+import { SerializationError } from '../errors/serialization.error.js';
+
+/**
+ * Serializes `value` to JSON text, or throws `SerializationError` if JSON would not give the same
+ * value back: functions, symbols, BigInt, `undefined`, non-finite numbers, cycles, and objects that
+ * are not plain (Date, Map, Set, class instances) are refused, as are strings holding NUL, which
+ * Postgres jsonb cannot store. Checking first means a bad value never half-writes.
+ */
+export function toJson(value: unknown): string {
+  assertJsonSafe(value, '$', new Set());
+  return JSON.stringify(value);
+}
+
+function assertJsonSafe(value: unknown, path: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      if (value.includes('\u0000')) throw new SerializationError(path, 'strings may not contain the NUL character');
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new SerializationError(path, `${value} is not a finite number`);
+      return;
+    case 'undefined':
+      throw new SerializationError(path, 'undefined is not JSON (use null)');
+    case 'bigint':
+      throw new SerializationError(path, 'BigInt is not JSON (convert it to a string)');
+    case 'function':
+    case 'symbol':
+      throw new SerializationError(path, `a ${typeof value} is not JSON`);
+    case 'object':
+      break;
+  }
+  if (value === null) return;
+  const object = value as object;
+  if (ancestors.has(object)) throw new SerializationError(path, 'the object refers to itself (cycle)');
+  ancestors.add(object);
+  if (Array.isArray(object)) {
+    object.forEach((item, index) => assertJsonSafe(item, `${path}[${index}]`, ancestors));
+  } else {
+    const proto = Object.getPrototypeOf(object) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+      throw new SerializationError(path, `a ${kind} does not survive JSON; store a plain object or array (e.g. date.toISOString())`);
+    }
+    for (const key of Object.keys(object)) {
+      if (key.includes('\u0000')) throw new SerializationError(path, 'keys may not contain the NUL character');
+      assertJsonSafe((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+    }
+  }
+  ancestors.delete(object);
+}

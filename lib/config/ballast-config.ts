@@ -1,0 +1,37 @@
+import type { Pool } from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../common/clock.js';
+import type { ProviderName, RedisProtocolProviderName } from '../common/provider-name.js';
+
+/** The Postgres connection after defaults: exactly one way to connect. */
+export type ResolvedPostgresConnection =
+  | { kind: 'url'; connectionString: string; poolSize: number }
+  | { kind: 'pool'; pool: Pool }
+  | { kind: 'pglite'; pglite: PGlite }
+  | { kind: 'embedded'; dataDir: string | undefined };
+
+export type ResolvedRedisConnection = { kind: 'url'; url: string } | { kind: 'client'; client: Redis };
+
+export interface ResolvedCacheConfig {
+  provider: ProviderName;
+  defaultTtl: number | undefined;
+  timeoutMs: number;
+  sweepIntervalMs: number;
+  sweepBatchSize: number;
+  maxEntries: number | undefined;
+}
+
+/**
+ * Options after env, defaults and validation: what every provider factory reads. Built once per
+ * module instance by `resolveBallastConfig`; nothing downstream re-validates.
+ */
+export interface BallastConfig {
+  schema: string;
+  keyPrefix: string;
+  clock: Clock;
+  postgres: ResolvedPostgresConnection;
+  /** Only the Redis-protocol connections that were configured. */
+  redisProtocol: Partial<Record<RedisProtocolProviderName, ResolvedRedisConnection>>;
+  cache: ResolvedCacheConfig;
+}
