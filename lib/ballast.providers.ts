@@ -4,13 +4,12 @@ import { BALLAST_MODULE_OPTIONS } from './ballast.module-definition.js';
 import type { BallastModuleOptions } from './ballast-options.interface.js';
 import { resolveBallastConfig } from './config/resolve-config.js';
 import { BallastConnections } from './connections/ballast-connections.js';
-import { cacheStoreProvider } from './cache/cache-store.provider.js';
-import { CacheService } from './cache/cache.service.js';
+import { cacheExports, cacheProviders } from './cache/cache.providers.js';
 
 /**
  * The module's providers: the resolved config (env read here, at boot, so a bad value fails the
- * boot), the connection registry, and per service a store factory that picks the backend plus the
- * service users inject.
+ * boot), the connection registry, and each service's own providers (its store factory, which picks
+ * the backend, and the service users inject).
  */
 export const ballastProviders: Provider[] = [
   {
@@ -19,9 +18,8 @@ export const ballastProviders: Provider[] = [
     useFactory: (options: BallastModuleOptions | undefined) => resolveBallastConfig(options ?? {}, process.env),
   },
   BallastConnections,
-  cacheStoreProvider,
-  CacheService,
+  ...cacheProviders,
 ];
 
 /** What `BallastModule` exports to the app. */
-export const ballastExports = [CacheService, BALLAST_CONFIG];
+export const ballastExports = [BALLAST_CONFIG, ...cacheExports];

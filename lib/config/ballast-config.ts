@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../common/clock.js';
-import type { ProviderName, RedisProtocolProviderName } from '../common/provider-name.js';
+import type { RedisProtocolProviderName } from '../common/provider-name.js';
+import type { ResolvedCacheConfig } from '../cache/resolve-cache-config.js';
 
 /** The Postgres connection after defaults: exactly one way to connect. */
 export type ResolvedPostgresConnection =
@@ -12,15 +13,6 @@ export type ResolvedPostgresConnection =
   | { kind: 'embedded'; dataDir: string | undefined };
 
 export type ResolvedRedisConnection = { kind: 'url'; url: string } | { kind: 'client'; client: Redis };
-
-export interface ResolvedCacheConfig {
-  provider: ProviderName;
-  defaultTtl: number | undefined;
-  timeoutMs: number;
-  sweepIntervalMs: number;
-  sweepBatchSize: number;
-  maxEntries: number | undefined;
-}
 
 /**
  * Options after env, defaults and validation: what every provider factory reads. Built once per

@@ -1,31 +1,32 @@
 import type { BallastModuleOptions, PostgresConnectionOptions, RedisConnectionOptions } from '../ballast-options.interface.js';
 import type { BallastConfig, ResolvedPostgresConnection, ResolvedRedisConnection } from './ballast-config.js';
-import { PROVIDER_NAMES, type ProviderName, type RedisProtocolProviderName } from '../common/provider-name.js';
+import type { ProviderName, RedisProtocolProviderName } from '../common/provider-name.js';
 import { systemClock } from '../common/clock.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import { isSafeIdentifier, isSafeKeyPrefix, SAFE_IDENTIFIER, SAFE_KEY_PREFIX } from './identifiers.js';
 import { readInteger } from './read-integer.js';
+import type { BallastEnv } from './ballast-env.js';
+import { pickOption } from './pick-option.js';
+import { resolveCacheConfig } from '../cache/resolve-cache-config.js';
 
-/** The environment variables Ballast reads; options given in code take precedence over each. */
-export type BallastEnv = Readonly<Record<string, string | undefined>>;
+export type { BallastEnv };
+
 
 /**
  * Turns module options plus env into a validated `BallastConfig`, or throws `BallastConfigError`
  * naming the first bad key. Pure: the module passes `process.env`, tests pass a literal.
  */
 export function resolveBallastConfig(options: BallastModuleOptions = {}, env: BallastEnv = {}): BallastConfig {
-  const schema = pick(options.schema, 'schema', env, 'BALLAST_SCHEMA') ?? { value: 'ballast', key: 'schema' };
+  const schema = pickOption(options.schema, 'schema', env, 'BALLAST_SCHEMA') ?? { value: 'ballast', key: 'schema' };
   if (!isSafeIdentifier(schema.value)) {
     throw new BallastConfigError(schema.key, schema.value, `a lower-case SQL identifier matching ${SAFE_IDENTIFIER}`);
   }
-  const keyPrefix = pick(options.keyPrefix, 'keyPrefix', env, 'BALLAST_KEY_PREFIX') ?? { value: 'ballast:', key: 'keyPrefix' };
+  const keyPrefix = pickOption(options.keyPrefix, 'keyPrefix', env, 'BALLAST_KEY_PREFIX') ?? { value: 'ballast:', key: 'keyPrefix' };
   if (!isSafeKeyPrefix(keyPrefix.value)) {
     throw new BallastConfigError(keyPrefix.key, keyPrefix.value, `1 to 64 characters matching ${SAFE_KEY_PREFIX}`);
   }
 
-  const cacheOptions = options.cache ?? {};
-  const cacheProvider = resolveProvider(cacheOptions.provider, 'cache.provider', env, 'CACHE_PROVIDER');
-  const used = new Set<ProviderName>([cacheProvider]);
+  const cache = resolveCacheConfig(options.cache, env);
 
   const config: BallastConfig = {
     schema: schema.value,
@@ -33,18 +34,9 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
     clock: options.clock ?? systemClock,
     postgres: resolvePostgres(options.postgres, env),
     redisProtocol: {},
-    cache: {
-      provider: cacheProvider,
-      defaultTtl: optionalTtl(cacheOptions.defaultTtl, 'cache.defaultTtl'),
-      timeoutMs: readInteger(cacheOptions.timeoutMs, 'cache.timeoutMs', { min: 1, fallback: 5000 }),
-      sweepIntervalMs: readInteger(cacheOptions.sweepIntervalMs, 'cache.sweepIntervalMs', { min: 1, fallback: 60_000 }),
-      sweepBatchSize: readInteger(cacheOptions.sweepBatchSize, 'cache.sweepBatchSize', { min: 1, fallback: 1000 }),
-      maxEntries:
-        cacheOptions.maxEntries === undefined
-          ? undefined
-          : readInteger(cacheOptions.maxEntries, 'cache.maxEntries', { min: 1, fallback: 0 }),
-    },
+    cache,
   };
+  const used = new Set(providersInUse(config));
 
   for (const name of ['valkey', 'redis'] as const) {
     const connection = resolveRedis(name, options[name], env);
@@ -58,18 +50,8 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
 }
 
 /** Lists the providers the services picked, each once; the connection registry opens only these. */
-export function providersInUse(config: BallastConfig): ProviderName[] {
+export function providersInUse(config: Pick<BallastConfig, 'cache'>): ProviderName[] {
   return [...new Set<ProviderName>([config.cache.provider])];
-}
-
-function resolveProvider(option: unknown, key: string, env: BallastEnv, envVar: string): ProviderName {
-  const chosen = pick(option, key, env, envVar);
-  if (!chosen) return 'postgres';
-  const value = typeof chosen.value === 'string' ? chosen.value.trim().toLowerCase() : chosen.value;
-  if (!(PROVIDER_NAMES as readonly unknown[]).includes(value)) {
-    throw new BallastConfigError(chosen.key, chosen.value, PROVIDER_NAMES.map((p) => `'${p}'`).join(', '));
-  }
-  return value as ProviderName;
 }
 
 function resolvePostgres(option: PostgresConnectionOptions | undefined, env: BallastEnv): ResolvedPostgresConnection {
@@ -105,18 +87,4 @@ function resolveRedis(
   }
   const url = name === 'valkey' ? env.VALKEY_URL : env.REDIS_URL;
   return url ? { kind: 'url', url } : undefined;
-}
-
-function optionalTtl(value: unknown, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ttl = readInteger(value, key, { min: 0, fallback: 0 });
-  return ttl === 0 ? undefined : ttl;
-}
-
-/** An option given in code wins over its env var; reports which of the two the value came from. */
-function pick(option: unknown, key: string, env: BallastEnv, envVar: string): { value: unknown; key: string } | undefined {
-  if (option !== undefined) return { value: option, key };
-  const fromEnv = env[envVar];
-  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, key: envVar };
-  return undefined;
 }
