@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { BallastModule, type BallastModuleOptions } from '../lib/index.js';
+import { CatalogModule } from './catalog/catalog.module.js';
+import { HealthController } from './health.controller.js';
+
+/**
+ * The sample app. With no options Ballast reads env (CACHE_PROVIDER, DATABASE_URL, REDIS_URL, ...)
+ * and falls back to embedded Postgres, so it runs with zero servers. Tests pass options directly.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(ballast: BallastModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [BallastModule.forRoot(ballast), CatalogModule],
+      controllers: [HealthController],
+    };
+  }
+}
