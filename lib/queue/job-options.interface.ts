@@ -1,0 +1,57 @@
+import type { SqlClient } from '../connections/sql-client.js';
+
+/** How long to wait before the next attempt of a failed job. */
+export interface BackoffOptions {
+  /** `fixed`: always `delay`; `exponential`: `delay * 2^(attempt - 1)`. */
+  type: 'fixed' | 'exponential';
+  /** Base delay in ms. */
+  delay: number;
+  /**
+   * Fraction of the delay randomized away, 0..1 (0.2 = up to 20 % shorter), to spread retries of many jobs.
+   * @default 0
+   */
+  jitter?: number;
+}
+
+/**
+ * What to keep of a finished job: `true` removes it at once, `false` keeps it, a number keeps that
+ * many of the newest, `{ age }` keeps those finished within `age` ms (and at most `count`, if given).
+ */
+export type RetentionOption = boolean | number | { age: number; count?: number };
+
+/** Options of `QueueService.add`; `@Job` options give the defaults for its job name. */
+export interface JobOptions {
+  /** Run no earlier than `delay` ms from now. Exclusive with `runAt`. */
+  delay?: number;
+  /** Run no earlier than this moment. Exclusive with `delay`. */
+  runAt?: Date;
+  /**
+   * Lower runs first: 0 (the default) before 1, 1 before 2, and so on up to 2,097,152. Equal priorities run FIFO.
+   * @default 0
+   */
+  priority?: number;
+  /**
+   * Total tries, the first included; past it the job is `failed` (the dead-letter state).
+   * @default 1 (no retry), or the `@Job` attempts
+   */
+  attempts?: number;
+  /** Delay between attempts; a number means fixed backoff of that many ms. */
+  backoff?: BackoffOptions | number;
+  /** Idempotency key: adding an id that exists returns that job and creates nothing. */
+  jobId?: string;
+  /**
+   * Lease in ms a worker holds on a running job; the worker renews it while the handler runs, and the
+   * job returns to the queue if the worker dies and the lease runs out.
+   * @default 30000
+   */
+  timeout?: number;
+  /** Retention of completed jobs. @default true (removed at once) */
+  removeOnComplete?: RetentionOption;
+  /** Retention of failed jobs. @default false (kept, queryable and retryable) */
+  removeOnFail?: RetentionOption;
+  /**
+   * Postgres only: insert the job on this client, inside the caller's open transaction, so the job
+   * exists if and only if that transaction commits. Refused with `UnsupportedOptionError` elsewhere.
+   */
+  client?: SqlClient;
+}

@@ -1,0 +1,52 @@
+/** Where a job is in its life. `waiting` jobs are ready now; `delayed` ones wait for their time or their next attempt. */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/** A job as `getJob` reports it. */
+export interface JobInfo<Data = unknown, Result = unknown> {
+  id: string;
+  queue: string;
+  name: string;
+  data: Data;
+  state: JobState;
+  priority: number;
+  /** Attempts started so far (a running job counts its current attempt). */
+  attemptsMade: number;
+  maxAttempts: number;
+  createdAt: Date;
+  /** When the job (or its next attempt) may run. */
+  runAt: Date;
+  finishedAt?: Date;
+  /** The handler's return value, for completed jobs that are kept. */
+  result?: Result;
+  /** The last error, for failed jobs and for jobs waiting to retry. */
+  error?: { message: string; stack?: string };
+}
+
+/** Jobs per state in one queue. */
+export interface JobCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  failed: number;
+}
+
+/** The second argument of a `@Job` handler. */
+export interface JobContext {
+  id: string;
+  name: string;
+  queue: string;
+  /** 1 on the first try, 2 on the first retry, ... */
+  attempt: number;
+  maxAttempts: number;
+  /** Aborts when the process shuts down past its grace period or the worker loses the job's lease; stop work and throw. */
+  signal: AbortSignal;
+}
+
+/** One entry of `QueueService.addBulk`. */
+export interface BulkJob<Data = unknown> {
+  queue: string;
+  name: string;
+  data: Data;
+  options?: import('./job-options.interface.js').JobOptions;
+}

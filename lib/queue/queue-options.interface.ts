@@ -1,0 +1,36 @@
+import type { ProviderName } from '../common/provider-name.js';
+
+/** Options of the queue service (`forRoot({ queue: { ... } })`). */
+export interface QueueOptions {
+  /**
+   * Where jobs live. Env `QUEUE_PROVIDER`.
+   * @default 'postgres'
+   */
+  provider?: ProviderName;
+  /**
+   * Run `@Job` handlers in this process. `false` makes an enqueue-only process. Env `BALLAST_WORKERS`.
+   * @default true
+   */
+  workers?: boolean;
+  /**
+   * Postgres only: how often an idle worker looks for jobs even without a NOTIFY, in ms. Bounds how late
+   * a delayed job or a missed notification can be.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+  /**
+   * On shutdown, how long running jobs may finish before they are aborted and handed back, in ms.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Lease of a running job in ms when neither `add` nor `@Job` gives a `timeout`.
+   * @default 30000
+   */
+  defaultTimeout?: number;
+  /**
+   * Upper bound in ms of a `QueueService` call (add, getJob, ...), like `cache.timeoutMs`.
+   * @default 5000
+   */
+  timeoutMs?: number;
+}
