@@ -55,7 +55,11 @@ export class BallastConnections implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const closing: Promise<unknown>[] = [];
     for (const { client, owned } of this.redisClients.values()) {
-      if (owned) closing.push(client.quit().catch(() => client.disconnect()));
+      if (!owned) continue;
+      // QUIT lets queued replies arrive; a client that is not connected has nothing to wait for,
+      // and QUIT would sit in its offline queue while it keeps reconnecting.
+      if (client.status === 'ready') closing.push(client.quit().catch(() => client.disconnect()));
+      else client.disconnect();
     }
     this.redisClients.clear();
     if (this.postgresDb) {

@@ -1,0 +1,141 @@
+import { describe, expect, it } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { BallastConfigError, BallastModule, resolveBallastConfig, type BallastModuleOptions } from '../../lib/index.js';
+
+/** Bad config fails the boot with a BallastConfigError naming the key, the bad value and what is allowed. */
+describe('config errors', () => {
+  const cases: Array<{ title: string; options: BallastModuleOptions; env?: Record<string, string>; key: string; value: unknown; allowed: RegExp }> = [
+    {
+      title: 'unknown provider in options',
+      options: { cache: { provider: 'memcached' as never } },
+      key: 'cache.provider',
+      value: 'memcached',
+      allowed: /'postgres', 'valkey', 'redis'/,
+    },
+    {
+      title: 'unknown provider in env',
+      options: {},
+      env: { CACHE_PROVIDER: 'mongo' },
+      key: 'CACHE_PROVIDER',
+      value: 'mongo',
+      allowed: /'postgres', 'valkey', 'redis'/,
+    },
+    {
+      title: 'redis chosen without a redis connection',
+      options: { cache: { provider: 'redis' } },
+      key: 'redis',
+      value: undefined,
+      allowed: /REDIS_URL/,
+    },
+    {
+      title: 'valkey chosen by env without VALKEY_URL',
+      options: {},
+      env: { CACHE_PROVIDER: 'valkey', REDIS_URL: 'redis://127.0.0.1:6379' },
+      key: 'valkey',
+      value: undefined,
+      allowed: /VALKEY_URL/,
+    },
+    {
+      title: 'unsafe schema',
+      options: { schema: 'ballast; drop table users' },
+      key: 'schema',
+      value: 'ballast; drop table users',
+      allowed: /SQL identifier/,
+    },
+    {
+      title: 'upper-case schema from env',
+      options: {},
+      env: { BALLAST_SCHEMA: 'Ballast' },
+      key: 'BALLAST_SCHEMA',
+      value: 'Ballast',
+      allowed: /lower-case/,
+    },
+    {
+      title: 'key prefix with glob characters',
+      options: { keyPrefix: 'app*' },
+      key: 'keyPrefix',
+      value: 'app*',
+      allowed: /1 to 64 characters/,
+    },
+    {
+      title: 'negative TTL',
+      options: { cache: { defaultTtl: -5 } },
+      key: 'cache.defaultTtl',
+      value: -5,
+      allowed: /integer >= 0/,
+    },
+    {
+      title: 'fractional TTL',
+      options: { cache: { defaultTtl: 1.5 } },
+      key: 'cache.defaultTtl',
+      value: 1.5,
+      allowed: /integer >= 0/,
+    },
+    {
+      title: 'zero timeout',
+      options: { cache: { timeoutMs: 0 } },
+      key: 'cache.timeoutMs',
+      value: 0,
+      allowed: /integer >= 1/,
+    },
+    {
+      title: 'empty connection string',
+      options: { postgres: { connectionString: '' } },
+      key: 'postgres.connectionString',
+      value: '',
+      allowed: /postgres:\/\//,
+    },
+  ];
+
+  it.each(cases)('$title', ({ options, env, key, value, allowed }) => {
+    const error = catchError(() => resolveBallastConfig(options, env ?? {}));
+    expect(error).toBeInstanceOf(BallastConfigError);
+    const configError = error as BallastConfigError;
+    expect(configError.key).toBe(key);
+    expect(configError.value).toBe(value);
+    expect(configError.allowed).toMatch(allowed);
+    expect(configError.message).toContain(key);
+    expect(configError.message).toMatch(allowed);
+  });
+
+  it('fails the Nest boot itself, before any service is used', async () => {
+    const boot = Test.createTestingModule({ imports: [BallastModule.forRoot({ cache: { provider: 'mysql' as never } })] }).compile();
+    await expect(boot).rejects.toBeInstanceOf(BallastConfigError);
+    await expect(boot).rejects.toThrow(/cache\.provider is "mysql"; allowed: 'postgres', 'valkey', 'redis'/);
+  });
+
+  it('lets an option in code win over its env var', () => {
+    const config = resolveBallastConfig({ cache: { provider: 'postgres' }, schema: 'from_code' }, { CACHE_PROVIDER: 'nonsense', BALLAST_SCHEMA: 'from_env' });
+    expect(config.cache.provider).toBe('postgres');
+    expect(config.schema).toBe('from_code');
+  });
+
+  it('defaults to embedded Postgres with no options and no env', () => {
+    const config = resolveBallastConfig({}, {});
+    expect(config.cache.provider).toBe('postgres');
+    expect(config.postgres).toEqual({ kind: 'embedded', dataDir: undefined });
+    expect(config.schema).toBe('ballast');
+    expect(config.keyPrefix).toBe('ballast:');
+  });
+
+  it('reads DATABASE_URL, BALLAST_PGLITE_DIR and provider names from env', () => {
+    expect(resolveBallastConfig({}, { DATABASE_URL: 'postgres://x@h/db' }).postgres).toEqual({
+      kind: 'url',
+      connectionString: 'postgres://x@h/db',
+      poolSize: 10,
+    });
+    expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).postgres).toEqual({ kind: 'embedded', dataDir: '/tmp/pgdata' });
+    const valkey = resolveBallastConfig({}, { CACHE_PROVIDER: ' Valkey ', VALKEY_URL: 'redis://127.0.0.1:6379' });
+    expect(valkey.cache.provider).toBe('valkey');
+    expect(valkey.redisProtocol.valkey).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
