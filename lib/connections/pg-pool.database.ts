@@ -115,17 +115,14 @@ export class PgPoolDatabase implements SqlDatabase {
     this.listener = undefined;
     this.listenerReady = undefined;
     client.release(true);
-    if (this.closed || this.channels.size === 0) return;
-    this.relistenTimer = setTimeout(() => {
-      this.ensureListener().catch(() => this.scheduleRetry());
-    }, RELISTEN_DELAY_MS);
-    this.relistenTimer.unref();
+    this.scheduleRelisten();
   }
 
-  private scheduleRetry(): void {
-    if (this.closed) return;
+  /** Re-opens the LISTEN session after a pause, retrying until it works or the database closes. */
+  private scheduleRelisten(): void {
+    if (this.closed || this.channels.size === 0) return;
     this.relistenTimer = setTimeout(() => {
-      this.ensureListener().catch(() => this.scheduleRetry());
+      this.ensureListener().catch(() => this.scheduleRelisten());
     }, RELISTEN_DELAY_MS);
     this.relistenTimer.unref();
   }
