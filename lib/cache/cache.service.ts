@@ -4,7 +4,7 @@ import type { BallastConfig } from '../config/ballast-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { assertKey } from '../common/assert-key.js';
 import { toJson } from '../common/json-value.js';
-import { withTimeout } from '../common/with-timeout.js';
+import { CallDeadlines } from '../common/call-deadlines.js';
 import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { CacheStore } from './cache-store.interface.js';
 import type { CacheSetOptions } from './cache-set-options.interface.js';
@@ -17,14 +17,14 @@ import { SingleFlight } from './single-flight.js';
 @Injectable()
 export class CacheService implements OnModuleDestroy {
   private readonly flights = new SingleFlight<unknown>();
-  private readonly timeoutMs: number;
+  private readonly deadlines: CallDeadlines;
   private readonly defaultTtl: number | undefined;
 
   constructor(
     @Inject(CacheStore) private readonly store: CacheStore,
     @Inject(BALLAST_CONFIG) config: BallastConfig,
   ) {
-    this.timeoutMs = config.cache.timeoutMs;
+    this.deadlines = new CallDeadlines(store.provider, config.cache.timeoutMs);
     this.defaultTtl = config.cache.defaultTtl;
   }
 
@@ -73,6 +73,8 @@ export class CacheService implements OnModuleDestroy {
   async getOrSet<T>(key: string, loader: () => Promise<T> | T, options: CacheSetOptions = {}): Promise<T> {
     assertKey(key);
     const ttl = this.ttlOf(options);
+    // The read is inside the flight: every caller that arrives while one is running joins it,
+    // whether that flight ends in a hit, a loaded value or the loader's error.
     return this.flights.run(key, async () => {
       const cached = await this.call('getOrSet', () => this.store.get(key));
       if (cached !== undefined) return JSON.parse(cached) as T;
@@ -116,7 +118,7 @@ export class CacheService implements OnModuleDestroy {
   }
 
   private call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    return withTimeout(this.store.provider, `cache.${operation}`, this.timeoutMs, work);
+    return this.deadlines.run(`cache.${operation}`, work);
   }
 
   private ttlOf(options: CacheSetOptions): number | undefined {

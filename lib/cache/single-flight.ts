@@ -9,13 +9,24 @@ export class SingleFlight<T> {
   run(key: string, work: () => Promise<T>): Promise<T> {
     const existing = this.inFlight.get(key);
     if (existing) return existing;
-    // `work` starts on the next microtask, after the entry is registered, so even a synchronous
-    // throw is shared with the callers that join before it settles.
-    const promise: Promise<T> = Promise.resolve()
-      .then(work)
-      .finally(() => {
-        if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
-      });
+    let promise: Promise<T>;
+    try {
+      // Settling always happens on a later microtask than this `set`, so the delete cannot run
+      // before the entry exists. One `then` keeps the cost of a hit small.
+      promise = work().then(
+        (value) => {
+          this.inFlight.delete(key);
+          return value;
+        },
+        (error: unknown) => {
+          this.inFlight.delete(key);
+          throw error;
+        },
+      );
+    } catch (error) {
+      // A synchronous throw is nobody else's business: nothing was registered yet.
+      return Promise.reject(error);
+    }
     this.inFlight.set(key, promise);
     return promise;
   }

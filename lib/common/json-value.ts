@@ -7,8 +7,47 @@ import { SerializationError } from '../errors/serialization.error.js';
  * Postgres jsonb cannot store. Checking first means a bad value never half-writes.
  */
 export function toJson(value: unknown): string {
-  assertJsonSafe(value, '$', new Set());
+  // The common case (a valid value) takes the quick check, which builds no path strings; only a
+  // value that fails it is walked again to say where and why.
+  if (!isJsonSafe(value, [])) assertJsonSafe(value, '$', new Set());
   return JSON.stringify(value);
+}
+
+/** The same rules as `assertJsonSafe`, answering yes or no without building any message. */
+function isJsonSafe(value: unknown, ancestors: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !value.includes('\u0000');
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (ancestors.includes(value)) return false;
+  ancestors.push(value);
+  let safe = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; safe && i < value.length; i++) safe = isJsonSafe(value[i], ancestors);
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) safe = false;
+    else {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (key.includes('\u0000') || !isJsonSafe((value as Record<string, unknown>)[key], ancestors)) {
+          safe = false;
+          break;
+        }
+      }
+    }
+  }
+  ancestors.pop();
+  return safe;
 }
 
 function assertJsonSafe(value: unknown, path: string, ancestors: Set<object>): void {
