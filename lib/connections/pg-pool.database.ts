@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, Notification } from 'pg';
 import type { SqlClient, SqlDatabase, SqlResult } from './sql-client.js';
 import { quoteIdentifier } from '../config/identifiers.js';
@@ -17,6 +18,7 @@ export class PgPoolDatabase implements SqlDatabase {
   private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private closed = false;
   private relistenTimer: NodeJS.Timeout | undefined;
+  private readonly statementNames = new Map<string, string>();
 
   constructor(
     private readonly pool: Pool,
@@ -25,6 +27,16 @@ export class PgPoolDatabase implements SqlDatabase {
 
   query<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
     return this.pool.query(text, params) as unknown as Promise<SqlResult<R>>;
+  }
+
+  queryPrepared<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      // Named by content: two module instances on one pool (other schema, same statement) never clash.
+      name = `ballast_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+      this.statementNames.set(text, name);
+    }
+    return this.pool.query({ name, text, values: params }) as unknown as Promise<SqlResult<R>>;
   }
 
   async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {

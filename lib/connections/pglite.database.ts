@@ -17,6 +17,11 @@ export class PgliteDatabase implements SqlDatabase {
     return this.db.query<R>(text, params);
   }
 
+  queryPrepared<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
+    // One in-process session and no wire protocol: there is no round trip for preparing to save.
+    return this.db.query<R>(text, params);
+  }
+
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => work(tx as unknown as SqlClient));
   }

@@ -20,6 +20,12 @@ export interface SqlResult<R> {
 export interface SqlDatabase extends SqlClient {
   /** `true` for in-process PGlite; used for the boot log line, never to change SQL. */
   readonly embedded: boolean;
+  /**
+   * `query` for a hot statement: on a server it is prepared once per connection (named after a hash
+   * of its text) and later runs skip parsing and planning; PGlite runs it as `query`. Only for
+   * statements whose text is fixed at boot (the name would otherwise grow without bound).
+   */
+  queryPrepared<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>>;
   /** Runs `work` in one transaction on one session; commits when it resolves, rolls back when it throws. */
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
   /** Calls `onNotify` with each payload sent by `NOTIFY channel` (or `pg_notify`). Resolves to an unsubscribe. */
