@@ -35,7 +35,10 @@ export interface JobOptions {
    * @default 1 (no retry), or the `@Job` attempts
    */
   attempts?: number;
-  /** Delay between attempts; a number means fixed backoff of that many ms. */
+  /**
+   * Delay between attempts; a number means fixed backoff of that many ms.
+   * @default { type: 'exponential', delay: 1000 }, or the `@Job` backoff
+   */
   backoff?: BackoffOptions | number;
   /** Idempotency key: adding an id that exists returns that job and creates nothing. */
   jobId?: string;

@@ -45,6 +45,12 @@ export interface WorkerSpec {
   concurrency: number;
   /** Wait this long for running jobs on shutdown before aborting them and handing them back. */
   shutdownTimeoutMs: number;
+  /**
+   * The longest lease (`timeout`, ms) among this queue's handlers. Backends that hold one lease length
+   * per worker (BullMQ's `lockDuration`) use it; Postgres leases each job by its own `timeout`.
+   * @default the backend's default lease (`queue.defaultTimeout`)
+   */
+  timeout?: number;
   onEvent(event: JobEvent): void;
 }
 

@@ -33,4 +33,12 @@ export interface QueueOptions {
    * @default 5000
    */
   timeoutMs?: number;
+  /**
+   * Postgres only: make `add` wait for the WAL flush at commit. Off, a job acknowledged in the last
+   * few hundred ms before the database *server* crashes can be lost (as with Redis under
+   * `appendfsync everysec`); an app crash loses nothing either way, and an `add` with `client`
+   * always has the durability of the caller's transaction.
+   * @default false
+   */
+  durableEnqueue?: boolean;
 }

@@ -1,0 +1,38 @@
+import type { BackoffOptions, RetentionOption } from './job-options.interface.js';
+
+/**
+ * Options of `@Job(name, options)`. `queue` and `concurrency` place the handler; the rest are the
+ * defaults of every job of this name that this process enqueues (an `add` option still wins).
+ */
+export interface JobHandlerOptions {
+  /**
+   * The queue the handler serves.
+   * @default 'default'
+   */
+  queue?: string;
+  /**
+   * Jobs of this name running at once in this process. The queue's worker runs at most the largest
+   * `concurrency` among the queue's handlers; each handler also never exceeds its own.
+   * @default 1
+   */
+  concurrency?: number;
+  /**
+   * Total tries, the first included.
+   * @default 1
+   */
+  attempts?: number;
+  /**
+   * Delay between attempts; a number means fixed backoff of that many ms.
+   * @default { type: 'exponential', delay: 1000 }
+   */
+  backoff?: BackoffOptions | number;
+  /**
+   * Lease in ms a worker holds on a running job, renewed while the handler runs.
+   * @default the module's `queue.defaultTimeout` (30000)
+   */
+  timeout?: number;
+  /** Retention of completed jobs. @default true (removed at once) */
+  removeOnComplete?: RetentionOption;
+  /** Retention of failed jobs. @default false (kept) */
+  removeOnFail?: RetentionOption;
+}

@@ -1,0 +1,164 @@
+import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
+import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
+import { assertJobId, assertQueueName } from './assert-job-names.js';
+import type { BackoffOptions, JobOptions, RetentionOption } from './job-options.interface.js';
+import type { JobHandlerOptions } from './job-handler-options.interface.js';
+import type { NewJob } from './queue-backend.interface.js';
+
+/** Highest priority value (the lowest urgency); BullMQ's limit, kept on every provider. */
+export const MAX_PRIORITY = 2_097_152;
+/** Largest lease; Node timers cannot wait longer. */
+const MAX_TIMEOUT = 2_147_483_647;
+const MIN_TIMEOUT = 1000;
+const MAX_CONCURRENCY = 1000;
+
+/** What a job falls back on when `add` leaves an option out: the `@Job` defaults, then these. */
+export interface ResolvedJobDefaults {
+  attempts: number;
+  backoff: NewJob['backoff'];
+  timeout: number;
+  removeOnComplete: RetentionOption;
+  removeOnFail: RetentionOption;
+}
+
+/** The option-level defaults of jobs; `timeout` comes from `queue.defaultTimeout`. */
+export function moduleJobDefaults(defaultTimeout: number): ResolvedJobDefaults {
+  return {
+    attempts: 1,
+    // Retrying at once mostly hits the same outage; doubling from a second gives it room.
+    backoff: { type: 'exponential', delay: 1000, jitter: 0 },
+    timeout: defaultTimeout,
+    removeOnComplete: true,
+    removeOnFail: false,
+  };
+}
+
+const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'timeout', 'removeOnComplete', 'removeOnFail', 'client'];
+const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'timeout', 'removeOnComplete', 'removeOnFail'];
+
+/** Checks the options of one `add`; throws `InvalidJobOptionError` (or `InvalidJobNameError` for `jobId`). */
+export function checkJobOptions(options: unknown, source: string): asserts options is JobOptions {
+  const record = asRecord(options, source);
+  rejectUnknown(record, ADD_OPTIONS, source);
+  if (record.delay !== undefined && record.runAt !== undefined) {
+    throw new InvalidJobOptionError('delay', record.delay, 'delay or runAt, not both', source);
+  }
+  if (record.delay !== undefined) checkInteger(record.delay, 'delay', 0, Number.MAX_SAFE_INTEGER, source);
+  if (record.runAt !== undefined && !(record.runAt instanceof Date && Number.isFinite(record.runAt.getTime()))) {
+    throw new InvalidJobOptionError('runAt', record.runAt, 'a valid Date', source);
+  }
+  if (record.priority !== undefined) checkInteger(record.priority, 'priority', 0, MAX_PRIORITY, source);
+  if (record.jobId !== undefined) assertJobId(record.jobId);
+  if (record.client !== undefined) {
+    const client = record.client as { query?: unknown } | null;
+    if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
+      throw new InvalidJobOptionError('client', record.client, 'a pg client (or PGlite transaction) with a query() method', source);
+    }
+  }
+  checkShared(record, source);
+}
+
+/** Checks `@Job` options at bootstrap; `source` names the method, e.g. `@Job on MailHandler.send`. */
+export function checkHandlerOptions(options: unknown, source: string): asserts options is JobHandlerOptions {
+  const record = asRecord(options, source);
+  rejectUnknown(record, HANDLER_OPTIONS, source);
+  if (record.queue !== undefined) {
+    try {
+      assertQueueName(record.queue);
+    } catch (error) {
+      if (error instanceof InvalidJobNameError) throw new InvalidJobOptionError('queue', record.queue, error.reason, source);
+      throw error;
+    }
+  }
+  if (record.concurrency !== undefined) checkInteger(record.concurrency, 'concurrency', 1, MAX_CONCURRENCY, source);
+  checkShared(record, source);
+}
+
+/** Options after defaults, as a backend receives them. Inputs are already checked. */
+export function toNewJob(queue: string, name: string, json: string, options: JobOptions, defaults: ResolvedJobDefaults, now: number): NewJob {
+  const runAt = options.runAt !== undefined ? options.runAt.getTime() : options.delay ? now + options.delay : undefined;
+  return {
+    queue,
+    name,
+    json,
+    runAt,
+    priority: options.priority ?? 0,
+    attempts: options.attempts ?? defaults.attempts,
+    backoff: options.backoff === undefined ? defaults.backoff : normalizeBackoff(options.backoff),
+    jobId: options.jobId,
+    timeout: options.timeout ?? defaults.timeout,
+    removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
+    removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
+  };
+}
+
+/** A handler's defaults laid over the module's. */
+export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJobDefaults): ResolvedJobDefaults {
+  return {
+    attempts: options.attempts ?? base.attempts,
+    backoff: options.backoff === undefined ? base.backoff : normalizeBackoff(options.backoff),
+    timeout: options.timeout ?? base.timeout,
+    removeOnComplete: options.removeOnComplete ?? base.removeOnComplete,
+    removeOnFail: options.removeOnFail ?? base.removeOnFail,
+  };
+}
+
+function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {
+  if (typeof backoff === 'number') return { type: 'fixed', delay: backoff, jitter: 0 };
+  return { type: backoff.type, delay: backoff.delay, jitter: backoff.jitter ?? 0 };
+}
+
+function checkShared(record: Record<string, unknown>, source: string): void {
+  if (record.attempts !== undefined) checkInteger(record.attempts, 'attempts', 1, 1_000_000, source);
+  if (record.timeout !== undefined) checkInteger(record.timeout, 'timeout', MIN_TIMEOUT, MAX_TIMEOUT, source);
+  if (record.backoff !== undefined) checkBackoff(record.backoff, source);
+  if (record.removeOnComplete !== undefined) checkRetention(record.removeOnComplete, 'removeOnComplete', source);
+  if (record.removeOnFail !== undefined) checkRetention(record.removeOnFail, 'removeOnFail', source);
+}
+
+function checkBackoff(backoff: unknown, source: string): void {
+  if (typeof backoff === 'number') {
+    checkInteger(backoff, 'backoff', 0, MAX_TIMEOUT, source);
+    return;
+  }
+  const record = asRecord(backoff, source, 'backoff', 'a number of ms or { type, delay, jitter? }');
+  rejectUnknown(record, ['type', 'delay', 'jitter'], source, 'backoff.');
+  if (record.type !== 'fixed' && record.type !== 'exponential') {
+    throw new InvalidJobOptionError('backoff.type', record.type, "'fixed' or 'exponential'", source);
+  }
+  checkInteger(record.delay, 'backoff.delay', 0, MAX_TIMEOUT, source);
+  if (record.jitter !== undefined && !(typeof record.jitter === 'number' && record.jitter >= 0 && record.jitter <= 1)) {
+    throw new InvalidJobOptionError('backoff.jitter', record.jitter, 'a number from 0 to 1', source);
+  }
+}
+
+function checkRetention(value: unknown, option: string, source: string): void {
+  if (typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    checkInteger(value, option, 0, Number.MAX_SAFE_INTEGER, source);
+    return;
+  }
+  const allowed = 'true, false, a count >= 0, or { age: ms, count? }';
+  const record = asRecord(value, source, option, allowed);
+  rejectUnknown(record, ['age', 'count'], source, `${option}.`);
+  checkInteger(record.age, `${option}.age`, 0, Number.MAX_SAFE_INTEGER, source);
+  if (record.count !== undefined) checkInteger(record.count, `${option}.count`, 0, Number.MAX_SAFE_INTEGER, source);
+}
+
+function checkInteger(value: unknown, option: string, min: number, max: number, source: string): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidJobOptionError(option, value, `an integer from ${min} to ${max}`, source);
+  }
+}
+
+function asRecord(value: unknown, source: string, option = 'options', allowed = 'an object'): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidJobOptionError(option, value, allowed, source);
+  return value as Record<string, unknown>;
+}
+
+function rejectUnknown(record: Record<string, unknown>, known: readonly string[], source: string, prefix = ''): void {
+  for (const key of Object.keys(record)) {
+    if (!known.includes(key)) throw new InvalidJobOptionError(`${prefix}${key}`, record[key], `one of ${known.join(', ')}`, source);
+  }
+}

@@ -1,0 +1,64 @@
+import type { Logger } from '@nestjs/common';
+import type { SqlDatabase } from '../../connections/sql-client.js';
+import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
+import type { QueueSql } from './postgres-queue.sql.js';
+
+/** Upper bound on statements per kind and run, so a run over a huge backlog stays bounded. */
+const MAX_BATCHES_PER_RUN = 50;
+
+/**
+ * Deletes finished jobs past their retention (age or count) in bounded batches, so the jobs table
+ * and its indexes hold what users asked to keep and little else. Completed jobs with the default
+ * retention never reach it: the completion statement deletes them. Runs on an unref'd timer while
+ * the backend has workers, under a try-lock per schema, so one process prunes at a time.
+ */
+export class PostgresQueuePruner {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly lockKey: string;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly sql: QueueSql,
+    schema: string,
+    private readonly settings: { pruneIntervalMs: number; pruneBatchSize: number },
+    private readonly logger: Logger,
+  ) {
+    this.lockKey = `queue-prune:${schema}`;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.prune()
+        .catch((error: unknown) => this.logger.warn(`queue: pruning finished jobs failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (this.running = undefined));
+    }, this.settings.pruneIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One run; resolves to the rows deleted by age and by count. Public so tests and ops can trigger it. */
+  async prune(): Promise<{ byAge: number; byCount: number }> {
+    const byAge = await this.pruneWith(this.sql.pruneByAge);
+    const byCount = await this.pruneWith(this.sql.pruneByCount);
+    return { byAge, byCount };
+  }
+
+  private async pruneWith(statement: string): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, this.lockKey, this.settings.pruneBatchSize]);
+      const deleted = rows[0]?.deleted ?? 0;
+      total += deleted;
+      if (deleted < this.settings.pruneBatchSize) break;
+    }
+    return total;
+  }
+}

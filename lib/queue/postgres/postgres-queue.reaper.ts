@@ -1,0 +1,100 @@
+import type { Logger } from '@nestjs/common';
+import type { SqlDatabase } from '../../connections/sql-client.js';
+import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
+import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
+import type { JobEvent } from '../queue-backend.interface.js';
+import type { QueueSql } from './postgres-queue.sql.js';
+
+/** Upper bound on statements per run, so one run over a huge backlog stays bounded. */
+const MAX_BATCHES_PER_RUN = 20;
+
+interface ReapedRow {
+  id: string;
+  name: string;
+  state: 'waiting' | 'failed';
+  attempts_made: number;
+}
+
+/**
+ * Returns a queue's jobs whose lease expired (their worker died, hung or lost the database) to the
+ * queue, counting the attempt that stalled, or fails them when no attempt is left. Each worker runs
+ * one for its queue on an unref'd timer; a try-lock per queue lets one process reap at a time while
+ * the others skip. Reports `stalled` for every reaped job and `failed` for those that ran out.
+ */
+export class PostgresQueueReaper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private readonly lockKey: string;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly sql: QueueSql,
+    schema: string,
+    private readonly queue: string,
+    private readonly channel: string,
+    private readonly settings: { reapIntervalMs: number; reapBatchSize: number },
+    private readonly onEvent: (event: JobEvent) => void,
+    private readonly logger: Logger,
+  ) {
+    this.lockKey = `queue-reap:${schema}:${queue}`;
+  }
+
+  /** Reaps at once (jobs left by a worker that died before this one started), then on the interval. */
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.settings.reapIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One run; resolves to the number of jobs reaped. Public so tests can trigger it. */
+  async reap(): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      const { rows } = await this.db.queryPrepared<{ reaped: string }>(this.sql.reap, [
+        BALLAST_LOCK_CLASS,
+        this.lockKey,
+        this.queue,
+        this.settings.reapBatchSize,
+        JobLeaseExpiredError.describe(),
+        this.channel,
+      ]);
+      const reaped = JSON.parse(rows[0]?.reaped ?? '[]') as ReapedRow[];
+      for (const job of reaped) this.report(job);
+      total += reaped.length;
+      if (reaped.length < this.settings.reapBatchSize) break;
+    }
+    return total;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.reap()
+      .catch((error: unknown) => this.logger.warn(`queue '${this.queue}': reaping expired leases failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (this.running = undefined));
+  }
+
+  private report(job: ReapedRow): void {
+    try {
+      this.onEvent({ type: 'stalled', queue: this.queue, jobId: job.id, name: job.name });
+      if (job.state === 'failed') {
+        this.onEvent({
+          type: 'failed',
+          queue: this.queue,
+          jobId: job.id,
+          name: job.name,
+          attempt: job.attempts_made,
+          error: new JobLeaseExpiredError(this.queue, job.id, job.attempts_made),
+        });
+      }
+    } catch (error) {
+      this.logger.warn(`queue '${this.queue}': an event listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

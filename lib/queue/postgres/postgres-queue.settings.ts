@@ -1,0 +1,51 @@
+/**
+ * Tuning of the Postgres runner. Only `pollIntervalMs` is a public option (`queue.pollIntervalMs`);
+ * the rest have defaults that are fast without tuning and exist so tests and benchmarks can shorten
+ * the periodic work.
+ */
+export interface PostgresQueueSettings {
+  /** How often an idle worker claims without a notification; bounds how late a missed notification or a delayed job can be. */
+  pollIntervalMs: number;
+  /** How often a worker returns its queue's jobs whose lease expired. */
+  reapIntervalMs: number;
+  /** Jobs one reaper statement handles at most. */
+  reapBatchSize: number;
+  /** How often finished jobs past their retention are deleted. */
+  pruneIntervalMs: number;
+  /** Rows one prune statement deletes at most. */
+  pruneBatchSize: number;
+  /** Claimed jobs a worker may hold beyond its free slots, at most. */
+  maxPrefetch: number;
+  /**
+   * Work a worker buffers, in ms of handler time: the buffer grows for quick jobs (fewer, larger
+   * claims) and shrinks to nothing for slow ones (no job waits long behind a busy worker).
+   */
+  prefetchWindowMs: number;
+  /** Completions or failures written per statement, at most. */
+  maxFlushBatch: number;
+  /**
+   * Make `add` (outside a caller's transaction) wait for the WAL flush at commit. Off, an enqueue
+   * acknowledged in the last few hundred ms before a database server crash can be lost (like Redis
+   * with `appendfsync everysec`); the app crashing loses nothing either way. A transactional
+   * enqueue always has the durability of the caller's transaction.
+   */
+  durableEnqueue: boolean;
+}
+
+export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
+  pollIntervalMs: 1000,
+  reapIntervalMs: 1000,
+  reapBatchSize: 500,
+  pruneIntervalMs: 5000,
+  pruneBatchSize: 1000,
+  maxPrefetch: 100,
+  prefetchWindowMs: 100,
+  maxFlushBatch: 1000,
+  durableEnqueue: false,
+};
+
+/** The defaults with the given fields replaced. */
+export function postgresQueueSettings(overrides: Partial<PostgresQueueSettings> = {}): PostgresQueueSettings {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_POSTGRES_QUEUE_SETTINGS, ...defined };
+}

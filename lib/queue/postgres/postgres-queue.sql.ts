@@ -1,0 +1,370 @@
+/**
+ * Every statement of the Postgres queue, built once per schema. `s` is the validated, quoted schema
+ * name. Time is the server's `now()` throughout, so leases compare on one clock whatever the clocks
+ * of the worker processes say; only an explicit `runAt` comes from the caller.
+ *
+ * A job is claimed only by an UPDATE that gives it a fresh `lock_token` and a lease in the same
+ * statement, and every later write of a worker (completion, failure, renewal, hand-back) matches
+ * that token, so a worker that lost its lease can no longer change the job. Statements that make
+ * jobs ready send `pg_notify` in the same statement, so the notification leaves exactly when (and
+ * only if) the jobs are committed. Statements that must run their notify CTE end in a one-row
+ * SELECT that references it.
+ */
+export function queueSql(s: string) {
+  const jobs = `${s}.queue_jobs`;
+  const ms = (column: string) => `(${column} * interval '1 millisecond')`;
+  // Notify payloads carry a wait relative to the statement's own clock, so a worker's clock skew
+  // cannot delay (or hasten) a wake-up.
+  const waitMs = (column: string) => `greatest(0, ceil(extract(epoch FROM ${column} - now()) * 1000))::bigint::text`;
+  // A public id is a caller's key (never all digits) or a generated id; the caller passes one, the other null.
+  const byPublicId = `queue = $1 AND (job_key = $2 OR (job_key IS NULL AND id = $3::bigint))`;
+  // Joined into the worker's own writes (claims, outcomes, leases, hand-backs, reaper, pruner), and
+  // into enqueues unless `durableEnqueue` is set: the statement's commit does not wait for the WAL
+  // flush. A worker write lost to a database crash only means a job runs again (its claim, outcome
+  // or hand-back is undone and its lease runs out), which the at-least-once contract allows.
+  const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+  type Commit = 'durable' | 'async';
+
+  /**
+   * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
+   * `priority`, `max_attempts`, `backoff_type`, `backoff_delay`, `backoff_jitter`, `job_key`,
+   * `timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
+   * key is null), $2 channel. One text parameter, because encoding thousands of jobs as JSON costs
+   * the client a fraction of what fifteen typed arrays do. Inserts every job whose key is free, in
+   * one statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing
+   * of it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
+   * for jobs without a key). Notifies each queue once, with the wait until its earliest new job is due.
+   */
+  const add = (commit: Commit) =>
+    `WITH input AS (
+       SELECT nextval('${s}.queue_jobs_id_seq') AS id, t.*
+       FROM ROWS FROM (json_to_recordset($1::json) AS (
+              queue text, name text, data jsonb, run_at timestamptz, priority int, max_attempts int, backoff_type text,
+              backoff_delay int, backoff_jitter real, job_key text, timeout_ms int, keep_completed int,
+              keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint))
+            WITH ORDINALITY AS t(queue, name, data, run_at, priority, max_attempts, backoff_type, backoff_delay,
+                                 backoff_jitter, job_key, timeout_ms, keep_completed, keep_completed_ms,
+                                 keep_failed, keep_failed_ms, ord)
+     ),
+     inserted AS (
+       INSERT INTO ${jobs} (id, queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
+                            backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
+                            keep_failed, keep_failed_ms)
+       SELECT id, queue, job_key, name, data, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
+              priority, coalesce(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
+              timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
+       FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
+       ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
+       RETURNING queue, run_at
+     ),
+     notified AS (
+       SELECT pg_notify($2, ${waitMs('min(run_at)')} || '|' || queue) FROM inserted GROUP BY queue
+     )
+     SELECT ARRAY(SELECT id::text FROM input ORDER BY ord) AS ids, (SELECT count(*) FROM notified)::int AS notified`;
+
+  /**
+   * `add` for one job, with the columns as scalar parameters: $1 queue, $2 name, $3 JSON data,
+   * $4 run_at (null = now), $5 priority, $6 max attempts, $7 backoff type, $8 backoff delay,
+   * $9 jitter, $10 job key (null = generated), $11 lease ms, $12 keep_completed,
+   * $13 keep_completed_ms, $14 keep_failed, $15 keep_failed_ms, $16 channel. A statement this short
+   * costs a fraction of the bulk form to parse, plan and encode, and one job per call is the common
+   * case. Returns the id drawn, or no row when the job's key exists (nothing is written then).
+   */
+  const addOne = (commit: Commit) =>
+    `WITH inserted AS (
+       INSERT INTO ${jobs} (queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
+                            backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
+                            keep_failed, keep_failed_ms)
+       SELECT $1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
+              $5, coalesce($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15
+       ${commit === 'async' ? `FROM ${asyncCommit}` : ''}
+       ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
+       RETURNING id, queue, run_at
+     )
+     SELECT id::text AS id, pg_notify($16, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
+
+  return {
+    /** Enqueue with a durable commit: inside a caller's transaction (its durability is theirs), or with `durableEnqueue`. */
+    add: add('durable'),
+    addOne: addOne('durable'),
+    /** Enqueue whose commit does not wait for the WAL flush (the default, like Redis with `appendfsync everysec`). */
+    addAsync: add('async'),
+    addOneAsync: addOne('async'),
+
+    /**
+     * $1 queue, $2 limit. Claims at most $2 waiting jobs of queue $1, by priority, then the time
+     * they became ready, then id; a row locked by another worker is skipped, never waited on, and
+     * nothing is claimed while the queue is paused. In the same statement each claimed job becomes
+     * active with a fresh token, a lease of its own timeout and one more attempt counted. Rows come
+     * back in claim order. Delayed jobs are claimable once `promote` has made them waiting.
+     */
+    claim: `WITH picked AS (
+              SELECT id FROM ${jobs}
+              WHERE queue = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
+              ORDER BY priority, run_at, id
+              LIMIT $2 FOR UPDATE SKIP LOCKED
+            ),
+            claimed AS (
+              UPDATE ${jobs} j
+              SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
+                  locked_until = now() + ${ms('j.timeout_ms')}
+              FROM picked, ${asyncCommit}
+              WHERE j.id = picked.id
+              RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
+                        j.timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token, j.keep_completed
+            )
+            SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
+                   attempts_made, max_attempts, timeout_ms, backoff_type, backoff_delay, backoff_jitter,
+                   lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result
+            -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
+            FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
+
+    /**
+     * $1 queue, $2 batch size, $3 channel. Makes at most $2 delayed jobs of queue $1 whose time has
+     * come waiting (skipping rows others hold), and notifies the queue if it moved any. Returns how
+     * many it moved and, with `ceil`, how long until the next delayed job is due (null if none).
+     */
+    promote: `WITH due AS (
+                SELECT id FROM ${jobs}
+                WHERE queue = $1 AND state = 'delayed' AND run_at <= now()
+                ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+              ),
+              moved AS (
+                UPDATE ${jobs} j SET state = 'waiting'
+                FROM due, ${asyncCommit}
+                WHERE j.id = due.id
+                RETURNING 1
+              ),
+              notified AS (SELECT pg_notify($3, '0|' || $1::text) WHERE EXISTS (SELECT 1 FROM moved))
+              SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified,
+                     (SELECT ceil(extract(epoch FROM min(run_at) - now()) * 1000)::bigint::text
+                      FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND run_at > now()) AS next_wait_ms`,
+
+    /**
+     * $1 ids, $2 tokens, $3 result JSON texts (null entries for none). Completes the jobs whose
+     * token still matches, in one statement: removed at once when their retention says so, else
+     * marked completed with their result and an age deadline. Returns the ids it applied; a job
+     * whose lease was lost is absent and unchanged.
+     */
+    complete: `WITH done AS (SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[]) AS d(id, token, result)),
+               removed AS (
+                 DELETE FROM ${jobs} j USING done, ${asyncCommit}
+                 WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed = 0
+                 RETURNING j.id
+               ),
+               kept AS (
+                 UPDATE ${jobs} j
+                 SET state = 'completed', result = done.result::jsonb, finished_at = now(), lock_token = NULL,
+                     locked_until = NULL, keep_count = j.keep_completed, purge_at = now() + ${ms('j.keep_completed_ms')}
+                 FROM done, ${asyncCommit}
+                 WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed IS DISTINCT FROM 0
+                 RETURNING j.id
+               )
+               SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept`,
+
+    /**
+     * $1 ids, $2 tokens, $3 retry delays in ms (null entries: no retry left), $4 error messages,
+     * $5 error stacks, $6 channel. Records failed attempts whose token still matches: a job with a
+     * retry goes back to waiting (delay 0) or delayed until now + delay, keeping the error; one
+     * without becomes failed (the dead letter) with its error, or is removed when its retention says
+     * so. Queues that got jobs back are notified. Returns the ids applied per outcome.
+     */
+    fail: `WITH f AS (
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[], $5::text[])
+               AS f(id, token, retry_ms, message, stack)
+           ),
+           retried AS (
+             UPDATE ${jobs} j
+             SET state = CASE WHEN f.retry_ms > 0 THEN 'delayed' ELSE 'waiting' END,
+                 run_at = now() + ${ms('f.retry_ms')}, lock_token = NULL, locked_until = NULL,
+                 error_message = f.message, error_stack = f.stack
+             FROM f, ${asyncCommit} WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NOT NULL
+             RETURNING j.id, j.queue, j.run_at
+           ),
+           removed AS (
+             DELETE FROM ${jobs} j USING f, ${asyncCommit}
+             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND j.keep_failed = 0
+             RETURNING j.id
+           ),
+           dead AS (
+             UPDATE ${jobs} j
+             SET state = 'failed', finished_at = now(), lock_token = NULL, locked_until = NULL,
+                 error_message = f.message, error_stack = f.stack,
+                 keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}
+             FROM f, ${asyncCommit}
+             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND j.keep_failed IS DISTINCT FROM 0
+             RETURNING j.id
+           ),
+           notified AS (
+             SELECT pg_notify($6, ${waitMs('min(run_at)')} || '|' || queue) FROM retried GROUP BY queue
+           )
+           SELECT ARRAY(SELECT id::text FROM retried) AS retried,
+                  ARRAY(SELECT id::text FROM removed UNION ALL SELECT id::text FROM dead) AS failed,
+                  (SELECT count(*) FROM notified)::int AS notified`,
+
+    /**
+     * $1 ids, $2 tokens. Extends the lease of each job whose token still matches by its own
+     * timeout from now. Returns the ids renewed; a missing id means the lease was lost.
+     */
+    renew: `UPDATE ${jobs} j SET locked_until = now() + ${ms('j.timeout_ms')}
+            FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
+            WHERE j.id = r.id AND j.lock_token = r.token
+            RETURNING j.id::text AS id`,
+
+    /**
+     * $1 ids, $2 tokens, $3 channel. Hands claimed jobs back (shutdown, pause): each job whose token
+     * still matches is waiting again at once, keeping its place, and the attempt it was claimed for
+     * is not counted. Notifies so another worker takes them. Returns how many went back.
+     */
+    release: `WITH back AS (
+                UPDATE ${jobs} j
+                SET state = 'waiting', attempts_made = greatest(j.attempts_made - 1, 0), lock_token = NULL, locked_until = NULL
+                FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
+                WHERE j.id = r.id AND j.lock_token = r.token
+                RETURNING j.queue
+              ),
+              notified AS (SELECT pg_notify($3, '0|' || queue) FROM back GROUP BY queue)
+              SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
+
+    /**
+     * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel. Only while
+     * this statement holds the reap try-lock (so one process reaps a queue at a time; others skip):
+     * at most $4 active jobs of $3 whose lease has expired (their worker died or hung) lose their
+     * claim; the attempt stays counted, so the job waits again or, with no attempt left, is failed
+     * with $5 as its error. Queue $3 is notified when jobs went back. Returns each reaped job.
+     */
+    reap: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
+           expired AS (
+             SELECT id FROM ${jobs}
+             WHERE (SELECT held FROM lock) AND queue = $3 AND state = 'active' AND locked_until < now()
+             ORDER BY locked_until
+             LIMIT $4 FOR UPDATE SKIP LOCKED
+           ),
+           reaped AS (
+             UPDATE ${jobs} j
+             SET state = CASE WHEN j.attempts_made >= j.max_attempts THEN 'failed' ELSE 'waiting' END,
+                 lock_token = NULL, locked_until = NULL, error_message = $5, error_stack = NULL,
+                 finished_at = CASE WHEN j.attempts_made >= j.max_attempts THEN now() END,
+                 keep_count = CASE WHEN j.attempts_made >= j.max_attempts THEN j.keep_failed END,
+                 purge_at = CASE WHEN j.attempts_made >= j.max_attempts THEN now() + ${ms('j.keep_failed_ms')} END
+             FROM expired, ${asyncCommit} WHERE j.id = expired.id
+             RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made
+           ),
+           notified AS (
+             SELECT pg_notify($6, '0|' || $3::text) WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting')
+           )
+           SELECT (SELECT count(*) FROM notified)::int AS notified,
+                  coalesce((SELECT json_agg(r) FROM reaped r), '[]'::json)::text AS reaped`,
+
+    /** $1 queue, $2 key or null, $3 generated id or null. The job as `getJob` reports it; a due delayed job reads as waiting. */
+    getJob: `SELECT coalesce(job_key, id::text) AS id, queue, name, data::text AS data,
+                    CASE WHEN state = 'delayed' AND run_at <= now() THEN 'waiting' ELSE state END AS state,
+                    priority, attempts_made, max_attempts,
+                    (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
+                    (extract(epoch FROM run_at) * 1000)::float8 AS run_at,
+                    (extract(epoch FROM finished_at) * 1000)::float8 AS finished_at,
+                    result::text AS result, error_message, error_stack
+             FROM ${jobs} WHERE ${byPublicId}`,
+
+    /** $1 queue. Jobs per state, each count from its own partial index; due delayed jobs count as waiting. */
+    counts: `SELECT
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'waiting')::int
+                 + (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND run_at <= now())::int AS waiting,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND run_at > now())::int AS delayed,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'active')::int AS active,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'completed')::int AS completed,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'failed')::int AS failed`,
+
+    /**
+     * $1 queue, $2 key or null, $3 generated id or null, $4 channel. Moves one failed job back to
+     * waiting with a fresh attempt budget and no error, and notifies. Returns a row if it did.
+     */
+    retry: `WITH moved AS (
+              UPDATE ${jobs}
+              SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+                  purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
+              WHERE ${byPublicId} AND state = 'failed'
+              RETURNING queue
+            )
+            SELECT pg_notify($4, '0|' || queue) FROM moved`,
+
+    /**
+     * $1 queue, $2 batch size, $3 channel. Moves at most $2 failed jobs of the queue back to
+     * waiting (as `retry` does), skipping rows other writers hold, and notifies. Returns how many.
+     */
+    retryFailedBatch: `WITH batch AS (
+                         SELECT id FROM ${jobs} WHERE queue = $1 AND state = 'failed'
+                         LIMIT $2 FOR UPDATE SKIP LOCKED
+                       ),
+                       moved AS (
+                         UPDATE ${jobs} j
+                         SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+                             purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
+                         FROM batch WHERE j.id = batch.id
+                         RETURNING j.id
+                       ),
+                       notified AS (SELECT pg_notify($3, '0|' || $1::text) WHERE EXISTS (SELECT 1 FROM moved))
+                       SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified`,
+
+    /** $1 queue, $2 key or null, $3 generated id or null. Deletes the job unless it is running; a row if it did. */
+    remove: `DELETE FROM ${jobs} WHERE ${byPublicId} AND state <> 'active' RETURNING 1 AS one`,
+
+    /**
+     * $1 queue, $2 channel. Marks the queue paused (idempotent; claims read it) and tells the workers
+     * of every process, so they hand back the jobs they buffered but did not start.
+     */
+    pause: `WITH marked AS (INSERT INTO ${s}.queue_paused (queue) VALUES ($1) ON CONFLICT (queue) DO NOTHING RETURNING 1)
+            SELECT pg_notify($2, 'p|' || $1::text)`,
+
+    /** $1 queue, $2 channel. Unpauses the queue and wakes its workers. */
+    resume: `WITH gone AS (DELETE FROM ${s}.queue_paused WHERE queue = $1 RETURNING queue)
+             SELECT pg_notify($2, '0|' || $1::text)`,
+
+    /**
+     * $1 lock class, $2 lock key, $3 batch size. Under the prune try-lock (one pruner per schema at
+     * a time), deletes at most $3 finished jobs whose age bound has passed, skipping locked rows.
+     * Returns how many.
+     */
+    pruneByAge: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
+                 doomed AS (
+                   SELECT id FROM ${jobs}
+                   WHERE (SELECT held FROM lock) AND purge_at <= now() AND state IN ('completed', 'failed')
+                   ORDER BY purge_at LIMIT $3 FOR UPDATE SKIP LOCKED
+                 ),
+                 gone AS (DELETE FROM ${jobs} j USING doomed, ${asyncCommit} WHERE j.id = doomed.id RETURNING 1)
+                 SELECT count(*)::int AS deleted FROM gone`,
+
+    /**
+     * $1 lock class, $2 lock key, $3 batch size. Under the prune try-lock, deletes at most $3
+     * finished jobs that have more than their `keep_count` newer finished jobs of the same queue
+     * and outcome (0 = keep none). Each distinct bound finds its cutoff with one short index scan,
+     * so the cost follows the rows kept by count, not every finished row. Returns how many.
+     */
+    pruneByCount: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
+                   bounds AS (
+                     SELECT DISTINCT keep_count, queue, state FROM ${jobs}
+                     WHERE (SELECT held FROM lock) AND keep_count IS NOT NULL AND state IN ('completed', 'failed')
+                   ),
+                   cutoffs AS (
+                     SELECT b.keep_count, b.queue, b.state, c.finished_at, c.id
+                     FROM bounds b
+                     LEFT JOIN LATERAL (
+                       SELECT finished_at, id FROM ${jobs}
+                       WHERE queue = b.queue AND state = b.state AND state IN ('completed', 'failed')
+                       ORDER BY finished_at DESC, id DESC
+                       OFFSET greatest(b.keep_count - 1, 0) LIMIT 1
+                     ) c ON b.keep_count > 0
+                   ),
+                   doomed AS (
+                     SELECT j.id FROM ${jobs} j JOIN cutoffs c
+                       ON j.keep_count = c.keep_count AND j.queue = c.queue AND j.state = c.state
+                     WHERE j.state IN ('completed', 'failed')
+                       AND (c.keep_count = 0 OR (j.finished_at, j.id) < (c.finished_at, c.id))
+                     LIMIT $3 FOR UPDATE OF j SKIP LOCKED
+                   ),
+                   gone AS (DELETE FROM ${jobs} j USING doomed, ${asyncCommit} WHERE j.id = doomed.id RETURNING 1)
+                   SELECT count(*)::int AS deleted FROM gone`,
+  };
+}
+
+export type QueueSql = ReturnType<typeof queueSql>;

@@ -1,0 +1,163 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { BALLAST_CONFIG } from '../ballast.constants.js';
+import type { BallastConfig } from '../config/ballast-config.js';
+import type { ProviderName } from '../common/provider-name.js';
+import type { SqlClient } from '../connections/sql-client.js';
+import { toJson } from '../common/json-value.js';
+import { toBackendError, withTimeout } from '../common/with-timeout.js';
+import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
+import { UnsupportedOptionError } from '../errors/unsupported-option.error.js';
+import { assertAnyJobId, assertJobName, assertQueueName } from './assert-job-names.js';
+import { JobRegistry } from './job.registry.js';
+import type { BulkJob, JobCounts, JobInfo } from './job.interface.js';
+import type { JobOptions } from './job-options.interface.js';
+import { checkJobOptions, moduleJobDefaults, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
+import { LazyQueueBackend } from './lazy-queue.backend.js';
+import { QueueBackend, type NewJob } from './queue-backend.interface.js';
+
+/**
+ * The injectable queue: enqueue jobs and inspect or steer queues. Inputs are checked here, once, for
+ * every provider (names, JSON data, options); defaults come from the `@Job` handler of the job's name
+ * in this process, then the module. Every call is bounded by `queue.timeoutMs`.
+ *
+ * Delivery is at least once: a job whose worker dies mid-run runs again. Make handlers idempotent,
+ * and use `jobId` to make an enqueue idempotent.
+ */
+@Injectable()
+export class QueueService implements OnApplicationShutdown {
+  private readonly timeoutMs: number;
+  private readonly moduleDefaults: ResolvedJobDefaults;
+
+  constructor(
+    @Inject(QueueBackend) private readonly backend: LazyQueueBackend,
+    @Inject(BALLAST_CONFIG) config: BallastConfig,
+    private readonly registry: JobRegistry,
+  ) {
+    this.timeoutMs = config.queue.timeoutMs;
+    this.moduleDefaults = moduleJobDefaults(config.queue.defaultTimeout);
+  }
+
+  /** The backend this queue runs on. */
+  get provider(): ProviderName {
+    return this.backend.provider;
+  }
+
+  /**
+   * Enqueues one job and resolves to its id. With `jobId`, an id that exists already returns that
+   * job's id and creates nothing. With `client` (Postgres only) the job is inserted inside the
+   * caller's open transaction: it exists if and only if that transaction commits.
+   */
+  async add<Data = unknown>(queue: string, name: string, data: Data, options: JobOptions = {}): Promise<string> {
+    const job = this.prepare(queue, name, data, options, 'add');
+    const [id] = await this.call('add', (backend) => backend.add([job], options.client));
+    return id!;
+  }
+
+  /**
+   * Enqueues many jobs in one round trip, all or none, and resolves to their ids in order. Entries
+   * with a `client` must all share that one client. A `jobId` given twice creates one job; both
+   * entries get its id.
+   */
+  async addBulk(jobs: readonly BulkJob[]): Promise<string[]> {
+    if (!Array.isArray(jobs)) throw new InvalidJobOptionError('jobs', jobs, 'an array of { queue, name, data, options? }', 'addBulk');
+    const prepared: NewJob[] = [];
+    const positions: number[] = [];
+    const firstById = new Map<string, number>();
+    let client: SqlClient | undefined;
+    jobs.forEach((entry, index) => {
+      const options = entry.options ?? {};
+      const job = this.prepare(entry.queue, entry.name, entry.data, options, `addBulk[${index}]`);
+      const entryClient = options.client;
+      if (index > 0 && entryClient !== client) {
+        throw new InvalidJobOptionError('client', entryClient, 'the same client on every entry of one addBulk (or none)', `addBulk[${index}]`);
+      }
+      client = entryClient;
+      const key = job.jobId === undefined ? undefined : `${job.queue}\u0000${job.jobId}`;
+      const first = key === undefined ? undefined : firstById.get(key);
+      if (first !== undefined) {
+        positions.push(first);
+        return;
+      }
+      if (key !== undefined) firstById.set(key, prepared.length);
+      positions.push(prepared.length);
+      prepared.push(job);
+    });
+    if (prepared.length === 0) return [];
+    const ids = await this.call('addBulk', (backend) => backend.add(prepared, client));
+    return positions.map((position) => ids[position]!);
+  }
+
+  /** The job, or `undefined` when it does not exist (or was removed by retention). */
+  async getJob<Data = unknown, Result = unknown>(queue: string, id: string): Promise<JobInfo<Data, Result> | undefined> {
+    assertQueueName(queue);
+    assertAnyJobId(id);
+    return (await this.call('getJob', (backend) => backend.getJob(queue, id))) as JobInfo<Data, Result> | undefined;
+  }
+
+  /** Jobs per state in `queue`. */
+  getCounts(queue: string): Promise<JobCounts> {
+    assertQueueName(queue);
+    return this.call('getCounts', (backend) => backend.getCounts(queue));
+  }
+
+  /** Moves a failed job back to waiting with a fresh attempt budget; `false` when it is not failed. */
+  retry(queue: string, id: string): Promise<boolean> {
+    assertQueueName(queue);
+    assertAnyJobId(id);
+    return this.call('retry', (backend) => backend.retry(queue, id));
+  }
+
+  /** Retries every failed job of `queue`; resolves to how many. */
+  retryAllFailed(queue: string): Promise<number> {
+    assertQueueName(queue);
+    return this.call('retryAllFailed', (backend) => backend.retryAllFailed(queue));
+  }
+
+  /** Deletes a job that is not running; `false` when it is absent or active. */
+  remove(queue: string, id: string): Promise<boolean> {
+    assertQueueName(queue);
+    assertAnyJobId(id);
+    return this.call('remove', (backend) => backend.remove(queue, id));
+  }
+
+  /** Stops every worker, in every process, from starting jobs of `queue`; enqueueing still works. */
+  pause(queue: string): Promise<void> {
+    assertQueueName(queue);
+    return this.call('pause', (backend) => backend.pause(queue));
+  }
+
+  /** Lets workers start jobs of `queue` again. */
+  resume(queue: string): Promise<void> {
+    assertQueueName(queue);
+    return this.call('resume', (backend) => backend.resume(queue));
+  }
+
+  /** Runs after the workers stopped (`onModuleDestroy`) and before connections close. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.backend.close();
+  }
+
+  private prepare(queue: string, name: string, data: unknown, options: JobOptions, source: string): NewJob {
+    assertQueueName(queue);
+    assertJobName(name);
+    checkJobOptions(options, source);
+    if (options.client !== undefined && this.backend.provider !== 'postgres') {
+      throw new UnsupportedOptionError(
+        this.backend.provider,
+        'client',
+        'transactional enqueue needs a Postgres transaction to join; enqueue after your commit, with a jobId so a retry is harmless',
+      );
+    }
+    const json = toJson(data);
+    const defaults = this.registry.handler(queue, name)?.defaults ?? this.moduleDefaults;
+    return toNewJob(queue, name, json, options, defaults, Date.now());
+  }
+
+  /** Opening the backend (first use) is not timed: PGlite alone can take seconds to start. */
+  private async call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
+    const backend = await this.backend.ready().catch((error: unknown) => {
+      throw toBackendError(this.backend.provider, 'queue.open', error);
+    });
+    return withTimeout(this.backend.provider, `queue.${operation}`, this.timeoutMs, () => work(backend));
+  }
+}

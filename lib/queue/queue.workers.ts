@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BALLAST_CONFIG } from '../ballast.constants.js';
+import type { BallastConfig } from '../config/ballast-config.js';
+import { JobConcurrencyGate } from './job-concurrency.gate.js';
+import { JobEventDispatcher } from './job-event.dispatcher.js';
+import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
+import type { JobContext } from './job.interface.js';
+import { toStoredResult } from './job-result.js';
+import { QueueBackend, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
+
+/**
+ * Runs one worker per queue that has `@Job` handlers in this process, from `onApplicationBootstrap`
+ * (after discovery in `onModuleInit`) until `onModuleDestroy`, which drains them: running jobs get
+ * `queue.shutdownTimeoutMs` to finish, the rest go back to the queue. Connections close later, in
+ * `onApplicationShutdown`, so a handler that enqueues while draining still reaches its backend.
+ *
+ * Concurrency: a queue's worker runs at most the largest `concurrency` of its handlers; a handler
+ * with a lower one waits on its own gate, so it never exceeds its own figure either.
+ */
+@Injectable()
+export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Ballast');
+  private readonly workers: QueueWorker[] = [];
+
+  constructor(
+    @Inject(QueueBackend) private readonly backend: QueueBackend,
+    @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
+    private readonly registry: JobRegistry,
+    private readonly events: JobEventDispatcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const queues = this.registry.queues();
+    if (queues.size === 0) return;
+    if (!this.config.queue.workers) {
+      this.logger.log(`Queue workers are off (queue.workers: false / BALLAST_WORKERS=false): this process only enqueues to ${[...queues.keys()].join(', ')}`);
+      return;
+    }
+    for (const [queue, handlers] of queues) {
+      const concurrency = Math.max(...[...handlers.values()].map((h) => h.concurrency));
+      const routed = new Map<string, JobHandler>();
+      for (const [name, handler] of handlers) routed.set(name, this.toJobHandler(handler, concurrency));
+      const worker = await this.backend.startWorker({
+        queue,
+        handlers: routed,
+        concurrency,
+        shutdownTimeoutMs: this.config.queue.shutdownTimeoutMs,
+        timeout: Math.max(...[...handlers.values()].map((h) => h.defaults.timeout)),
+        onEvent: (event) => this.events.dispatch(event),
+      });
+      this.workers.push(worker);
+      this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${concurrency}`);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const workers = this.workers.splice(0);
+    const results = await Promise.allSettled(workers.map((worker) => worker.close()));
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.error(`A queue worker failed to stop cleanly: ${String(result.reason)}`);
+    }
+  }
+
+  private toJobHandler(handler: RegisteredJobHandler, queueConcurrency: number): JobHandler {
+    const gate = handler.concurrency < queueConcurrency ? new JobConcurrencyGate(handler.concurrency) : undefined;
+    const run = async (data: unknown, context: JobContext): Promise<unknown> => {
+      try {
+        return toStoredResult(await handler.invoke(data, context), handler.name, this.logger);
+      } catch (error) {
+        // A handler may throw anything; a worker records an Error with a message and a stack.
+        throw error instanceof Error ? error : new Error(typeof error === 'string' ? error : `non-Error thrown: ${String(error)}`);
+      }
+    };
+    if (!gate) return { name: handler.name, handle: run };
+    return {
+      name: handler.name,
+      handle: async (data, context) => {
+        const release = await gate.acquire(context.signal);
+        try {
+          return await run(data, context);
+        } finally {
+          release();
+        }
+      },
+    };
+  }
+}

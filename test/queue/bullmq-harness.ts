@@ -1,0 +1,104 @@
+import { Redis } from 'ioredis';
+import type { JobContext } from '../../lib/queue/job.interface.js';
+import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
+import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
+import type { BullmqQueueSettings } from '../../lib/queue/bullmq/bullmq-queue.settings.js';
+import { TEST_REDIS_URL } from '../support/test-env.js';
+import { uniquePrefix } from '../support/unique-name.js';
+
+/** A job as `QueueService` hands it to a backend, with its defaults; tests override what they check. */
+export function newJob(queue: string, name: string, data: unknown = {}, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    queue,
+    name,
+    json: JSON.stringify(data),
+    runAt: undefined,
+    priority: 0,
+    attempts: 1,
+    backoff: { type: 'exponential', delay: 1000, jitter: 0 },
+    jobId: undefined,
+    timeout: 30_000,
+    removeOnComplete: true,
+    removeOnFail: false,
+    ...overrides,
+  };
+}
+
+export type TestHandler = (data: unknown, context: JobContext) => unknown;
+
+/**
+ * One BullMQ backend on its own key prefix over a client configured like the registry's, plus what
+ * its workers report. `close()` closes workers, backend and client, and deletes the prefix's keys.
+ */
+export class BullmqHarness {
+  readonly keyPrefix = uniquePrefix('bullmq');
+  readonly redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, connectionName: 'ballast' });
+  readonly backend: BullmqQueueBackend;
+  readonly events: JobEvent[] = [];
+  private readonly workers: QueueWorker[] = [];
+  private readonly extra: BullmqQueueBackend[] = [];
+
+  constructor(settings: BullmqQueueSettings = {}) {
+    this.backend = new BullmqQueueBackend('redis', this.redis, this.keyPrefix, settings);
+  }
+
+  /** A second backend on the same keys and client: another process, as far as Redis can tell. */
+  sibling(settings: BullmqQueueSettings = {}): BullmqQueueBackend {
+    const backend = new BullmqQueueBackend('redis', this.redis, this.keyPrefix, settings);
+    this.extra.push(backend);
+    return backend;
+  }
+
+  async startWorker(
+    queue: string,
+    handlers: Record<string, TestHandler>,
+    spec: Partial<Omit<WorkerSpec, 'queue' | 'handlers' | 'onEvent'>> = {},
+    backend: BullmqQueueBackend = this.backend,
+  ): Promise<QueueWorker> {
+    const map = new Map<string, JobHandler>();
+    for (const [name, handle] of Object.entries(handlers)) {
+      map.set(name, { name, handle: async (data, context) => handle(data, context) });
+    }
+    const worker = await backend.startWorker({
+      queue,
+      handlers: map,
+      concurrency: 1,
+      shutdownTimeoutMs: 5000,
+      onEvent: (event) => this.events.push(event),
+      ...spec,
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  eventsOf<T extends JobEvent['type']>(type: T, jobId?: string): Extract<JobEvent, { type: T }>[] {
+    return this.events.filter(
+      (event): event is Extract<JobEvent, { type: T }> => event.type === type && (jobId === undefined || event.jobId === jobId),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => worker.close()));
+    await Promise.all([this.backend, ...this.extra].map((backend) => backend.close()));
+    await deleteKeys(this.redis, this.keyPrefix);
+    await this.redis.quit();
+  }
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** A promise with its resolve in hand, for handlers that wait on the test. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
+import { waitFor } from '../support/wait-for.js';
+import { newJob } from './bullmq-harness.js';
+
+/**
+ * A worker must still shut down when Redis is gone: BullMQ's own close waits for ever then
+ * (bullmq#4656), and a deploy during an outage would hang. Runs on a private Redis it can kill.
+ */
+describe('BullMQ worker shutdown during a Redis outage', () => {
+  let server: ChildProcess | undefined;
+  let redis: Redis | undefined;
+
+  afterEach(async () => {
+    redis?.disconnect();
+    server?.kill('SIGKILL');
+  });
+
+  async function startServer(): Promise<number> {
+    for (let tries = 0; ; tries++) {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      const up = await new Promise<boolean>((resolve) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Ready to accept connections')) resolve(true);
+        });
+        child.once('exit', () => resolve(false));
+      });
+      if (up) {
+        server = child;
+        return port;
+      }
+      if (tries >= 5) throw new Error(`could not start a private redis-server: ${output}`);
+    }
+  }
+
+  it('closes within its bounds when Redis dies under running jobs, and leaves no timer behind', async () => {
+    const port = await startServer();
+    redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, connectionName: 'ballast' });
+    redis.on('error', () => undefined);
+    await redis.ping();
+    const timersBefore = activeTimers();
+    const backend = new BullmqQueueBackend('redis', redis, 'outage:');
+    let started = 0;
+    const worker = await backend.startWorker({
+      queue: 'q',
+      handlers: new Map([['slow', { name: 'slow', handle: () => (started++, new Promise((resolve) => setTimeout(resolve, 60_000).unref())) }]]),
+      concurrency: 2,
+      shutdownTimeoutMs: 300,
+      onEvent: () => undefined,
+    });
+    await backend.add([newJob('q', 'slow'), newJob('q', 'slow')]);
+    await waitFor('both jobs running', () => started === 2);
+
+    server!.kill('SIGKILL');
+    await new Promise((resolve) => server!.once('exit', resolve));
+    await waitFor('client sees the outage', () => redis!.status !== 'ready');
+
+    const closing = Date.now();
+    await worker.close();
+    await backend.close();
+    // Grace period, then bounded forced steps of 2 s each.
+    expect(Date.now() - closing).toBeLessThan(8000);
+    // No timer of the worker (lock renewal, stalled check) is left to keep a process alive.
+    redis.disconnect();
+    await waitFor('timers back to what they were', () => activeTimers() <= timersBefore, 3000);
+  }, 30_000);
+});
+
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+}

@@ -1,0 +1,388 @@
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { JobAbortedError } from '../../lib/errors/job-aborted.error.js';
+import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
+import type { QueueWorker } from '../../lib/queue/queue-backend.interface.js';
+import { retryDelay } from '../../lib/queue/postgres/postgres-queue.backoff.js';
+import { closeSharedPglite } from '../support/shared-pglite.js';
+import { waitFor } from '../support/wait-for.js';
+import { aborted, gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
+
+afterAll(closeSharedPglite);
+
+describe('retry backoff', () => {
+  it('computes fixed and exponential delays, with jitter taking up to its fraction off', () => {
+    expect(retryDelay({ type: 'fixed', delay: 500, jitter: 0 }, 1)).toBe(500);
+    expect(retryDelay({ type: 'fixed', delay: 500, jitter: 0 }, 4)).toBe(500);
+    expect([1, 2, 3, 4].map((a) => retryDelay({ type: 'exponential', delay: 100, jitter: 0 }, a))).toEqual([100, 200, 400, 800]);
+    expect(retryDelay({ type: 'exponential', delay: 1000, jitter: 0.5 }, 2, () => 0)).toBe(2000);
+    expect(retryDelay({ type: 'exponential', delay: 1000, jitter: 0.5 }, 2, () => 0.999999)).toBe(1000);
+    expect(retryDelay({ type: 'exponential', delay: 1000, jitter: 0 }, 60)).toBe(2_147_483_647);
+  });
+});
+
+/**
+ * What happens to a job after it is claimed, on a server and on PGlite: leases (heartbeat, the
+ * reaper, the token check), retries with backoff, dead letters and their retry, retention pruning,
+ * removal, and graceful shutdown handing jobs back.
+ */
+describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on %s', (flavor: PostgresFlavor) => {
+  let h: QueueHarness;
+  const workers: QueueWorker[] = [];
+
+  const start = async (spec: Parameters<QueueHarness['backend']['startWorker']>[0], backend = h.backend) => {
+    const worker = await backend.startWorker(spec);
+    workers.push(worker);
+    return worker;
+  };
+
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) await worker.close();
+    await h?.close();
+  });
+
+  describe('leases', () => {
+    it('renews the lease of a job that runs longer than its timeout, so it runs once and is not reaped', async () => {
+      h = await openHarness(flavor, 'pl_heartbeat');
+      const rec = recorder();
+      let leaseSeenMidway: number | null = null;
+      await start(
+        recordingSpec(rec, async () => {
+          await new Promise((resolve) => setTimeout(resolve, 2500));
+          leaseSeenMidway = (await h.rows())[0]!.lease_left_ms;
+        }),
+      );
+      // Renewed every ~300 ms; a renewal may come up to 600 ms late on a busy machine and still hold.
+      await h.backend.add([newJob({}, { timeout: 900 })]);
+      await waitFor('the long job to complete', () => rec.eventsOf('completed').length === 1, 10_000);
+      expect(rec.runs.size).toBe(1);
+      expect([...rec.runs.values()]).toEqual([1]);
+      expect(rec.eventsOf('stalled')).toEqual([]);
+      // Nearly three timeouts in, the lease was still in the future: it was renewed.
+      expect(leaseSeenMidway).toBeGreaterThan(0);
+    });
+
+    it('returns a job whose lease expired (its worker died) to the queue, counting the attempt, and reports it stalled', async () => {
+      h = await openHarness(flavor, 'pl_reap');
+      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 3, timeout: 200 })]);
+      // A worker that claims and then dies: nothing renews or completes.
+      const { rows } = await h.db.query<{ token: string }>(h.sql.claim, ['q', 10]);
+      expect(rows).toHaveLength(1);
+      const rec = recorder();
+      const seen: number[] = [];
+      await start(recordingSpec(rec, (_data, context) => void seen.push(context.attempt)));
+      await waitFor('the reaped job to run on the live worker', () => rec.eventsOf('completed').length === 1, 5000);
+      expect(rec.eventsOf('stalled')).toEqual([{ type: 'stalled', queue: 'q', jobId: id, name: 'work' }]);
+      // Attempt 1 stalled; the live worker ran attempt 2.
+      expect(seen).toEqual([2]);
+    });
+
+    it('fails a stalled job that has no attempt left, with the lease error', async () => {
+      h = await openHarness(flavor, 'pl_reapfail');
+      const [id] = await h.backend.add([newJob({}, { attempts: 1, timeout: 150 })]);
+      await h.db.query(h.sql.claim, ['q', 10]);
+      const rec = recorder();
+      await start(recordingSpec(rec));
+      await waitFor('the stalled job to be failed', () => rec.eventsOf('failed').length === 1, 5000);
+      const failed = rec.eventsOf('failed')[0]!;
+      expect(failed).toMatchObject({ type: 'failed', jobId: id, attempt: 1 });
+      expect((failed as { error: Error }).error).toBeInstanceOf(JobLeaseExpiredError);
+      expect(rec.eventsOf('stalled')).toHaveLength(1);
+      const info = await h.backend.getJob('q', id!);
+      expect(info).toMatchObject({ state: 'failed', attemptsMade: 1 });
+      expect(info!.error!.message).toMatch(/lease expired/);
+      expect(rec.runs.size).toBe(0);
+    });
+
+    it('applies no outcome from a worker whose lease was lost (token check)', async () => {
+      h = await openHarness(flavor, 'pl_token');
+      const [id] = await h.backend.add([newJob({}, { attempts: 3, removeOnComplete: false, removeOnFail: false })]);
+      const first = (await h.db.query<{ id: string; token: string }>(h.sql.claim, ['q', 1])).rows[0]!;
+      // The lease runs out and another worker claims the job.
+      await h.db.query(`UPDATE ${h.schema}.queue_jobs SET locked_until = now() - interval '1 second'`);
+      const reaped = await h.db.query<{ reaped: string }>(h.sql.reap, [1, `reap-${h.schema}`, 'q', 100, 'expired', `${h.schema}_queue`]);
+      expect(JSON.parse(reaped.rows[0]!.reaped)).toHaveLength(1);
+      const second = (await h.db.query<{ id: string; token: string; attempts_made: number }>(h.sql.claim, ['q', 1])).rows[0]!;
+      expect(second.attempts_made).toBe(2);
+      expect(second.token).not.toBe(first.token);
+      // The first worker finishes late: its completion, failure, renewal and hand-back are all refused.
+      expect((await h.db.query(h.sql.complete, [[first.id], [first.token], ['"late"']])).rows).toEqual([]);
+      const failed = await h.db.query<{ retried: string[]; failed: string[] }>(h.sql.fail, [[first.id], [first.token], [null], ['late'], [null], 'c']);
+      expect(failed.rows[0]).toMatchObject({ retried: [], failed: [] });
+      expect((await h.db.query(h.sql.renew, [[first.id], [first.token]])).rows).toEqual([]);
+      expect((await h.db.query<{ released: number }>(h.sql.release, [[first.id], [first.token], 'c'])).rows[0]!.released).toBe(0);
+      expect((await h.rows())[0]).toMatchObject({ state: 'active', token: second.token, attempts_made: 2, result: null });
+      // The current holder's completion applies.
+      expect((await h.db.query<{ id: string }>(h.sql.complete, [[second.id], [second.token], ['"done"']])).rows).toEqual([{ id: second.id }]);
+      expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', result: 'done' });
+    });
+
+    it('aborts a running job whose lease was taken over and records nothing it does afterwards', async () => {
+      h = await openHarness(flavor, 'pl_lost');
+      const rec = recorder();
+      const reasons: unknown[] = [];
+      const finish = gate();
+      await start(
+        recordingSpec(rec, async (_data, context) => {
+          reasons.push(await aborted(context.signal));
+          await finish.promise;
+          return 'should not be stored';
+        }),
+      );
+      const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
+      await waitFor('the job to start', () => rec.order.length === 1);
+      // Another worker holds the job now (as after the reaper handed it on), with a lease of its own.
+      const thief = '00000000-0000-4000-8000-000000000001';
+      await h.db.query(`UPDATE ${h.schema}.queue_jobs SET lock_token = $1, locked_until = now() + interval '1 minute'`, [thief]);
+      await waitFor('the heartbeat to notice and abort the handler', () => reasons.length === 1, 5000);
+      expect(reasons[0]).toBeInstanceOf(JobAbortedError);
+      expect((reasons[0] as JobAbortedError).why).toBe('lease-lost');
+      finish.open();
+      await waitFor('the handler to return', () => rec.inFlight === 0);
+      // Give the flusher its turn: nothing is written and no completion is reported.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(rec.eventsOf('completed')).toEqual([]);
+      expect((await h.backend.getJob('q', id!))!.state).toBe('active');
+      expect((await h.rows())[0]).toMatchObject({ token: thief, result: null });
+    });
+  });
+
+  describe('retries and dead letters', () => {
+    it('retries a failing job after its backoff and completes it', async () => {
+      h = await openHarness(flavor, 'pl_retry');
+      const rec = recorder();
+      const startedAt: number[] = [];
+      await start(
+        recordingSpec(rec, (_data, context) => {
+          startedAt.push(Date.now());
+          if (context.attempt < 3) throw new Error(`boom ${context.attempt}`);
+          return 'third time lucky';
+        }),
+      );
+      const [id] = await h.backend.add([newJob({}, { attempts: 3, backoff: { type: 'fixed', delay: 150, jitter: 0 }, removeOnComplete: false })]);
+      await waitFor('the job to complete on its third attempt', () => rec.eventsOf('completed').length === 1, 10_000);
+      expect(rec.eventsOf('retrying').map((e) => [(e as { attempt: number }).attempt, (e as { error: Error }).error.message])).toEqual([
+        [1, 'boom 1'],
+        [2, 'boom 2'],
+      ]);
+      expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(140);
+      expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(140);
+      expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', attemptsMade: 3, result: 'third time lucky' });
+    });
+
+    it('keeps the last error on a job waiting to retry', async () => {
+      h = await openHarness(flavor, 'pl_retrywait');
+      const rec = recorder();
+      await start(recordingSpec(rec, () => Promise.reject(new TypeError('not yet'))));
+      const [id] = await h.backend.add([newJob({}, { attempts: 2, backoff: { type: 'fixed', delay: 60_000, jitter: 0 } })]);
+      await waitFor('the retry to be scheduled', () => rec.eventsOf('retrying').length === 1);
+      const retrying = rec.eventsOf('retrying')[0] as { nextRunAt: Date };
+      expect(retrying.nextRunAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      const info = await h.backend.getJob('q', id!);
+      expect(info).toMatchObject({ state: 'delayed', attemptsMade: 1, error: { message: 'not yet' } });
+      expect(info!.error!.stack).toContain('TypeError: not yet');
+      expect(info!.runAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      expect(await h.backend.getCounts('q')).toMatchObject({ delayed: 1, waiting: 0, active: 0 });
+    });
+
+    it('moves a job that ran out of attempts to failed with its error and stack, retryable with a fresh budget', async () => {
+      h = await openHarness(flavor, 'pl_dead');
+      const rec = recorder();
+      let healthy = false;
+      await start(
+        recordingSpec(rec, (_data, context) => {
+          if (!healthy) throw new Error(`downstream unavailable (attempt ${context.attempt})`);
+          return 'recovered';
+        }),
+      );
+      const [id] = await h.backend.add([newJob({ to: 'a@b.c' }, { attempts: 2, removeOnComplete: false })]);
+      await waitFor('the job to fail for good', () => rec.eventsOf('failed').length === 1, 5000);
+      expect(rec.eventsOf('failed')[0]).toMatchObject({ type: 'failed', jobId: id, attempt: 2 });
+      expect(rec.eventsOf('retrying')).toHaveLength(1);
+      const dead = await h.backend.getJob('q', id!);
+      expect(dead).toMatchObject({ state: 'failed', attemptsMade: 2, maxAttempts: 2, data: { to: 'a@b.c' } });
+      expect(dead!.error!.message).toBe('downstream unavailable (attempt 2)');
+      expect(dead!.error!.stack).toMatch(/^Error: downstream unavailable/);
+      expect(dead!.finishedAt).toBeInstanceOf(Date);
+      expect(await h.backend.getCounts('q')).toMatchObject({ failed: 1, waiting: 0, active: 0 });
+
+      expect(await h.backend.retry('q', '123456')).toBe(false);
+      healthy = true;
+      expect(await h.backend.retry('q', id!)).toBe(true);
+      await waitFor('the retried job to complete', () => rec.eventsOf('completed').length === 1, 5000);
+      expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', attemptsMade: 1, result: 'recovered' });
+      expect((await h.backend.getJob('q', id!))!.error).toBeUndefined();
+      // Only failed jobs can be retried.
+      expect(await h.backend.retry('q', id!)).toBe(false);
+    });
+
+    it('retries every failed job of a queue, in batches, and only that queue', async () => {
+      h = await openHarness(flavor, 'pl_retryall');
+      const ids = await h.backend.add(Array.from({ length: 1203 }, (_, i) => newJob({ i })));
+      await h.backend.add([newJob({}, { queue: 'other' })]);
+      await h.db.query(`UPDATE ${h.schema}.queue_jobs SET state = 'failed', attempts_made = 1, finished_at = now(), error_message = 'x'`);
+      expect(await h.backend.retryAllFailed('q')).toBe(1203);
+      expect(await h.backend.getCounts('q')).toMatchObject({ failed: 0, waiting: 1203 });
+      expect((await h.backend.getJob('q', ids[7]!))!.attemptsMade).toBe(0);
+      expect((await h.backend.getCounts('other')).failed).toBe(1);
+      expect(await h.backend.retryAllFailed('q')).toBe(0);
+    });
+
+    it('removes jobs that are not running', async () => {
+      h = await openHarness(flavor, 'pl_remove');
+      const [waiting, running] = await h.backend.add([newJob({}, { jobId: 'w-1' }), newJob({}, { priority: -1 })]);
+      await h.db.query(h.sql.claim, ['q', 1]);
+      expect((await h.backend.getJob('q', running!))!.state).toBe('active');
+      expect(await h.backend.remove('q', running!)).toBe(false);
+      expect(await h.backend.remove('other', waiting!)).toBe(false);
+      expect(await h.backend.remove('q', waiting!)).toBe(true);
+      expect(await h.backend.remove('q', waiting!)).toBe(false);
+      expect(await h.backend.getJob('q', waiting!)).toBeUndefined();
+      // Its key is free again.
+      expect(await h.backend.add([newJob({ again: true }, { jobId: 'w-1' })])).toEqual(['w-1']);
+      expect((await h.backend.getJob('q', 'w-1'))!.data).toEqual({ again: true });
+    });
+  });
+
+  describe('retention', () => {
+    const finishAll = async (count: number, spec: Parameters<typeof recordingSpec>[1] = () => undefined) => {
+      const rec = recorder();
+      await start(recordingSpec(rec, spec));
+      await waitFor('every job to finish', () => rec.eventsOf('completed').length + rec.eventsOf('failed').length === count, 10_000);
+      return rec;
+    };
+
+    it('deletes completed jobs at once by default, in the completion statement', async () => {
+      h = await openHarness(flavor, 'pl_keepnone');
+      await h.backend.add(Array.from({ length: 30 }, (_, i) => newJob({ i })));
+      await finishAll(30);
+      expect(await h.rows()).toEqual([]);
+    });
+
+    it('keeps the newest N finished jobs per outcome and prunes the rest', async () => {
+      h = await openHarness(flavor, 'pl_keepcount');
+      // Even jobs fail, odd ones complete; concurrency 1 finishes them in order.
+      await h.backend.add(Array.from({ length: 12 }, (_, i) => newJob({ i }, { removeOnComplete: 3, removeOnFail: 2, name: i % 2 ? 'work' : 'bad' })));
+      await h.backend.add([newJob({ kept: true }, { removeOnComplete: false, priority: 9 })]);
+      const rec = recorder();
+      const body = (_data: unknown, context: { name: string }) => {
+        if (context.name === 'bad') throw new Error('even');
+      };
+      await start(recordingSpec(rec, body, { names: ['work', 'bad'], concurrency: 1 }));
+      await waitFor('every job to finish', () => rec.eventsOf('completed').length + rec.eventsOf('failed').length === 13, 10_000);
+      expect(await h.backend.getCounts('q')).toMatchObject({ completed: 7, failed: 6 });
+      const pruned = await h.backend.prune();
+      // A bound counts every finished job of the queue and outcome: the unbounded job (the newest,
+      // it ran last) is one of the three newest completed, so 1, 3, 5, 7 go; of the failures 0..6 go.
+      expect(pruned.byCount).toBe(4 + 4);
+      expect(await h.backend.getCounts('q')).toMatchObject({ completed: 3, failed: 2 });
+      const kept = await Promise.all((await h.rows()).map(async (r) => (await h.backend.getJob('q', r.id))!.data));
+      expect(kept).toEqual(expect.arrayContaining([{ i: 9 }, { i: 11 }, { kept: true }, { i: 8 }, { i: 10 }]));
+      expect((await h.backend.prune()).byCount).toBe(0);
+    });
+
+    it('prunes finished jobs past their age in bounded batches', async () => {
+      h = await openHarness(flavor, 'pl_keepage', { pruneBatchSize: 10 });
+      await h.backend.add(Array.from({ length: 25 }, (_, i) => newJob({ i }, { removeOnComplete: { age: 150 } })));
+      await h.backend.add([newJob({}, { removeOnComplete: { age: 60_000 }, priority: 9 })]);
+      await finishAll(26);
+      expect((await h.backend.getCounts('q')).completed).toBe(26);
+      expect((await h.backend.prune()).byAge).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await h.backend.prune()).byAge).toBe(25);
+      expect((await h.backend.getCounts('q')).completed).toBe(1);
+    });
+
+    it('removes a failed job at once when removeOnFail is true', async () => {
+      h = await openHarness(flavor, 'pl_failremove');
+      await h.backend.add([newJob({}, { removeOnFail: true }), newJob({}, { removeOnFail: false })]);
+      await finishAll(2, () => {
+        throw new Error('nope');
+      });
+      expect((await h.rows()).map((r) => r.state)).toEqual(['failed']);
+    });
+
+    it('prunes on its own timer while workers run', async () => {
+      h = await openHarness(flavor, 'pl_prunetimer', { pruneIntervalMs: 100 });
+      await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ i }, { removeOnComplete: 1 })));
+      await finishAll(5);
+      await waitFor('the timer-driven prune', async () => (await h.backend.getCounts('q')).completed === 1, 5000);
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    it('lets running jobs finish, writes their outcomes, and hands buffered jobs back at once', async () => {
+      h = await openHarness(flavor, 'pl_drain');
+      const rec = recorder();
+      const release = gate();
+      const body = (data: unknown) => ((data as { quick?: boolean }).quick ? undefined : release.promise);
+      const worker = await start(recordingSpec(rec, body, { concurrency: 2, shutdownTimeoutMs: 5000 }));
+      // Quick jobs first: once the worker has seen them, it buffers beyond its two slots.
+      await h.backend.add(Array.from({ length: 3 }, () => newJob({ quick: true })));
+      await waitFor('the quick jobs to complete', () => rec.eventsOf('completed').length === 3);
+      await h.backend.add(Array.from({ length: 6 }, (_, i) => newJob({ i })));
+      await waitFor('two jobs running, four buffered', async () => rec.order.length === 5 && (await h.backend.getCounts('q')).active === 6);
+      const closing = worker.close();
+      // Buffered jobs go back before the running ones finish, not when their lease runs out.
+      await waitFor('the buffered jobs to be handed back', async () => (await h.backend.getCounts('q')).waiting === 4);
+      expect(rec.eventsOf('completed')).toHaveLength(3);
+      release.open();
+      await closing;
+      expect(rec.eventsOf('completed')).toHaveLength(5);
+      expect(rec.order).toHaveLength(5);
+      const left = await h.rows();
+      expect(left).toHaveLength(4);
+      expect(left.every((r) => r.state === 'waiting' && r.attempts_made === 0 && r.token === null)).toBe(true);
+    });
+
+    it('aborts jobs still running after the grace period and hands them back uncounted', async () => {
+      h = await openHarness(flavor, 'pl_abort');
+      const rec = recorder();
+      const reasons: unknown[] = [];
+      const worker = await start(
+        recordingSpec(
+          rec,
+          async (_data, context) => {
+            reasons.push(await aborted(context.signal));
+            throw new Error('interrupted');
+          },
+          { concurrency: 3, shutdownTimeoutMs: 150 },
+        ),
+      );
+      await h.backend.add(Array.from({ length: 3 }, (_, i) => newJob({ i }, { attempts: 1 })));
+      await waitFor('three jobs to start', () => rec.order.length === 3);
+      const t0 = Date.now();
+      await worker.close();
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(reasons).toHaveLength(3);
+      for (const reason of reasons) expect((reason as JobAbortedError).why).toBe('shutdown');
+      // Back in the queue at once, their attempt not counted and no failure recorded.
+      const left = await h.rows();
+      expect(left.map((r) => [r.state, r.attempts_made, r.error_message])).toEqual([
+        ['waiting', 0, null],
+        ['waiting', 0, null],
+        ['waiting', 0, null],
+      ]);
+      expect(rec.eventsOf('failed')).toEqual([]);
+      // Another worker takes them straight away.
+      const next = recorder();
+      await start(recordingSpec(next));
+      await waitFor('another worker to run them', () => next.eventsOf('completed').length === 3);
+    });
+
+    it('closes an idle worker promptly and leaves nothing claimed', async () => {
+      h = await openHarness(flavor, 'pl_idleclose');
+      const rec = recorder();
+      const worker = await start(recordingSpec(rec));
+      await h.backend.add([newJob({})]);
+      await waitFor('the job to complete', () => rec.eventsOf('completed').length === 1);
+      const t0 = Date.now();
+      await worker.close();
+      await worker.close();
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await h.backend.add([newJob({})]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(rec.order).toHaveLength(1);
+      expect(await h.backend.getCounts('q')).toMatchObject({ waiting: 1, active: 0 });
+    });
+  });
+});

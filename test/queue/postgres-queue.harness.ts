@@ -1,0 +1,188 @@
+import pg from 'pg';
+import type { SqlDatabase } from '../../lib/connections/sql-client.js';
+import { PgPoolDatabase } from '../../lib/connections/pg-pool.database.js';
+import { PgliteDatabase } from '../../lib/connections/pglite.database.js';
+import { quoteIdentifier } from '../../lib/config/identifiers.js';
+import type { JobContext } from '../../lib/queue/job.interface.js';
+import type { JobEvent, JobHandler, NewJob, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
+import { openPostgresQueueBackend } from '../../lib/queue/postgres/postgres-queue.backend-factory.js';
+import type { PostgresQueueBackend } from '../../lib/queue/postgres/postgres-queue.backend.js';
+import type { PostgresQueueSettings } from '../../lib/queue/postgres/postgres-queue.settings.js';
+import { queueSql, type QueueSql } from '../../lib/queue/postgres/postgres-queue.sql.js';
+import { dropSchemaOnServer } from '../support/backends.js';
+import { sharedPglite } from '../support/shared-pglite.js';
+import { TEST_DATABASE_URL } from '../support/test-env.js';
+import { uniqueSchema } from '../support/unique-name.js';
+
+/** The two databases the Postgres runner runs on: a server, and PGlite in-process. */
+export type PostgresFlavor = 'postgres' | 'pglite';
+
+/**
+ * Tests poll faster than production and reap and prune on short intervals, so conditions that
+ * depend on them are reached in a fraction of a second; each test still waits on the condition.
+ */
+export const FAST_SETTINGS: Partial<PostgresQueueSettings> = {
+  pollIntervalMs: 100,
+  reapIntervalMs: 100,
+  pruneIntervalMs: 60_000,
+};
+
+export interface QueueHarness {
+  flavor: PostgresFlavor;
+  schema: string;
+  db: SqlDatabase;
+  backend: PostgresQueueBackend;
+  sql: QueueSql;
+  /** Another backend on the same schema with its own connections (a second process, on a server). */
+  openPeer(settings?: Partial<PostgresQueueSettings>): Promise<PostgresQueueBackend>;
+  /** Rows of the jobs table (as `RowView`), by id, for assertions on what the statements wrote. */
+  rows(where?: string, params?: unknown[]): Promise<RowView[]>;
+  close(): Promise<void>;
+}
+
+/** A backend on a fresh schema: its own pool on the server, or the file's shared PGlite. */
+export async function openHarness(flavor: PostgresFlavor, label: string, settings: Partial<PostgresQueueSettings> = {}): Promise<QueueHarness> {
+  const schema = uniqueSchema(label);
+  const opened: Array<{ backend: PostgresQueueBackend; db: SqlDatabase }> = [];
+  const openDb = async (): Promise<SqlDatabase> =>
+    flavor === 'postgres'
+      ? new PgPoolDatabase(new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 }), true)
+      : new PgliteDatabase(await sharedPglite(), false);
+  const open = async (extra: Partial<PostgresQueueSettings>) => {
+    const db = await openDb();
+    const backend = await openPostgresQueueBackend(db, schema, { ...FAST_SETTINGS, ...settings, ...extra });
+    opened.push({ backend, db });
+    return { backend, db };
+  };
+  const { backend, db } = await open({});
+  const table = `${quoteIdentifier(schema)}.queue_jobs`;
+  return {
+    flavor,
+    schema,
+    db,
+    backend,
+    sql: queueSql(quoteIdentifier(schema)),
+    openPeer: async (extra = {}) => (await open(extra)).backend,
+    rows: async (where = 'true', params: unknown[] = []) =>
+      (
+        await db.query<RowView>(
+          `SELECT id::text AS id, job_key, name, state, priority, attempts_made, max_attempts, lock_token::text AS token,
+                  (extract(epoch FROM locked_until - now()) * 1000)::float8 AS lease_left_ms, keep_count,
+                  purge_at IS NOT NULL AS has_purge_at, result::text AS result, error_message, error_stack
+           FROM ${table} WHERE ${where} ORDER BY id`,
+          params,
+        )
+      ).rows,
+    close: async () => {
+      for (const { backend: b } of opened) await b.close();
+      if (flavor === 'pglite') await db.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+      for (const { db: d } of opened) await d.close();
+      if (flavor === 'postgres') await dropSchemaOnServer(schema);
+    },
+  };
+}
+
+/** A jobs-table row as tests read it. */
+export interface RowView {
+  id: string;
+  job_key: string | null;
+  name: string;
+  state: string;
+  priority: number;
+  attempts_made: number;
+  max_attempts: number;
+  token: string | null;
+  /** Ms until the lease runs out (negative once it has), null without a lease. */
+  lease_left_ms: number | null;
+  keep_count: number | null;
+  has_purge_at: boolean;
+  result: string | null;
+  error_message: string | null;
+  error_stack: string | null;
+}
+
+/** A job as `QueueService` would hand it to the backend, with test-friendly defaults. */
+export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    queue: 'q',
+    name: 'work',
+    json: JSON.stringify(data),
+    runAt: undefined,
+    priority: 0,
+    attempts: 1,
+    backoff: { type: 'fixed', delay: 0, jitter: 0 },
+    jobId: undefined,
+    timeout: 30_000,
+    removeOnComplete: true,
+    removeOnFail: false,
+    ...overrides,
+  };
+}
+
+/** What a recording worker saw: runs per job id, the most jobs in flight at once, and every event. */
+export interface Recorder {
+  runs: Map<string, number>;
+  order: string[];
+  events: JobEvent[];
+  inFlight: number;
+  maxInFlight: number;
+  eventsOf(type: JobEvent['type']): JobEvent[];
+}
+
+export function recorder(): Recorder {
+  const r: Recorder = {
+    runs: new Map(),
+    order: [],
+    events: [],
+    inFlight: 0,
+    maxInFlight: 0,
+    eventsOf: (type) => r.events.filter((e) => e.type === type),
+  };
+  return r;
+}
+
+/**
+ * A worker spec whose handlers count their runs in `rec` and then call `body` (a no-op by default).
+ * `name` defaults to the job name `newJob` uses.
+ */
+export function recordingSpec(
+  rec: Recorder,
+  body: (data: unknown, context: JobContext) => Promise<unknown> | unknown = () => undefined,
+  overrides: Partial<Omit<WorkerSpec, 'handlers' | 'onEvent'>> & { names?: string[] } = {},
+): WorkerSpec {
+  const names = overrides.names ?? ['work'];
+  const handle = async (data: unknown, context: JobContext): Promise<unknown> => {
+    rec.runs.set(context.id, (rec.runs.get(context.id) ?? 0) + 1);
+    rec.order.push(context.id);
+    rec.inFlight++;
+    rec.maxInFlight = Math.max(rec.maxInFlight, rec.inFlight);
+    try {
+      return await body(data, context);
+    } finally {
+      rec.inFlight--;
+    }
+  };
+  const handlers = new Map<string, JobHandler>(names.map((name) => [name, { name, handle }]));
+  return {
+    queue: overrides.queue ?? 'q',
+    concurrency: overrides.concurrency ?? 5,
+    shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? 2000,
+    handlers,
+    onEvent: (event) => rec.events.push(event),
+  };
+}
+
+/** A promise with its resolver, for handlers that wait on the test. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** Resolves when `signal` aborts, with its reason. */
+export function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason);
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+}

@@ -1,0 +1,377 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { UnsupportedOptionError, type JobFailedEvent, type JobInfo, type QueueService } from '../../lib/index.js';
+import { ALL_BACKENDS, setupBackend, type BackendSetup, type TestBackend } from '../support/backends.js';
+import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_VALKEY_URL } from '../support/test-env.js';
+import { waitFor } from '../support/wait-for.js';
+import { bootQueueApp, deleteKeys, type QueueTestApp } from './support/queue-test-app.js';
+
+afterAll(closeSharedPglite);
+
+/** Generous deadlines: the suites share a 2-core machine with other work. */
+const DEADLINE = 10_000;
+
+/**
+ * The queue contract: every test runs unchanged on each backend, through the Nest module and real
+ * `@Job` classes (test/queue/support/contract-jobs.ts). The one documented difference,
+ * transactional enqueue, is asserted on both sides: it works on Postgres and is refused elsewhere.
+ */
+describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
+  let setup: BackendSetup;
+  let app: QueueTestApp;
+  let queue: QueueService;
+  const extraApps: QueueTestApp[] = [];
+
+  beforeEach(async () => {
+    setup = await setupBackend(backend, 'queue');
+    app = await bootQueueApp(setup);
+    queue = app.queue;
+  });
+
+  afterEach(async () => {
+    app.probe.release();
+    for (const extra of extraApps.splice(0)) {
+      extra.probe.release();
+      await extra.close();
+    }
+    await app.close();
+    await setup.cleanup();
+    if (backend === 'redis' || backend === 'valkey') await deleteKeys(setup.keyPrefix, backend === 'redis' ? TEST_REDIS_URL : TEST_VALKEY_URL);
+  });
+
+  async function finished(id: string, queueName: string, state: 'completed' | 'failed'): Promise<JobInfo> {
+    const job = await waitFor(`job ${id} to be ${state}`, async () => {
+      const found = await queue.getJob(queueName, id);
+      return found?.state === state ? found : undefined;
+    }, DEADLINE);
+    return job!;
+  }
+
+  it('runs on the chosen provider', () => {
+    expect(queue.provider).toBe(setup.provider);
+  });
+
+  it('runs a job once, handing the handler its data and context, and stores its result', async () => {
+    const id = await queue.add('main', 'record', { user: 7, tags: ['a', 'b'] }, { removeOnComplete: false });
+    const job = await finished(id, 'main', 'completed');
+    expect(job).toMatchObject({ id, queue: 'main', name: 'record', data: { user: 7, tags: ['a', 'b'] }, attemptsMade: 1, maxAttempts: 1 });
+    expect(job.result).toEqual({ echoed: { user: 7, tags: ['a', 'b'] }, attempt: 1 });
+    expect(job.finishedAt).toBeInstanceOf(Date);
+    expect(app.probe.runsOf('main', id)).toEqual([
+      expect.objectContaining({ id, name: 'record', queue: 'main', attempt: 1, maxAttempts: 1, hasSignal: true }),
+    ]);
+    await waitFor('the completed event', () => app.probe.eventsOf('main', id).length === 1, DEADLINE);
+    expect(app.probe.eventsOf('main', id)[0]).toMatchObject({ type: 'completed', queue: 'main', jobId: id, name: 'record', attempt: 1, result: job.result });
+  });
+
+  it('removes a completed job by default and keeps it when asked', async () => {
+    const gone = await queue.add('main', 'record', 1);
+    const kept = await queue.add('main', 'record', 2, { removeOnComplete: false });
+    await finished(kept, 'main', 'completed');
+    await waitFor('the default job to run', () => app.probe.runsOf('main', gone).length === 1, DEADLINE);
+    await waitFor('the default job to be removed', async () => (await queue.getJob('main', gone)) === undefined, DEADLINE);
+  });
+
+  it('runs jobs of one priority in FIFO order', async () => {
+    await queue.pause('main');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await queue.add('main', 'record', { i }));
+    await queue.resume('main');
+    await waitFor('all jobs to run', () => app.probe.runs.length === 12, DEADLINE);
+    expect(app.probe.runs.map((run) => run.id)).toEqual(ids);
+  });
+
+  it('runs lower priority values first, FIFO within each', async () => {
+    await queue.pause('main');
+    const priorities = [5, 0, 3, 0, 1, 5, 3, 1, 0, 2];
+    const added: Array<{ id: string; priority: number; order: number }> = [];
+    for (const [order, priority] of priorities.entries()) {
+      added.push({ id: await queue.add('main', 'record', { order }, { priority }), priority, order });
+    }
+    await queue.resume('main');
+    await waitFor('all jobs to run', () => app.probe.runs.length === priorities.length, DEADLINE);
+    const expected = [...added].sort((a, b) => a.priority - b.priority || a.order - b.order).map((job) => job.id);
+    expect(app.probe.runs.map((run) => run.id)).toEqual(expected);
+  });
+
+  it('holds a delayed job until its time, given as delay or runAt', async () => {
+    const before = Date.now();
+    const byDelay = await queue.add('main', 'record', 'delay', { delay: 700 });
+    const byRunAt = await queue.add('main', 'record', 'runAt', { runAt: new Date(before + 900) });
+    const now = await queue.add('main', 'record', 'now');
+    expect((await queue.getJob('main', byDelay))?.state).toBe('delayed');
+    const delayed = await queue.getJob('main', byRunAt);
+    expect(delayed?.state).toBe('delayed');
+    expect(Math.abs(delayed!.runAt.getTime() - (before + 900))).toBeLessThan(50);
+    await waitFor('the delayed jobs to run', () => app.probe.runs.length === 3, DEADLINE);
+    expect(app.probe.runs.map((run) => run.id)).toEqual([now, byDelay, byRunAt]);
+    // A few ms of slack: the database's clock and Node's can round differently.
+    expect(app.probe.runsOf('main', byDelay)[0]!.startedAt).toBeGreaterThanOrEqual(before + 700 - 5);
+    expect(app.probe.runsOf('main', byRunAt)[0]!.startedAt).toBeGreaterThanOrEqual(before + 900 - 5);
+  });
+
+  it('retries a failing job with backoff, then completes it', async () => {
+    const id = await queue.add('retry', 'flaky', { n: 1 });
+    const job = await finished(id, 'retry', 'completed');
+    expect(job.result).toBe('ok on attempt 3');
+    expect(job.attemptsMade).toBe(3);
+    const runs = app.probe.runsOf('retry', id);
+    expect(runs.map((run) => run.attempt)).toEqual([1, 2, 3]);
+    expect(runs.every((run) => run.maxAttempts === 3)).toBe(true);
+    // Fixed backoff of 150 ms from the @Job defaults, between every two attempts.
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.startedAt - runs[i - 1]!.startedAt).toBeGreaterThanOrEqual(140);
+    await waitFor('the events', () => app.probe.eventsOf('retry', id).length === 3, DEADLINE);
+    const events = app.probe.eventsOf('retry', id);
+    expect(events.map((event) => event.type)).toEqual(['retrying', 'retrying', 'completed']);
+    expect(events[0]).toMatchObject({ type: 'retrying', queue: 'retry', name: 'flaky', attempt: 1, error: expect.objectContaining({ message: 'boom on attempt 1' }) });
+    expect((events[0] as { nextRunAt: Date }).nextRunAt).toBeInstanceOf(Date);
+  });
+
+  it('backs off exponentially when asked', async () => {
+    app.probe.flakySucceedsFrom = 3;
+    const id = await queue.add('retry', 'flaky', {}, { backoff: { type: 'exponential', delay: 150 } });
+    await finished(id, 'retry', 'completed');
+    const [first, second, third] = app.probe.runsOf('retry', id);
+    expect(second!.startedAt - first!.startedAt).toBeGreaterThanOrEqual(140);
+    expect(third!.startedAt - second!.startedAt).toBeGreaterThanOrEqual(290);
+  });
+
+  it('moves a job whose attempts run out to failed, with the last error, and fires failed', async () => {
+    app.probe.flakySucceedsFrom = 99;
+    const id = await queue.add('retry', 'flaky', {}, { attempts: 2, backoff: 50 });
+    const job = await finished(id, 'retry', 'failed');
+    expect(job.attemptsMade).toBe(2);
+    expect(job.maxAttempts).toBe(2);
+    expect(job.error?.message).toBe('boom on attempt 2');
+    expect(job.error?.stack).toContain('boom on attempt 2');
+    expect(app.probe.runsOf('retry', id)).toHaveLength(2);
+    await waitFor('the failed event', () => app.probe.eventsOf('retry', id).some((event) => event.type === 'failed'), DEADLINE);
+    const failed = app.probe.eventsOf('retry', id).find((event): event is JobFailedEvent => event.type === 'failed')!;
+    expect(failed).toMatchObject({ queue: 'retry', jobId: id, name: 'flaky', attempt: 2 });
+    expect(failed.error).toBeInstanceOf(Error);
+    expect(failed.error.message).toBe('boom on attempt 2');
+    expect((await queue.getCounts('retry')).failed).toBe(1);
+  });
+
+  it('retries a failed job with a fresh attempt budget, and every failed job at once', async () => {
+    app.probe.flakySucceedsFrom = 99;
+    const ids = [
+      await queue.add('retry', 'flaky', { k: 1 }, { attempts: 1 }),
+      await queue.add('retry', 'flaky', { k: 2 }, { attempts: 1 }),
+      await queue.add('retry', 'flaky', { k: 3 }, { attempts: 1 }),
+    ];
+    for (const id of ids) await finished(id, 'retry', 'failed');
+    app.probe.flakySucceedsFrom = 1;
+    expect(await queue.retry('retry', ids[0]!)).toBe(true);
+    const retried = await finished(ids[0]!, 'retry', 'completed');
+    expect(retried.result).toBe('ok on attempt 1');
+    // Not failed (any more): nothing to retry.
+    expect(await queue.retry('retry', ids[0]!)).toBe(false);
+    expect(await queue.retry('retry', 'missing-job')).toBe(false);
+    expect(await queue.retryAllFailed('retry')).toBe(2);
+    for (const id of ids.slice(1)) await finished(id, 'retry', 'completed');
+    expect(await queue.retryAllFailed('retry')).toBe(0);
+    expect((await queue.getCounts('retry')).failed).toBe(0);
+  });
+
+  it('treats jobId as an idempotency key: the second add returns the first job and creates nothing', async () => {
+    await queue.pause('main');
+    const first = await queue.add('main', 'record', { version: 1 }, { jobId: 'order-42', removeOnComplete: false });
+    const second = await queue.add('main', 'record', { version: 2 }, { jobId: 'order-42' });
+    expect(second).toBe(first);
+    expect(first).toBe('order-42');
+    const bulk = await queue.addBulk([
+      { queue: 'main', name: 'record', data: { version: 3 }, options: { jobId: 'order-42' } },
+      { queue: 'main', name: 'record', data: { fresh: true }, options: { jobId: 'order-43' } },
+      { queue: 'main', name: 'record', data: { fresh: 'again' }, options: { jobId: 'order-43' } },
+    ]);
+    expect(bulk).toEqual(['order-42', 'order-43', 'order-43']);
+    expect((await queue.getCounts('main')).waiting).toBe(2);
+    await queue.resume('main');
+    const job = await finished(first, 'main', 'completed');
+    expect(job.data).toEqual({ version: 1 });
+    await waitFor('order-43 to run', () => app.probe.runsOf('main', 'order-43').length === 1, DEADLINE);
+    expect(app.probe.runsOf('main', 'order-42')).toHaveLength(1);
+    expect(app.probe.runsOf('main', 'order-43')[0]!.data).toEqual({ fresh: true });
+  });
+
+  it('adds many jobs in one call, in order, all or none', async () => {
+    await queue.pause('main');
+    await queue.pause('other');
+    const ids = await queue.addBulk(
+      Array.from({ length: 50 }, (_, i) => ({ queue: i % 2 ? 'main' : 'other', name: 'record', data: { i }, options: { priority: 0 } })),
+    );
+    expect(ids).toHaveLength(50);
+    // Ids are unique within a queue.
+    expect(new Set(ids.map((id, i) => `${i % 2 ? 'main' : 'other'}/${id}`)).size).toBe(50);
+    expect((await queue.getJob('other', ids[0]!))?.data).toEqual({ i: 0 });
+    expect((await queue.getJob('main', ids[49]!))?.data).toEqual({ i: 49 });
+    await expect(queue.addBulk([{ queue: 'main', name: 'record', data: 1 }, { queue: 'main', name: 'record', data: 2n }])).rejects.toThrow();
+    expect((await queue.getCounts('main')).waiting).toBe(25);
+    expect(await queue.addBulk([])).toEqual([]);
+  });
+
+  it('never runs more jobs of a queue at once than the worker concurrency', async () => {
+    const ids = await queue.addBulk(Array.from({ length: 12 }, () => ({ queue: 'busy', name: 'work', data: { ms: 60 } })));
+    await waitFor('all work to finish', () => app.probe.finished.length === 12, DEADLINE);
+    expect(new Set(app.probe.runs.map((run) => run.id))).toEqual(new Set(ids));
+    expect(app.probe.runs).toHaveLength(12);
+    // The handler says concurrency 3: reached, never passed.
+    expect(app.probe.maxActive.get('busy')).toBe(3);
+  });
+
+  it('pauses and resumes a queue; paused jobs wait, other queues keep running', async () => {
+    await queue.pause('main');
+    const paused = await queue.add('main', 'record', 'paused');
+    const elsewhere = await queue.add('other', 'record', 'elsewhere');
+    await waitFor('the other queue to run', () => app.probe.runsOf('other', elsewhere).length === 1, DEADLINE);
+    // A negative needs a window: a few poll intervals in which the paused job must not start.
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      expect(app.probe.runsOf('main', paused)).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await queue.getJob('main', paused))?.state).toBe('waiting');
+    await queue.resume('main');
+    await waitFor('the resumed job to run', () => app.probe.runsOf('main', paused).length === 1, DEADLINE);
+  });
+
+  it('counts jobs per state', async () => {
+    expect(await queue.getCounts('held')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    const done = await queue.add('held', 'hold', 'done', { removeOnComplete: false });
+    const running = await queue.add('held', 'hold', 'running');
+    // No handler has this name in 'held': the attempt fails with an error naming it.
+    const orphan = await queue.add('held', 'no-such-job', {}, { attempts: 1 });
+    await finished(orphan, 'held', 'failed');
+    expect((await queue.getJob('held', orphan))?.error?.message).toMatch(/no-such-job/);
+    await waitFor('both held jobs to start', () => app.probe.runsOf('held', done).length === 1 && app.probe.runsOf('held', running).length === 1, DEADLINE);
+    await queue.pause('held');
+    await queue.add('held', 'hold', 'waiting 1');
+    await queue.add('held', 'hold', 'waiting 2');
+    await queue.add('held', 'hold', 'later', { delay: 60_000 });
+    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 2, completed: 0, failed: 1 });
+    app.probe.release();
+    await finished(done, 'held', 'completed');
+    await waitFor('the counts to settle', async () => (await queue.getCounts('held')).active === 0, DEADLINE);
+    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 1, failed: 1 });
+  });
+
+  it('removes a waiting job, and refuses to remove a running one', async () => {
+    await queue.pause('main');
+    const waiting = await queue.add('main', 'record', 'w');
+    expect(await queue.remove('main', waiting)).toBe(true);
+    expect(await queue.getJob('main', waiting)).toBeUndefined();
+    expect(await queue.remove('main', waiting)).toBe(false);
+    const running = await queue.add('held', 'hold', 'r');
+    await waitFor('the held job to start', () => app.probe.runsOf('held', running).length === 1, DEADLINE);
+    expect(await queue.remove('held', running)).toBe(false);
+    expect((await queue.getJob('held', running))?.state).toBe('active');
+  });
+
+  it('finishes running jobs on shutdown and leaves the rest to the next process, losing none', async () => {
+    const ids = await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ queue: 'held', name: 'hold', data: { i }, options: { removeOnComplete: false } })));
+    await waitFor('four jobs to run', () => app.probe.active.get('held') === 4, DEADLINE);
+    const inFlight = app.probe.runs.map((run) => run.id);
+    expect(inFlight).toHaveLength(4);
+    // Shutdown waits for the running jobs. They are released once shutdown has begun (the hooks
+    // before Ballast's run in microtasks, well inside 100 ms), so the worker must not start more.
+    const closing = app.close();
+    const releaser = setTimeout(() => app.probe.release(), 100);
+    await closing;
+    clearTimeout(releaser);
+    expect(app.probe.finished.sort()).toEqual(inFlight.map((id) => `held/${id}`).sort());
+    for (const id of inFlight) expect((await peek(setup, 'held', id))?.state).toBe('completed');
+
+    const next = await bootQueueApp(setup);
+    extraApps.push(next);
+    next.probe.release();
+    queue = next.queue;
+    for (const id of ids) await finished(id, 'held', 'completed');
+    const ranTwice = ids.filter((id) => app.probe.runsOf('held', id).length + next.probe.runsOf('held', id).length !== 1);
+    expect(ranTwice).toEqual([]);
+    app = next;
+    extraApps.pop();
+  });
+
+  it('hands jobs still running after the grace period back to the queue at once', async () => {
+    await app.close();
+    app = await bootQueueApp(setup, { shutdownTimeoutMs: 300 });
+    queue = app.queue;
+    const id = await queue.add('held', 'hold', 'long', { removeOnComplete: false, timeout: 60_000 });
+    await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
+    await app.close();
+    // Back to waiting now, not when its 60 s lease would have run out.
+    const after = await peek(setup, 'held', id);
+    expect(after?.state).toBe('waiting');
+    const next = await bootQueueApp(setup);
+    app = next;
+    queue = next.queue;
+    next.probe.release();
+    await finished(id, 'held', 'completed');
+    expect(next.probe.runsOf('held', id)).toHaveLength(1);
+  });
+
+  if (backend === 'postgres' || backend === 'pglite') {
+    it('enqueues inside the caller\'s transaction: the job exists only if it commits', async () => {
+      if (backend === 'postgres') {
+        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await client.connect();
+        try {
+          await client.query('BEGIN');
+          const rolledBack = await queue.add('main', 'record', 'rolled back', { client });
+          // Not visible outside the transaction, so no worker can take it yet.
+          expect(await queue.getJob('main', rolledBack)).toBeUndefined();
+          await client.query('ROLLBACK');
+          expect(await queue.getJob('main', rolledBack)).toBeUndefined();
+
+          await client.query('BEGIN');
+          const committed = await queue.add('main', 'record', 'committed', { client, removeOnComplete: false });
+          expect(await queue.getJob('main', committed)).toBeUndefined();
+          await client.query('COMMIT');
+          await finished(committed, 'main', 'completed');
+          expect(app.probe.runs.map((run) => run.data)).toEqual(['committed']);
+        } finally {
+          await client.end();
+        }
+      } else {
+        const pglite = await sharedPglite();
+        let rolledBack = '';
+        await expect(
+          pglite.transaction(async (tx) => {
+            rolledBack = await queue.add('main', 'record', 'rolled back', { client: tx });
+            throw new Error('business write failed');
+          }),
+        ).rejects.toThrow('business write failed');
+        expect(rolledBack).not.toBe('');
+        expect(await queue.getJob('main', rolledBack)).toBeUndefined();
+        const committed = await pglite.transaction((tx) => queue.add('main', 'record', 'committed', { client: tx, removeOnComplete: false }));
+        await finished(committed, 'main', 'completed');
+        expect(app.probe.runs.map((run) => run.data)).toEqual(['committed']);
+      }
+    });
+  } else {
+    it('refuses transactional enqueue with a typed error, enqueueing nothing', async () => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      try {
+        const error = await queue.add('main', 'record', 'x', { client }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(UnsupportedOptionError);
+        expect(error).toMatchObject({ provider: backend, option: 'client' });
+        await expect(queue.addBulk([{ queue: 'main', name: 'record', data: 1, options: { client } }])).rejects.toBeInstanceOf(UnsupportedOptionError);
+        expect(await queue.getCounts('main')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    });
+  }
+});
+
+/** Reads a job through a fresh enqueue-only app, for moments when the test's own app is closed. */
+async function peek(setup: BackendSetup, queueName: string, id: string): Promise<JobInfo | undefined> {
+  const reader = await bootQueueApp(setup, { workers: false });
+  try {
+    return await reader.queue.getJob(queueName, id);
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,158 @@
+import { Injectable, Module } from '@nestjs/common';
+import {
+  Job,
+  OnJobEvent,
+  type JobCompletedEvent,
+  type JobContext,
+  type JobEvent,
+  type JobFailedEvent,
+  type JobRetryingEvent,
+  type JobStalledEvent,
+} from '../../../lib/index.js';
+
+/** One handler run as the contract suite observes it. */
+export interface JobRun {
+  id: string;
+  name: string;
+  queue: string;
+  attempt: number;
+  maxAttempts: number;
+  data: unknown;
+  startedAt: number;
+  hasSignal: boolean;
+}
+
+/**
+ * What the contract handlers saw, per application instance: runs in start order, events, and the
+ * most jobs running at once per queue. Tests read it through `moduleRef.get(JobProbe)`.
+ */
+@Injectable()
+export class JobProbe {
+  readonly runs: JobRun[] = [];
+  /** `queue/id` of each run that ended, in order. */
+  readonly finished: string[] = [];
+  readonly events: JobEvent[] = [];
+  readonly active = new Map<string, number>();
+  readonly maxActive = new Map<string, number>();
+  /** `flaky` jobs succeed from this attempt on; tests raise or lower it. */
+  flakySucceedsFrom = 3;
+  private releaseHeld: () => void = () => undefined;
+  private held = new Promise<void>((resolve) => (this.releaseHeld = resolve));
+
+  enter(queue: string, run: JobRun): void {
+    this.runs.push(run);
+    const now = (this.active.get(queue) ?? 0) + 1;
+    this.active.set(queue, now);
+    this.maxActive.set(queue, Math.max(now, this.maxActive.get(queue) ?? 0));
+  }
+
+  leave(queue: string, id: string): void {
+    this.active.set(queue, (this.active.get(queue) ?? 1) - 1);
+    this.finished.push(`${queue}/${id}`);
+  }
+
+  /** Ids are unique within a queue only (BullMQ counts per queue), so lookups take both. */
+  runsOf(queue: string, id: string): JobRun[] {
+    return this.runs.filter((run) => run.queue === queue && run.id === id);
+  }
+
+  eventsOf(queue: string, id: string): JobEvent[] {
+    return this.events.filter((event) => event.queue === queue && event.jobId === id);
+  }
+
+  /** Jobs of `hold` wait here until `release()`, or until their signal aborts. */
+  hold(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      void this.held.then(resolve);
+    });
+  }
+
+  release(): void {
+    this.releaseHeld();
+  }
+}
+
+function runOf(data: unknown, context: JobContext): JobRun {
+  return {
+    id: context.id,
+    name: context.name,
+    queue: context.queue,
+    attempt: context.attempt,
+    maxAttempts: context.maxAttempts,
+    data,
+    startedAt: Date.now(),
+    hasSignal: context.signal instanceof AbortSignal,
+  };
+}
+
+/** The handlers the contract suite drives, one behaviour per job name. */
+@Injectable()
+export class ContractJobs {
+  constructor(private readonly probe: JobProbe) {}
+
+  /** Records the run and returns what it got: the job result. */
+  @Job('record', { queue: 'main' })
+  @Job('record', { queue: 'other' })
+  record(data: unknown, context: JobContext): { echoed: unknown; attempt: number } {
+    this.probe.enter(context.queue, runOf(data, context));
+    this.probe.leave(context.queue, context.id);
+    return { echoed: data, attempt: context.attempt };
+  }
+
+  /** Fails until attempt `probe.flakySucceedsFrom`. */
+  @Job('flaky', { queue: 'retry', attempts: 3, backoff: 150, removeOnComplete: false })
+  flaky(data: unknown, context: JobContext): string {
+    this.probe.enter(context.queue, runOf(data, context));
+    this.probe.leave(context.queue, context.id);
+    if (context.attempt < this.probe.flakySucceedsFrom) throw new Error(`boom on attempt ${context.attempt}`);
+    return `ok on attempt ${context.attempt}`;
+  }
+
+  /** Takes `ms` of (simulated) work; used to see concurrency. */
+  @Job('work', { queue: 'busy', concurrency: 3 })
+  async work(data: { ms: number }, context: JobContext): Promise<void> {
+    this.probe.enter(context.queue, runOf(data, context));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, data.ms));
+    } finally {
+      this.probe.leave(context.queue, context.id);
+    }
+  }
+
+  /** Runs until the test calls `probe.release()` or the worker aborts it. */
+  @Job('hold', { queue: 'held', concurrency: 4 })
+  async hold(data: unknown, context: JobContext): Promise<string> {
+    this.probe.enter(context.queue, runOf(data, context));
+    try {
+      await this.probe.hold(context.signal);
+      return 'released';
+    } finally {
+      this.probe.leave(context.queue, context.id);
+    }
+  }
+
+  @OnJobEvent('completed')
+  onCompleted(event: JobCompletedEvent): void {
+    this.probe.events.push(event);
+  }
+
+  @OnJobEvent('failed')
+  onFailed(event: JobFailedEvent): void {
+    this.probe.events.push(event);
+  }
+
+  @OnJobEvent('retrying', { queue: 'retry' })
+  onRetrying(event: JobRetryingEvent): void {
+    this.probe.events.push(event);
+  }
+
+  @OnJobEvent('stalled')
+  onStalled(event: JobStalledEvent): void {
+    this.probe.events.push(event);
+  }
+}
+
+@Module({ providers: [JobProbe, ContractJobs] })
+export class ContractJobsModule {}
