@@ -1,0 +1,80 @@
+import type { SqlDatabase } from '../../connections/sql-client.js';
+import type { RateLimitState } from '../rate-limit-state.js';
+import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } from '../rate-limit-store.interface.js';
+import type { PostgresRateLimitPruner } from './postgres-rate-limit.pruner.js';
+import type { RateLimitTableSql } from './postgres-rate-limit.sql.js';
+
+interface DecisionRow {
+  window_start: string | number;
+  used: number;
+  prev_used: number;
+  allowed: boolean;
+  now_ms: string | number;
+}
+
+interface PeekRow {
+  now_ms: string | number;
+  window_start: string | number | null;
+  used: number | null;
+  prev_used: number | null;
+}
+
+/**
+ * `RateLimitStore` on Postgres (a server or PGlite, through `SqlDatabase`): one statement per call,
+ * prepared once per connection, since decisions are the hottest statements Ballast runs.
+ * `now` is the injected clock when the app gave one, else `null`, which makes the statements use
+ * the database's clock.
+ */
+export class PostgresRateLimitStore implements RateLimitStore {
+  readonly provider = 'postgres' as const;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly sql: { volatile: RateLimitTableSql; durable: RateLimitTableSql },
+    private readonly now: () => number | null,
+    private readonly pruner: PostgresRateLimitPruner,
+  ) {
+    this.pruner.start();
+  }
+
+  async consume(key: string, policy: RateLimitStorePolicy, cost: number): Promise<RateLimitStoreDecision> {
+    const sql = this.table(policy);
+    const statement =
+      policy.algorithm === 'fixed-window' ? sql.fixedWindow : policy.algorithm === 'sliding-window' ? sql.slidingWindow : sql.tokenBucket;
+    const { rows } = await this.db.queryPrepared<DecisionRow>(statement, [key, this.now(), policy.limit, policy.window, cost]);
+    const row = rows[0]!;
+    return {
+      allowed: row.allowed,
+      state: { windowStart: Number(row.window_start), used: row.used, prevUsed: row.prev_used },
+      now: Number(row.now_ms),
+    };
+  }
+
+  async peek(key: string, policy: RateLimitStorePolicy): Promise<{ state: RateLimitState | undefined; now: number }> {
+    const { rows } = await this.db.queryPrepared<PeekRow>(this.table(policy).peek, [key, this.now()]);
+    const row = rows[0]!;
+    const state =
+      row.window_start === null ? undefined : { windowStart: Number(row.window_start), used: row.used ?? 0, prevUsed: row.prev_used ?? 0 };
+    return { state, now: Number(row.now_ms) };
+  }
+
+  async refund(key: string, policy: RateLimitStorePolicy, cost: number, windowStart: number): Promise<void> {
+    const sql = this.table(policy);
+    if (policy.algorithm === 'fixed-window') await this.db.queryPrepared(sql.refundFixedWindow, [key, windowStart, cost]);
+    else if (policy.algorithm === 'sliding-window') await this.db.queryPrepared(sql.refundSlidingWindow, [key, windowStart, cost, policy.window]);
+    else await this.db.queryPrepared(sql.refundTokenBucket, [key, cost]);
+  }
+
+  async reset(key: string, policy: RateLimitStorePolicy): Promise<void> {
+    await this.db.query(this.table(policy).reset, [key]);
+  }
+
+  async close(): Promise<void> {
+    // Stops only the pruner; the connection belongs to the registry.
+    await this.pruner.stop();
+  }
+
+  private table(policy: RateLimitStorePolicy): RateLimitTableSql {
+    return policy.durable ? this.sql.durable : this.sql.volatile;
+  }
+}
