@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import type { ProviderName } from './common/provider-name.js';
 import type { Clock } from './common/clock.js';
 import type { CacheOptions } from './cache/cache-options.interface.js';
+import type { QueueOptions } from './queue/queue-options.interface.js';
+import type { RateLimitOptions } from './rate-limit/rate-limit-options.interface.js';
 
 /**
  * Where the Postgres path connects. Give exactly one of `connectionString`, `pool`, `pglite`,
@@ -50,6 +52,10 @@ export type RedisConnectionOptions =
 export interface BallastModuleOptions {
   /** The cache service: provider and tuning. */
   cache?: CacheOptions;
+  /** The job queue: provider, workers on/off, polling and shutdown timing. */
+  queue?: QueueOptions;
+  /** Rate limits: provider, named policies, a global policy, headers and failure policy. */
+  rateLimit?: RateLimitOptions;
   /** Postgres connection, shared by every service on the `postgres` provider. Env `DATABASE_URL`. */
   postgres?: PostgresConnectionOptions;
   /** Valkey connection, for services on the `valkey` provider. Env `VALKEY_URL`. */

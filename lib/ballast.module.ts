@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import {
   BALLAST_ASYNC_OPTIONS_TYPE,
   BALLAST_OPTIONS_TYPE,
@@ -13,7 +14,8 @@ import { ballastExports, ballastProviders } from './ballast.providers.js';
  * @Module({ imports: [BallastModule.forRoot()] })   // everything from env, embedded Postgres by default
  * ```
  */
-@Module({ providers: ballastProviders, exports: ballastExports })
+// DiscoveryModule lets the queue find `@Job` and `@OnJobEvent` methods at bootstrap.
+@Module({ imports: [DiscoveryModule], providers: ballastProviders, exports: ballastExports })
 export class BallastModule extends BallastConfigurableModule {
   /** Options in code; anything left out comes from env (`CACHE_PROVIDER`, `DATABASE_URL`, ...). */
   static override forRoot(options: typeof BALLAST_OPTIONS_TYPE = {}): DynamicModule {

@@ -5,6 +5,8 @@ import type { BallastModuleOptions } from './ballast-options.interface.js';
 import { resolveBallastConfig } from './config/resolve-config.js';
 import { BallastConnections } from './connections/ballast-connections.js';
 import { cacheExports, cacheProviders } from './cache/cache.providers.js';
+import { queueExports, queueProviders } from './queue/queue.providers.js';
+import { rateLimitExports, rateLimitProviders } from './rate-limit/rate-limit.providers.js';
 
 /**
  * The module's providers: the resolved config (env read here, at boot, so a bad value fails the
@@ -19,7 +21,9 @@ export const ballastProviders: Provider[] = [
   },
   BallastConnections,
   ...cacheProviders,
+  ...queueProviders,
+  ...rateLimitProviders,
 ];
 
 /** What `BallastModule` exports to the app. */
-export const ballastExports = [BALLAST_CONFIG, ...cacheExports];
+export const ballastExports = [BALLAST_CONFIG, ...cacheExports, ...queueExports, ...rateLimitExports];

@@ -19,6 +19,52 @@ export type { CacheOptions } from './cache/cache-options.interface.js';
 export type { CacheSetOptions } from './cache/cache-set-options.interface.js';
 export { CacheStore, type CacheStoreEntry } from './cache/cache-store.interface.js';
 
+export { QueueService } from './queue/queue.service.js';
+export { Job } from './queue/job.decorator.js';
+export { OnJobEvent, type OnJobEventOptions } from './queue/on-job-event.decorator.js';
+export { DEFAULT_QUEUE } from './queue/job.explorer.js';
+export type { QueueOptions } from './queue/queue-options.interface.js';
+export type { JobHandlerOptions } from './queue/job-handler-options.interface.js';
+export type { JobOptions, BackoffOptions, RetentionOption } from './queue/job-options.interface.js';
+export type { JobInfo, JobState, JobCounts, JobContext, BulkJob } from './queue/job.interface.js';
+export type {
+  JobEvent,
+  JobEventType,
+  JobEventOf,
+  JobCompletedEvent,
+  JobFailedEvent,
+  JobRetryingEvent,
+  JobStalledEvent,
+} from './queue/job-event.types.js';
+export { MAX_QUEUE_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_JOB_ID_LENGTH } from './queue/assert-job-names.js';
+export { MAX_PRIORITY } from './queue/job-options.validation.js';
+export {
+  QueueBackend,
+  type NewJob,
+  type JobHandler,
+  type WorkerSpec,
+  type QueueWorker,
+} from './queue/queue-backend.interface.js';
+
+export { RateLimitService } from './rate-limit/rate-limit.service.js';
+export { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
+export { RateLimit } from './rate-limit/rate-limit.decorator.js';
+export { SkipRateLimit } from './rate-limit/skip-rate-limit.decorator.js';
+export { RATE_LIMIT_ALGORITHMS, type RateLimitAlgorithm } from './rate-limit/rate-limit-algorithm.js';
+export type { RateLimitOptions } from './rate-limit/rate-limit-options.interface.js';
+export type { RateLimitPolicy, RateLimitKey, RateLimitStoreErrorPolicy } from './rate-limit/rate-limit-policy.interface.js';
+export type { RateLimitResult, RateLimitConsumeOptions } from './rate-limit/rate-limit-result.interface.js';
+export type { RateLimitRequest, RateLimitCombinedResult } from './rate-limit/rate-limit-request.interface.js';
+export type { ResolvedRateLimitPolicy } from './rate-limit/resolve-rate-limit-policy.js';
+export { RateLimitExceededException } from './rate-limit/rate-limit-exceeded.exception.js';
+export { RateLimitUnavailableException } from './rate-limit/rate-limit-unavailable.exception.js';
+export {
+  RateLimitStore,
+  type RateLimitStoreDecision,
+  type RateLimitStorePolicy,
+} from './rate-limit/rate-limit-store.interface.js';
+export type { RateLimitState } from './rate-limit/rate-limit-state.js';
+
 export { BallastError } from './errors/ballast.error.js';
 export { BallastConfigError } from './errors/ballast-config.error.js';
 export { BallastBackendError } from './errors/ballast-backend.error.js';
@@ -26,3 +72,14 @@ export { BallastTimeoutError } from './errors/ballast-timeout.error.js';
 export { InvalidKeyError } from './errors/invalid-key.error.js';
 export { InvalidTtlError } from './errors/invalid-ttl.error.js';
 export { SerializationError } from './errors/serialization.error.js';
+export { UnsupportedOptionError } from './errors/unsupported-option.error.js';
+export { InvalidJobNameError } from './errors/invalid-job-name.error.js';
+export { InvalidJobOptionError } from './errors/invalid-job-option.error.js';
+export { InvalidJobTargetError } from './errors/invalid-job-target.error.js';
+export { DuplicateJobHandlerError } from './errors/duplicate-job-handler.error.js';
+export { JobHandlerScopeError } from './errors/job-handler-scope.error.js';
+export { JobAbortedError } from './errors/job-aborted.error.js';
+export { JobLeaseExpiredError } from './errors/job-lease-expired.error.js';
+export { NoJobHandlerError } from './errors/no-job-handler.error.js';
+export { InvalidCostError } from './errors/invalid-cost.error.js';
+export { UnknownRateLimitPolicyError } from './errors/unknown-rate-limit-policy.error.js';

@@ -2,6 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BallastModule, type BallastModuleOptions } from '../lib/index.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './health.controller.js';
+import { AuthModule } from './auth/auth.module.js';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { sampleRateLimits } from './rate-limit.config.js';
 
 /**
  * The sample app. With no options Ballast reads env (CACHE_PROVIDER, DATABASE_URL, REDIS_URL, ...)
@@ -12,7 +15,8 @@ export class AppModule {
   static forRoot(ballast: BallastModuleOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [BallastModule.forRoot(ballast), CatalogModule],
+      // The sample's rate limits; options passed in (tests: provider, failure policy) win over them.
+      imports: [BallastModule.forRoot({ ...ballast, rateLimit: { ...sampleRateLimits, ...ballast.rateLimit } }), CatalogModule, AuthModule, AccountsModule],
       controllers: [HealthController],
     };
   }

@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../common/clock.js';
 import type { RedisProtocolProviderName } from '../common/provider-name.js';
 import type { ResolvedCacheConfig } from '../cache/resolve-cache-config.js';
+import type { ResolvedRateLimitConfig } from '../rate-limit/resolve-rate-limit-config.js';
+import type { ResolvedQueueConfig } from '../queue/resolve-queue-config.js';
 
 /** The Postgres connection after defaults: exactly one way to connect. */
 export type ResolvedPostgresConnection =
@@ -26,4 +28,6 @@ export interface BallastConfig {
   /** Only the Redis-protocol connections that were configured. */
   redisProtocol: Partial<Record<RedisProtocolProviderName, ResolvedRedisConnection>>;
   cache: ResolvedCacheConfig;
+  queue: ResolvedQueueConfig;
+  rateLimit: ResolvedRateLimitConfig;
 }

@@ -8,6 +8,8 @@ import { readInteger } from './read-integer.js';
 import type { BallastEnv } from './ballast-env.js';
 import { pickOption } from './pick-option.js';
 import { resolveCacheConfig } from '../cache/resolve-cache-config.js';
+import { resolveQueueConfig } from '../queue/resolve-queue-config.js';
+import { resolveRateLimitConfig } from '../rate-limit/resolve-rate-limit-config.js';
 
 export type { BallastEnv };
 
@@ -27,6 +29,8 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
   }
 
   const cache = resolveCacheConfig(options.cache, env);
+  const queue = resolveQueueConfig(options.queue, env);
+  const rateLimit = resolveRateLimitConfig(options.rateLimit, env);
 
   const config: BallastConfig = {
     schema: schema.value,
@@ -35,6 +39,8 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
     postgres: resolvePostgres(options.postgres, env),
     redisProtocol: {},
     cache,
+    queue,
+    rateLimit,
   };
   const used = new Set(providersInUse(config));
 
@@ -50,8 +56,8 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
 }
 
 /** Lists the providers the services picked, each once; the connection registry opens only these. */
-export function providersInUse(config: Pick<BallastConfig, 'cache'>): ProviderName[] {
-  return [...new Set<ProviderName>([config.cache.provider])];
+export function providersInUse(config: Pick<BallastConfig, 'cache' | 'queue' | 'rateLimit'>): ProviderName[] {
+  return [...new Set<ProviderName>([config.cache.provider, config.queue.provider, config.rateLimit.provider])];
 }
 
 function resolvePostgres(option: PostgresConnectionOptions | undefined, env: BallastEnv): ResolvedPostgresConnection {

@@ -1,0 +1,51 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createSampleApp, type HttpPlatform } from '../../sample-app/create-app.js';
+import { WelcomeEmailJob } from '../../sample-app/accounts/welcome-email.job.js';
+import { setupBackend, type BackendSetup } from '../support/backends.js';
+import { closeSharedPglite } from '../support/shared-pglite.js';
+import { waitFor } from '../support/wait-for.js';
+
+afterAll(closeSharedPglite);
+
+/** Signup enqueues the welcome email; the sample's `@Job` handler sends it. Both platforms, zero servers (PGlite). */
+describe.each(['express', 'fastify'] as const)('sample app signup on %s', (platform: HttpPlatform) => {
+  let setup: BackendSetup;
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    setup = await setupBackend('pglite', 'signup');
+    app = await createSampleApp(platform, { ...setup.options, queue: { pollIntervalMs: 200 } }, { logger: false });
+    await app.init();
+    if (platform === 'fastify') await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await setup.cleanup();
+  });
+
+  it('enqueues the welcome email on signup and sends it once, however often the form is sent', async () => {
+    const server = app.getHttpServer();
+    const mailer = app.get(WelcomeEmailJob);
+    const first = await request(server).post('/signup').send({ email: 'Ada@Example.com' }).expect(202);
+    expect(first.body).toEqual({ email: 'ada@example.com', jobId: 'welcome-ada@example.com' });
+    const again = await request(server).post('/signup').send({ email: 'ada@example.com' }).expect(202);
+    expect(again.body.jobId).toBe(first.body.jobId);
+
+    const done = await waitFor('the welcome email job to complete', async () => {
+      const status = await request(server).get(`/signup/${encodeURIComponent(first.body.jobId)}`);
+      return status.status === 200 && status.body.state === 'completed' ? status.body : undefined;
+    }, 10_000, 50);
+    expect(done).toEqual({ jobId: 'welcome-ada@example.com', state: 'completed', attemptsMade: 1, result: { messageId: 'welcome-welcome-ada@example.com' } });
+    expect(mailer.sent.map((mail) => mail.to)).toEqual(['ada@example.com']);
+  });
+
+  it('answers 400 for a bad body and 404 for an unknown job', async () => {
+    const server = app.getHttpServer();
+    await request(server).post('/signup').send({ email: 'not an email' }).expect(400);
+    await request(server).post('/signup').send({}).expect(400);
+    await request(server).get('/signup/welcome-nobody@example.com').expect(404);
+  });
+});
