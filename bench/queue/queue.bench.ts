@@ -1,0 +1,238 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { report } from '../support/report.js';
+import { percentile, runLoad } from '../support/run-load.js';
+import { probe } from './queue-bench.probe.js';
+import { ballast, naiveLoop, openPglite, rawBullmq, type QueueContender } from './queue-contenders.js';
+
+/**
+ * `npm run bench:queue`: one run, one process, each contender in turn on the same servers.
+ *
+ * Per contender: JOBS no-op jobs enqueued one per call by ENQUEUE_CONCURRENCY concurrent callers
+ * (the same for everyone: what a web app's request handlers do), then JOBS in one bulk call (into
+ * another queue), then the drain: workers with concurrency 10 start on the first queue and the clock
+ * stops when every job has run and the backend reports none waiting or active. Then pickup latency:
+ * the idle workers get PICKUPS jobs one at a time, each awaited before the next; latency runs from
+ * the `add` call to the first line of the handler (so it includes the enqueue round trip; the JSON
+ * also gives it from the moment `add` resolved, as `pickupFromAck`). Handlers
+ * count runs per job id: a job run twice is reported, and must not happen on ballast-postgres.
+ *
+ * Env: BENCH_JOBS (10000), BENCH_ENQUEUE_CONCURRENCY (10), BENCH_PICKUPS (200), BENCH_ONLY
+ * (comma-separated contender names), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+ */
+
+const JOBS = intEnv('BENCH_JOBS', 10_000);
+const WORKER_CONCURRENCY = 10;
+const ENQUEUE_CONCURRENCY = intEnv('BENCH_ENQUEUE_CONCURRENCY', 10);
+const PICKUPS = intEnv('BENCH_PICKUPS', 200);
+const PICKUP_WARMUP = 10;
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const RUN = randomBytes(4).toString('hex');
+
+interface Row {
+  contender: string;
+  enqueueMs: number;
+  enqueueBulkMs: number;
+  drainMs: number;
+  jobsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const CONTENDERS: Array<{ name: string; open: () => Promise<QueueContender>; cleanup: () => Promise<void> }> = [
+  {
+    name: 'ballast-postgres',
+    open: () => ballast('ballast-postgres', 'postgres', { postgres: { connectionString: DATABASE_URL }, schema: `bench_queue_${RUN}` }),
+    cleanup: () => dropSchema(`bench_queue_${RUN}`),
+  },
+  {
+    name: 'ballast-pglite',
+    open: async () => ballast('ballast-pglite', 'postgres', { postgres: { pglite: (pglite ??= await openPglite()) }, schema: 'bench_queue' }),
+    cleanup: async () => {
+      await pglite?.close();
+      pglite = undefined;
+    },
+  },
+  {
+    name: 'ballast-redis',
+    open: () => ballast('ballast-redis', 'redis', { redis: { url: REDIS_URL }, keyPrefix: `bench:${RUN}:ballast:` }),
+    cleanup: () => deleteKeys(`bench:${RUN}:ballast:`),
+  },
+  {
+    name: 'bullmq-raw',
+    open: () => rawBullmq(REDIS_URL, `bench:${RUN}:raw`),
+    cleanup: () => deleteKeys(`bench:${RUN}:raw`),
+  },
+  {
+    name: 'naive-pg',
+    open: () => naiveLoop(DATABASE_URL, `bench_naive_${RUN}`),
+    cleanup: async () => undefined,
+  },
+];
+
+let pglite: Awaited<ReturnType<typeof openPglite>> | undefined;
+
+async function measure(contender: QueueContender): Promise<{ row: Row; duplicates: number; pickupFromAck: { p50Ms: number; p99Ms: number } }> {
+  probe.reset();
+  const single = await runLoad(JOBS, ENQUEUE_CONCURRENCY, (i) => contender.addOne(i));
+
+  let t0 = performance.now();
+  await contender.addBulk(JOBS);
+  const enqueueBulkMs = performance.now() - t0;
+
+  await contender.prepareWorkers();
+  const allRan = probe.untilRuns(JOBS);
+  t0 = performance.now();
+  await contender.startWorkers(WORKER_CONCURRENCY);
+  await allRan;
+  await contender.settled();
+  const drainMs = performance.now() - t0;
+
+  const latencies: number[] = [];
+  const fromAck: number[] = [];
+  for (let i = 0; i < PICKUP_WARMUP + PICKUPS; i++) {
+    const started = probe.nextRun();
+    const sent = performance.now();
+    await contender.addPickup(i);
+    const acked = performance.now();
+    const at = await started;
+    if (i < PICKUP_WARMUP) continue;
+    latencies.push(at - sent);
+    // A worker may start the job before the add's reply arrives: that counts as 0.
+    fromAck.push(Math.max(0, at - acked));
+  }
+  latencies.sort((a, b) => a - b);
+  fromAck.sort((a, b) => a - b);
+  return {
+    row: {
+      contender: contender.name,
+      enqueueMs: single.elapsedMs,
+      enqueueBulkMs,
+      drainMs,
+      jobsPerSec: (JOBS / drainMs) * 1000,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+    },
+    duplicates: probe.duplicates(),
+    pickupFromAck: { p50Ms: round(percentile(fromAck, 0.5)), p99Ms: round(percentile(fromAck, 0.99)) },
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const rows: Row[] = [];
+  const duplicateRuns: Record<string, number> = {};
+  const pickupFromAck: Record<string, { p50Ms: number; p99Ms: number }> = {};
+  for (const entry of CONTENDERS) {
+    if (only && !only.includes(entry.name)) continue;
+    process.stdout.write(`${entry.name}... `);
+    const contender = await entry.open();
+    try {
+      const { row, duplicates, pickupFromAck: fromAck } = await measure(contender);
+      rows.push(row);
+      duplicateRuns[entry.name] = duplicates;
+      pickupFromAck[entry.name] = fromAck;
+      console.log(`drained ${JOBS} in ${row.drainMs.toFixed(0)} ms, ${duplicates} ran twice`);
+    } finally {
+      await contender.close();
+      await entry.cleanup();
+    }
+  }
+  const targets = verdicts(rows, duplicateRuns);
+  report('queue', rows as unknown as Array<Record<string, string | number>>, {
+    note: 'One run in one process on a shared 2-core machine; other work ran at the same time, so absolute figures are noisy. Ratios compare contenders of the same run.',
+    settings: {
+      jobs: JOBS,
+      workerConcurrency: WORKER_CONCURRENCY,
+      enqueueConcurrency: ENQUEUE_CONCURRENCY,
+      enqueueMode: `${JOBS} add() calls, one job each, ${ENQUEUE_CONCURRENCY} callers at a time`,
+      pickups: PICKUPS,
+      pickupFrom: 'p50Ms/p99Ms: from the add() call to the handler start; pickupFromAck: from add() resolving',
+    },
+    machine: { cpus: cpus().length, loadavg: loadavg().map((n) => Number(n.toFixed(2))) },
+    duplicateRuns,
+    pickupFromAck,
+    targets,
+  });
+  console.log('\ntargets');
+  for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.value === undefined ? 'n/a' : t.value.toFixed(2)} (target ${t.target})`);
+}
+
+interface Verdict {
+  name: string;
+  value: number | undefined;
+  target: string;
+  met: boolean;
+}
+
+function verdicts(rows: Row[], duplicateRuns: Record<string, number>): Verdict[] {
+  const by = (name: string) => rows.find((row) => row.contender === name);
+  const pg = by('ballast-postgres');
+  const bull = by('bullmq-raw');
+  const naive = by('naive-pg');
+  const redis = by('ballast-redis');
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+  const atMost = (name: string, value: number | undefined, max: number, unit = 'x'): Verdict => ({
+    name,
+    value,
+    target: `<= ${max}${unit}`,
+    met: value !== undefined && value <= max,
+  });
+  return [
+    atMost('drain ballast-postgres / bullmq-raw', ratio(pg?.drainMs, bull?.drainMs), 0.5),
+    { name: 'drain naive-pg / ballast-postgres', value: ratio(naive?.drainMs, pg?.drainMs), target: '>= 5x', met: (ratio(naive?.drainMs, pg?.drainMs) ?? 0) >= 5 },
+    atMost('enqueue one at a time ballast-postgres / bullmq-raw', ratio(pg?.enqueueMs, bull?.enqueueMs), 2),
+    atMost('bulk enqueue ballast-postgres / bullmq-raw', ratio(pg?.enqueueBulkMs, bull?.enqueueBulkMs), 0.3),
+    atMost('pickup p50 ballast-postgres', pg?.p50Ms, 1, ' ms'),
+    atMost('pickup p99 ballast-postgres', pg?.p99Ms, 5, ' ms'),
+    atMost('drain ballast-redis / bullmq-raw', ratio(redis?.drainMs, bull?.drainMs), 1.1),
+    atMost('pickup p50 ballast-redis', redis?.p50Ms, 0.5, ' ms'),
+    { name: 'jobs run twice on ballast-postgres', value: duplicateRuns['ballast-postgres'], target: '= 0', met: duplicateRuns['ballast-postgres'] === 0 },
+  ];
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function intEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
