@@ -61,8 +61,8 @@ async function boot(options: BallastModuleOptions, withHandlers: boolean): Promi
  * handlers whose workers start at `init()` (timed from there).
  */
 export async function ballast(name: string, provider: ProviderName, connection: BallastModuleOptions): Promise<QueueContender> {
-  const options: BallastModuleOptions = { ...connection, cache: { provider }, queue: { provider } };
-  const producerRef = await boot({ ...options, queue: { provider, workers: false } }, false);
+  const options: BallastModuleOptions = { ...connection, cache: { provider }, queue: { ...connection.queue, provider } };
+  const producerRef = await boot({ ...options, queue: { ...options.queue, workers: false } }, false);
   await producerRef.init();
   const producer = producerRef.get(QueueService);
   // The backend opens (connects, migrates) on first use; do that before anything is timed.

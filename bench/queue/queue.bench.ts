@@ -22,7 +22,8 @@ import { ballast, naiveLoop, openPglite, rawBullmq, type QueueContender } from '
  * count runs per job id: a job run twice is reported, and must not happen on ballast-postgres.
  *
  * Env: BENCH_JOBS (10000), BENCH_ENQUEUE_CONCURRENCY (10), BENCH_PICKUPS (200), BENCH_ONLY
- * (comma-separated contender names), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+ * (comma-separated contender names), BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_DURABLE_ENQUEUE
+ * (`false` runs the Postgres contenders with `queue.durableEnqueue: false`; the default is Ballast's).
  */
 
 const JOBS = intEnv('BENCH_JOBS', 10_000);
@@ -33,6 +34,7 @@ const PICKUP_WARMUP = 10;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const RUN = randomBytes(4).toString('hex');
+const QUEUE_OPTIONS = process.env.BENCH_DURABLE_ENQUEUE === 'false' ? { durableEnqueue: false } : {};
 
 interface Row {
   contender: string;
@@ -47,12 +49,12 @@ interface Row {
 const CONTENDERS: Array<{ name: string; open: () => Promise<QueueContender>; cleanup: () => Promise<void> }> = [
   {
     name: 'ballast-postgres',
-    open: () => ballast('ballast-postgres', 'postgres', { postgres: { connectionString: DATABASE_URL }, schema: `bench_queue_${RUN}` }),
+    open: () => ballast('ballast-postgres', 'postgres', { postgres: { connectionString: DATABASE_URL }, schema: `bench_queue_${RUN}`, queue: QUEUE_OPTIONS }),
     cleanup: () => dropSchema(`bench_queue_${RUN}`),
   },
   {
     name: 'ballast-pglite',
-    open: async () => ballast('ballast-pglite', 'postgres', { postgres: { pglite: (pglite ??= await openPglite()) }, schema: 'bench_queue' }),
+    open: async () => ballast('ballast-pglite', 'postgres', { postgres: { pglite: (pglite ??= await openPglite()) }, schema: 'bench_queue', queue: QUEUE_OPTIONS }),
     cleanup: async () => {
       await pglite?.close();
       pglite = undefined;
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
       enqueueConcurrency: ENQUEUE_CONCURRENCY,
       enqueueMode: `${JOBS} add() calls, one job each, ${ENQUEUE_CONCURRENCY} callers at a time`,
       pickups: PICKUPS,
+      durableEnqueue: QUEUE_OPTIONS.durableEnqueue ?? true,
       pickupFrom: 'p50Ms/p99Ms: from the add() call to the handler start; pickupFromAck: from add() resolving',
     },
     machine: { cpus: cpus().length, loadavg: loadavg().map((n) => Number(n.toFixed(2))) },

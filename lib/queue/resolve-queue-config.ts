@@ -30,7 +30,7 @@ export function resolveQueueConfig(options: QueueOptions = {}, env: BallastEnv):
     // A lease shorter than a heartbeat round trip would expire under a healthy worker.
     defaultTimeout: readInteger(options.defaultTimeout, 'queue.defaultTimeout', { min: 1000, fallback: 30_000 }),
     timeoutMs: readInteger(options.timeoutMs, 'queue.timeoutMs', { min: 1, fallback: 5000 }),
-    durableEnqueue: readBoolean(options.durableEnqueue, 'queue.durableEnqueue', false),
+    durableEnqueue: readBoolean(options.durableEnqueue, 'queue.durableEnqueue', true),
   };
 }
 

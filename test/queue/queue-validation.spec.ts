@@ -51,7 +51,7 @@ describe('queue config', () => {
       shutdownTimeoutMs: 10_000,
       defaultTimeout: 30_000,
       timeoutMs: 5000,
-      durableEnqueue: false,
+      durableEnqueue: true,
     });
   });
 

@@ -4,6 +4,7 @@ import type { JobCounts, JobInfo, JobState } from '../job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { queueChannel } from './postgres-queue.channel.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
+import { PostgresQueueEnqueuer } from './postgres-queue.enqueuer.js';
 import { PostgresQueuePruner } from './postgres-queue.pruner.js';
 import { newJobParams, newJobsJson } from './postgres-queue.new-job.js';
 import { postgresQueueSettings, type PostgresQueueSettings } from './postgres-queue.settings.js';
@@ -44,6 +45,7 @@ export class PostgresQueueBackend implements QueueBackend {
   private readonly logger = new Logger('Ballast');
   private readonly workers = new Set<PostgresQueueWorker>();
   private readonly pruner: PostgresQueuePruner;
+  private readonly enqueuer: PostgresQueueEnqueuer;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -55,10 +57,21 @@ export class PostgresQueueBackend implements QueueBackend {
     this.channel = queueChannel(schema);
     this.settings = postgresQueueSettings(settings);
     this.pruner = new PostgresQueuePruner(db, this.sql, schema, this.settings, this.logger);
+    this.enqueuer = new PostgresQueueEnqueuer(
+      (jobs) => this.insert(jobs),
+      this.settings.maxConcurrentEnqueues,
+      this.settings.maxEnqueueBatch,
+    );
   }
 
-  async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
-    if (jobs.length === 0) return [];
+  add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
+    if (jobs.length === 0) return Promise.resolve([]);
+    // A caller's transaction is theirs alone: its jobs never share a statement with anyone's.
+    return client ? this.insert(jobs, client) : this.enqueuer.add(jobs);
+  }
+
+  /** One INSERT of `jobs`; ids in input order. */
+  private async insert(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
     // The caller's transaction keeps its own durability; ours is a setting.
     const durable = client !== undefined || this.settings.durableEnqueue;
     // Our own statements are prepared on the pool's connections; a caller's client runs them plain.
@@ -126,10 +139,11 @@ export class PostgresQueueBackend implements QueueBackend {
     return worker;
   }
 
-  /** Stops what the backend runs (the pruner, and any worker still open); the connection belongs to the registry. */
+  /** Stops what the backend runs (workers, the pruner) and waits for enqueues in flight; the connection belongs to the registry. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.close()));
     await this.pruner.stop();
+    await this.enqueuer.drain();
   }
 
   /** Deletes finished jobs past their retention now, rather than on the next timer tick. */

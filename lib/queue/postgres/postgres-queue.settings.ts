@@ -24,12 +24,19 @@ export interface PostgresQueueSettings {
   /** Completions or failures written per statement, at most. */
   maxFlushBatch: number;
   /**
-   * Make `add` (outside a caller's transaction) wait for the WAL flush at commit. Off, an enqueue
+   * `add` (outside a caller's transaction) waits for the WAL flush at commit. Off, an enqueue
    * acknowledged in the last few hundred ms before a database server crash can be lost (like Redis
    * with `appendfsync everysec`); the app crashing loses nothing either way. A transactional
    * enqueue always has the durability of the caller's transaction.
    */
   durableEnqueue: boolean;
+  /**
+   * Enqueue statements of this process in flight at once. An `add` beyond them waits for one to
+   * finish and then shares the next statement with the other waiting calls.
+   */
+  maxConcurrentEnqueues: number;
+  /** Jobs one shared enqueue statement carries at most (a single `addBulk` may exceed it). */
+  maxEnqueueBatch: number;
 }
 
 export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
@@ -41,7 +48,9 @@ export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
   maxPrefetch: 100,
   prefetchWindowMs: 100,
   maxFlushBatch: 1000,
-  durableEnqueue: false,
+  durableEnqueue: true,
+  maxConcurrentEnqueues: 2,
+  maxEnqueueBatch: 500,
 };
 
 /** The defaults with the given fields replaced. */

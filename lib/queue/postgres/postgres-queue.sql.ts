@@ -19,7 +19,7 @@ export function queueSql(s: string) {
   // A public id is a caller's key (never all digits) or a generated id; the caller passes one, the other null.
   const byPublicId = `queue = $1 AND (job_key = $2 OR (job_key IS NULL AND id = $3::bigint))`;
   // Joined into the worker's own writes (claims, outcomes, leases, hand-backs, reaper, pruner), and
-  // into enqueues unless `durableEnqueue` is set: the statement's commit does not wait for the WAL
+  // into enqueues when `durableEnqueue` is off: the statement's commit does not wait for the WAL
   // flush. A worker write lost to a database crash only means a job runs again (its claim, outcome
   // or hand-back is undone and its lease runs out), which the at-least-once contract allows.
   const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
@@ -84,10 +84,10 @@ export function queueSql(s: string) {
      SELECT id::text AS id, pg_notify($16, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
 
   return {
-    /** Enqueue with a durable commit: inside a caller's transaction (its durability is theirs), or with `durableEnqueue`. */
+    /** Enqueue with a durable commit: the default, and always inside a caller's transaction (its durability is theirs). */
     add: add('durable'),
     addOne: addOne('durable'),
-    /** Enqueue whose commit does not wait for the WAL flush (the default, like Redis with `appendfsync everysec`). */
+    /** Enqueue whose commit does not wait for the WAL flush (`durableEnqueue: false`, like Redis with `appendfsync everysec`). */
     addAsync: add('async'),
     addOneAsync: addOne('async'),
 
