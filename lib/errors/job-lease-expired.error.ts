@@ -1,22 +1,22 @@
 import { BallastError } from './ballast.error.js';
 
 /**
- * A running job's lease ran out before its worker renewed it (the process died, hung, or lost the
- * database), and it had no attempt left, so it is now `failed`. `attemptsMade` counts the attempt
- * that stalled. The same message is stored as the job's error.
+ * A running job lost its lease (its process died, hung, or lost the store) more often than
+ * `queue.maxStalls` allows, so it is now `failed` rather than run again. A job that keeps taking its
+ * worker down has to stop somewhere; `retry()` gives it a fresh budget. The same message is stored
+ * as the job's error.
  */
 export class JobLeaseExpiredError extends BallastError {
   constructor(
     readonly queue: string,
     readonly jobId: string,
-    readonly attemptsMade: number,
+    readonly maxStalls: number,
   ) {
-    super(JobLeaseExpiredError.describe(attemptsMade));
+    super(JobLeaseExpiredError.describe(maxStalls));
   }
 
-  /** The error text stored on a job whose lease expired, also when it is retried. */
-  static describe(attemptsMade?: number): string {
-    const after = attemptsMade === undefined ? '' : ` (attempt ${attemptsMade})`;
-    return `job lease expired${after}: its worker stopped or could not renew the lease in time`;
+  /** The error text stored on a job failed for stalling. */
+  static describe(maxStalls: number): string {
+    return `job stalled more than ${maxStalls} time${maxStalls === 1 ? '' : 's'} (queue.maxStalls): its worker stopped or could not renew the lease in time`;
   }
 }

@@ -15,10 +15,10 @@ export const queueBackendProvider: FactoryProvider<LazyQueueBackend> = {
   provide: QueueBackend,
   inject: [BALLAST_CONFIG, BallastConnections],
   useFactory: (config: BallastConfig, connections: BallastConnections): LazyQueueBackend => {
-    const { provider, pollIntervalMs, defaultTimeout, durableEnqueue } = config.queue;
+    const { provider, pollIntervalMs, defaultTimeout, durableEnqueue, maxStalls } = config.queue;
     return new LazyQueueBackend(provider, async () => {
-      if (provider !== 'postgres') return new BullmqQueueBackend(provider, connections.redis(provider), config.keyPrefix, { defaultTimeout });
-      return openPostgresQueueBackend(await connections.postgres(), config.schema, { pollIntervalMs, durableEnqueue });
+      if (provider !== 'postgres') return new BullmqQueueBackend(provider, connections.redis(provider), config.keyPrefix, { defaultTimeout, maxStalledCount: maxStalls });
+      return openPostgresQueueBackend(await connections.postgres(), config.schema, { pollIntervalMs, durableEnqueue, maxStalls });
     });
   },
 };

@@ -29,6 +29,14 @@ export interface QueueOptions {
    */
   defaultTimeout?: number;
   /**
+   * Times a job may lose its lease (its worker died, hung or lost the store) and go back to the
+   * queue. Such a return does not use up an attempt: a deploy or a crash never costs a job its
+   * retries. Past this many, the job fails (a job that keeps killing its worker must stop somewhere).
+   * BullMQ's `maxStalledCount`.
+   * @default 1
+   */
+  maxStalls?: number;
+  /**
    * Upper bound in ms of a `QueueService` call (add, getJob, ...), like `cache.timeoutMs`.
    * @default 5000
    */

@@ -15,6 +15,7 @@ export interface ResolvedQueueConfig {
   defaultTimeout: number;
   timeoutMs: number;
   durableEnqueue: boolean;
+  maxStalls: number;
 }
 
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
@@ -31,6 +32,7 @@ export function resolveQueueConfig(options: QueueOptions = {}, env: BallastEnv):
     defaultTimeout: readInteger(options.defaultTimeout, 'queue.defaultTimeout', { min: 1000, fallback: 30_000 }),
     timeoutMs: readInteger(options.timeoutMs, 'queue.timeoutMs', { min: 1, fallback: 5000 }),
     durableEnqueue: readBoolean(options.durableEnqueue, 'queue.durableEnqueue', true),
+    maxStalls: readInteger(options.maxStalls, 'queue.maxStalls', { min: 0, fallback: 1 }),
   };
 }
 

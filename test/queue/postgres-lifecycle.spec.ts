@@ -61,9 +61,10 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(leaseSeenMidway).toBeGreaterThan(0);
     });
 
-    it('returns a job whose lease expired (its worker died) to the queue, counting the attempt, and reports it stalled', async () => {
+    it('returns a job whose lease expired (its worker died) to the queue without using its attempt, and reports it stalled', async () => {
       h = await openHarness(flavor, 'pl_reap');
-      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 3, timeout: 200 })]);
+      // One attempt only: a crash must not use it up.
+      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, timeout: 200 })]);
       // A worker that claims and then dies: nothing renews or completes.
       const { rows } = await h.db.query<{ token: string }>(h.sql.claim, ['q', 10]);
       expect(rows).toHaveLength(1);
@@ -72,13 +73,14 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       await start(recordingSpec(rec, (_data, context) => void seen.push(context.attempt)));
       await waitFor('the reaped job to run on the live worker', () => rec.eventsOf('completed').length === 1, 5000);
       expect(rec.eventsOf('stalled')).toEqual([{ type: 'stalled', queue: 'q', jobId: id, name: 'work' }]);
-      // Attempt 1 stalled; the live worker ran attempt 2.
-      expect(seen).toEqual([2]);
+      expect(rec.eventsOf('failed')).toEqual([]);
+      // The stalled claim gave its attempt back: the live worker ran attempt 1 again.
+      expect(seen).toEqual([1]);
     });
 
-    it('fails a stalled job that has no attempt left, with the lease error', async () => {
-      h = await openHarness(flavor, 'pl_reapfail');
-      const [id] = await h.backend.add([newJob({}, { attempts: 1, timeout: 150 })]);
+    it('fails a stalled job past maxStalls, with the lease error, reporting stalled and failed', async () => {
+      h = await openHarness(flavor, 'pl_reapfail', { maxStalls: 0 });
+      const [id] = await h.backend.add([newJob({}, { attempts: 3, timeout: 150 })]);
       await h.db.query(h.sql.claim, ['q', 10]);
       const rec = recorder();
       await start(recordingSpec(rec));
@@ -89,8 +91,26 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(rec.eventsOf('stalled')).toHaveLength(1);
       const info = await h.backend.getJob('q', id!);
       expect(info).toMatchObject({ state: 'failed', attemptsMade: 1 });
-      expect(info!.error!.message).toMatch(/lease expired/);
+      expect(info!.error!.message).toBe(JobLeaseExpiredError.describe(0));
       expect(rec.runs.size).toBe(0);
+    });
+
+    it('counts stalls apart from attempts: back to waiting up to maxStalls, then failed; retry() resets both', async () => {
+      h = await openHarness(flavor, 'pl_stalls', { maxStalls: 1 });
+      const [id] = await h.backend.add([newJob({}, { attempts: 5, timeout: 100 })]);
+      const stalls = async () => (await h.db.query<{ stalls: number }>(`SELECT stalls FROM ${h.table}`)).rows[0]!.stalls;
+      // A worker claims and dies, twice; a reaper takes the job back once its lease is over.
+      await h.db.query(h.sql.claim, ['q', 10]);
+      await waitFor('the first stall to be reaped', async () => (await h.reap('q', 1)) === 1, 5000);
+      expect((await h.rows())[0]).toMatchObject({ state: 'waiting', attempts_made: 0 });
+      expect(await stalls()).toBe(1);
+      await h.db.query(h.sql.claim, ['q', 10]);
+      await waitFor('the second stall to be reaped', async () => (await h.reap('q', 1)) === 1, 5000);
+      expect((await h.rows())[0]).toMatchObject({ state: 'failed', attempts_made: 1 });
+      expect(await stalls()).toBe(2);
+      expect(await h.backend.retry('q', id!)).toBe(true);
+      expect((await h.rows())[0]).toMatchObject({ state: 'waiting', attempts_made: 0 });
+      expect(await stalls()).toBe(0);
     });
 
     it('applies no outcome from a worker whose lease was lost (token check)', async () => {
@@ -99,10 +119,10 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const first = (await h.db.query<{ id: string; token: string }>(h.sql.claim, ['q', 1])).rows[0]!;
       // The lease runs out and another worker claims the job.
       await h.db.query(`UPDATE ${h.schema}.queue_jobs SET locked_until = now() - interval '1 second'`);
-      const reaped = await h.db.query<{ reaped: string }>(h.sql.reap, [1, `reap-${h.schema}`, 'q', 100, 'expired', `${h.schema}_queue`]);
-      expect(JSON.parse(reaped.rows[0]!.reaped)).toHaveLength(1);
+      expect(await h.reap('q', 1)).toBe(1);
       const second = (await h.db.query<{ id: string; token: string; attempts_made: number }>(h.sql.claim, ['q', 1])).rows[0]!;
-      expect(second.attempts_made).toBe(2);
+      // The stall gave the first claim's attempt back.
+      expect(second.attempts_made).toBe(1);
       expect(second.token).not.toBe(first.token);
       // The first worker finishes late: its completion, failure, renewal and hand-back are all refused.
       expect((await h.db.query(h.sql.complete, [[first.id], [first.token], ['"late"']])).rows).toEqual([]);
@@ -110,7 +130,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(failed.rows[0]).toMatchObject({ retried: [], failed: [] });
       expect((await h.db.query(h.sql.renew, [[first.id], [first.token]])).rows).toEqual([]);
       expect((await h.db.query<{ released: number }>(h.sql.release, [[first.id], [first.token], 'c'])).rows[0]!.released).toBe(0);
-      expect((await h.rows())[0]).toMatchObject({ state: 'active', token: second.token, attempts_made: 2, result: null });
+      expect((await h.rows())[0]).toMatchObject({ state: 'active', token: second.token, attempts_made: 1, result: null });
       // The current holder's completion applies.
       expect((await h.db.query<{ id: string }>(h.sql.complete, [[second.id], [second.token], ['"done"']])).rows).toEqual([{ id: second.id }]);
       expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', result: 'done' });

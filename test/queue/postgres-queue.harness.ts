@@ -9,6 +9,9 @@ import { openPostgresQueueBackend } from '../../lib/queue/postgres/postgres-queu
 import type { PostgresQueueBackend } from '../../lib/queue/postgres/postgres-queue.backend.js';
 import type { PostgresQueueSettings } from '../../lib/queue/postgres/postgres-queue.settings.js';
 import { queueSql, type QueueSql } from '../../lib/queue/postgres/postgres-queue.sql.js';
+import { queueChannel } from '../../lib/queue/postgres/postgres-queue.channel.js';
+import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
+import { BALLAST_LOCK_CLASS } from '../../lib/migrations/migrator.js';
 import { dropSchemaOnServer } from '../support/backends.js';
 import { sharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
@@ -35,6 +38,10 @@ export interface QueueHarness {
   sql: QueueSql;
   /** Another backend on the same schema with its own connections (a second process, on a server). */
   openPeer(settings?: Partial<PostgresQueueSettings>): Promise<PostgresQueueBackend>;
+  /** The jobs table, schema-qualified and quoted. */
+  table: string;
+  /** Runs the reaper's statement once for `queue` with `maxStalls`; resolves to the jobs it took back. */
+  reap(queue: string, maxStalls: number): Promise<number>;
   /** Rows of the jobs table (as `RowView`), by id, for assertions on what the statements wrote. */
   rows(where?: string, params?: unknown[]): Promise<RowView[]>;
   close(): Promise<void>;
@@ -63,6 +70,12 @@ export async function openHarness(flavor: PostgresFlavor, label: string, setting
     backend,
     sql: queueSql(quoteIdentifier(schema)),
     openPeer: async (extra = {}) => (await open(extra)).backend,
+    table,
+    reap: async (queue, maxStalls) => {
+      const params = [BALLAST_LOCK_CLASS, `test-reap:${schema}`, queue, 100, JobLeaseExpiredError.describe(maxStalls), queueChannel(schema), maxStalls];
+      const { rows } = await db.query<{ reaped: string }>(queueSql(quoteIdentifier(schema)).reap, params);
+      return (JSON.parse(rows[0]!.reaped) as unknown[]).length;
+    },
     rows: async (where = 'true', params: unknown[] = []) =>
       (
         await db.query<RowView>(

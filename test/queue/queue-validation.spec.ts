@@ -52,6 +52,7 @@ describe('queue config', () => {
       defaultTimeout: 30_000,
       timeoutMs: 5000,
       durableEnqueue: true,
+      maxStalls: 1,
     });
   });
 

@@ -79,4 +79,13 @@ export const queueMigrations: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    service: 'queue',
+    version: 2,
+    name: 'count stalls apart from attempts',
+    statements: (s) => [
+      // Times the job lost its lease and went back to waiting; such a return gives its attempt back.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN stalls integer NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

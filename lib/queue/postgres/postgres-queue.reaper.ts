@@ -17,7 +17,8 @@ interface ReapedRow {
 
 /**
  * Returns a queue's jobs whose lease expired (their worker died, hung or lost the database) to the
- * queue, counting the attempt that stalled, or fails them when no attempt is left. Each worker runs
+ * queue without using up the attempt that stalled, or fails them once they have stalled more than
+ * `maxStalls` times. Each worker runs
  * one for its queue on an unref'd timer; a try-lock per queue lets one process reap at a time while
  * the others skip. Reports `stalled` for every reaped job and `failed` for those that ran out.
  */
@@ -32,7 +33,7 @@ export class PostgresQueueReaper {
     schema: string,
     private readonly queue: string,
     private readonly channel: string,
-    private readonly settings: { reapIntervalMs: number; reapBatchSize: number },
+    private readonly settings: { reapIntervalMs: number; reapBatchSize: number; maxStalls: number },
     private readonly onEvent: (event: JobEvent) => void,
     private readonly logger: Logger,
   ) {
@@ -62,8 +63,9 @@ export class PostgresQueueReaper {
         this.lockKey,
         this.queue,
         this.settings.reapBatchSize,
-        JobLeaseExpiredError.describe(),
+        JobLeaseExpiredError.describe(this.settings.maxStalls),
         this.channel,
+        this.settings.maxStalls,
       ]);
       const reaped = JSON.parse(rows[0]?.reaped ?? '[]') as ReapedRow[];
       for (const job of reaped) this.report(job);
@@ -90,7 +92,7 @@ export class PostgresQueueReaper {
           jobId: job.id,
           name: job.name,
           attempt: job.attempts_made,
-          error: new JobLeaseExpiredError(this.queue, job.id, job.attempts_made),
+          error: new JobLeaseExpiredError(this.queue, job.id, this.settings.maxStalls),
         });
       }
     } catch (error) {

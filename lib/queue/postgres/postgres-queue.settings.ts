@@ -10,6 +10,8 @@ export interface PostgresQueueSettings {
   reapIntervalMs: number;
   /** Jobs one reaper statement handles at most. */
   reapBatchSize: number;
+  /** Times a job may lose its lease and go back to waiting (without using an attempt) before it fails. */
+  maxStalls: number;
   /** How often finished jobs past their retention are deleted. */
   pruneIntervalMs: number;
   /** Rows one prune statement deletes at most. */
@@ -43,6 +45,7 @@ export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
   pollIntervalMs: 1000,
   reapIntervalMs: 1000,
   reapBatchSize: 500,
+  maxStalls: 1,
   pruneIntervalMs: 5000,
   pruneBatchSize: 1000,
   maxPrefetch: 100,

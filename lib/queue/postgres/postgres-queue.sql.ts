@@ -227,11 +227,12 @@ export function queueSql(s: string) {
               SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
 
     /**
-     * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel. Only while
-     * this statement holds the reap try-lock (so one process reaps a queue at a time; others skip):
-     * at most $4 active jobs of $3 whose lease has expired (their worker died or hung) lose their
-     * claim; the attempt stays counted, so the job waits again or, with no attempt left, is failed
-     * with $5 as its error. Queue $3 is notified when jobs went back. Returns each reaped job.
+     * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel, $7 max
+     * stalls. Only while this statement holds the reap try-lock (so one process reaps a queue at a
+     * time; others skip): at most $4 active jobs of $3 whose lease has expired (their worker died or
+     * hung) lose their claim and count a stall. A job within $7 stalls waits again and gets back the
+     * attempt it was claimed for (a crash is not the job's failure); past $7 it is failed with $5 as
+     * its error. Queue $3 is notified when jobs went back. Returns each reaped job.
      */
     reap: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
            expired AS (
@@ -242,11 +243,15 @@ export function queueSql(s: string) {
            ),
            reaped AS (
              UPDATE ${jobs} j
-             SET state = CASE WHEN j.attempts_made >= j.max_attempts THEN 'failed' ELSE 'waiting' END,
-                 lock_token = NULL, locked_until = NULL, error_message = $5, error_stack = NULL,
-                 finished_at = CASE WHEN j.attempts_made >= j.max_attempts THEN now() END,
-                 keep_count = CASE WHEN j.attempts_made >= j.max_attempts THEN j.keep_failed END,
-                 purge_at = CASE WHEN j.attempts_made >= j.max_attempts THEN now() + ${ms('j.keep_failed_ms')} END
+             SET state = CASE WHEN j.stalls >= $7::int THEN 'failed' ELSE 'waiting' END,
+                 stalls = j.stalls + 1,
+                 attempts_made = CASE WHEN j.stalls >= $7::int THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
+                 lock_token = NULL, locked_until = NULL,
+                 error_message = CASE WHEN j.stalls >= $7::int THEN $5 ELSE j.error_message END,
+                 error_stack = CASE WHEN j.stalls >= $7::int THEN NULL ELSE j.error_stack END,
+                 finished_at = CASE WHEN j.stalls >= $7::int THEN now() END,
+                 keep_count = CASE WHEN j.stalls >= $7::int THEN j.keep_failed END,
+                 purge_at = CASE WHEN j.stalls >= $7::int THEN now() + ${ms('j.keep_failed_ms')} END
              FROM expired, ${asyncCommit} WHERE j.id = expired.id
              RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made
            ),
@@ -281,7 +286,7 @@ export function queueSql(s: string) {
      */
     retry: `WITH moved AS (
               UPDATE ${jobs}
-              SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+              SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
                   purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
               WHERE ${byPublicId} AND state = 'failed'
               RETURNING queue
@@ -298,7 +303,7 @@ export function queueSql(s: string) {
                        ),
                        moved AS (
                          UPDATE ${jobs} j
-                         SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+                         SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
                              purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
                          FROM batch WHERE j.id = batch.id
                          RETURNING j.id

@@ -13,7 +13,12 @@ const url = process.env.CRASH_DATABASE_URL;
 if (!schema || !url) throw new Error('CRASH_SCHEMA and CRASH_DATABASE_URL are required');
 
 const db = new PgPoolDatabase(new pg.Pool({ connectionString: url, max: 4 }), true);
-const backend = await openPostgresQueueBackend(db, schema, { pollIntervalMs: 200, reapIntervalMs: 200 });
+const backend = await openPostgresQueueBackend(db, schema, {
+  pollIntervalMs: 200,
+  reapIntervalMs: 200,
+  // No job can stall more often than the test kills workers: every one must come back.
+  maxStalls: Number(process.env.CRASH_MAX_STALLS),
+});
 await backend.startWorker({
   queue: 'crash',
   concurrency: 8,

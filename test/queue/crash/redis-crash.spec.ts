@@ -60,6 +60,7 @@ describe('BullMQ crash recovery', () => {
         CRASH_CONCURRENCY: String(CONCURRENCY),
         CRASH_LEASE_MS: String(LEASE_MS),
         CRASH_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
+        CRASH_MAX_STALLS: String(KILLS),
       },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -22,8 +22,8 @@ const runsKey = `${keyPrefix}crash:runs`;
 const redis = new Redis(env('CRASH_REDIS_URL'), { maxRetriesPerRequest: 1, connectionName: 'ballast' });
 const backend = new BullmqQueueBackend('redis', redis, keyPrefix, {
   stalledIntervalMs: Number(env('CRASH_STALLED_INTERVAL_MS')),
-  // Kills may hit one job more than once; it must come back every time, not fail.
-  maxStalledCount: 1000,
+  // Kills may hit one job more than once (at most once per kill); it must come back every time, not fail.
+  maxStalledCount: Number(env('CRASH_MAX_STALLS')),
 });
 
 const work: JobHandler = {
