@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { JobAbortedError } from '../../lib/errors/job-aborted.error.js';
 import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
 import type { QueueWorker } from '../../lib/queue/queue-backend.interface.js';
@@ -36,6 +36,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
   };
 
   afterEach(async () => {
+    jest.restoreAllMocks();
     for (const worker of workers.splice(0)) await worker.close();
     await h?.close();
   });
@@ -59,6 +60,28 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(rec.eventsOf('stalled')).toEqual([]);
       // Nearly three timeouts in, the lease was still in the future: it was renewed.
       expect(leaseSeenMidway).toBeGreaterThan(0);
+    });
+
+    it('keeps the lease of a finished job until its outcome is written, so a slow write never runs it twice', async () => {
+      h = await openHarness(flavor, 'pl_slowwrite');
+      // The database takes 1.5 s (five leases) to take the completion; everything else runs as usual.
+      const real = h.db.queryPrepared.bind(h.db);
+      let delayed = 0;
+      jest.spyOn(h.db, 'queryPrepared').mockImplementation(async (text, params) => {
+        if (text === h.sql.complete) {
+          delayed += 1;
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+        }
+        return real(text, params);
+      });
+      const rec = recorder();
+      await start(recordingSpec(rec));
+      const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
+      await waitFor('the slow completion to be written', () => rec.eventsOf('completed').length === 1, 10_000);
+      expect(delayed).toBeGreaterThan(0);
+      expect(rec.runs.get(id!)).toBe(1);
+      expect(rec.eventsOf('stalled')).toEqual([]);
+      expect((await h.backend.getJob('q', id!))!.state).toBe('completed');
     });
 
     it('returns a job whose lease expired (its worker died) to the queue without using its attempt, and reports it stalled', async () => {

@@ -27,6 +27,8 @@ export interface FlushOutcomes {
   completed(job: ClaimedJob, result: unknown): void;
   retrying(job: ClaimedJob, error: Error, retryMs: number): void;
   failed(job: ClaimedJob, error: Error): void;
+  /** The job's outcome is written (applied, or refused for a lost lease): its lease need not be kept any longer. */
+  written(job: ClaimedJob): void;
 }
 
 /**
@@ -126,7 +128,10 @@ export class PostgresQueueFlusher {
       batch.map((c) => c.json),
     ]);
     const applied = new Set(rows.map((row) => row.id));
-    for (const c of batch) if (applied.has(c.job.rowId)) this.outcomes.completed(c.job, c.result);
+    for (const c of batch) {
+      this.outcomes.written(c.job);
+      if (applied.has(c.job.rowId)) this.outcomes.completed(c.job, c.result);
+    }
   }
 
   private async writeFailures(batch: Failure[]): Promise<void> {
@@ -142,6 +147,7 @@ export class PostgresQueueFlusher {
     const retried = new Set(rows[0]?.retried ?? []);
     const failed = new Set(rows[0]?.failed ?? []);
     for (const f of batch) {
+      this.outcomes.written(f.job);
       if (retried.has(f.job.rowId)) this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
       else if (failed.has(f.job.rowId)) this.outcomes.failed(f.job, f.error);
     }

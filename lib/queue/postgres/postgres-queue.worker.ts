@@ -74,6 +74,7 @@ export class PostgresQueueWorker implements QueueWorker {
   ) {
     const { db, sql, channel, settings, logger } = context;
     this.flusher = new PostgresQueueFlusher(db, sql, channel, settings.maxFlushBatch, {
+      written: (job) => this.leases.untrack(job),
       completed: (job, result) =>
         this.emit({ type: 'completed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
       failed: (job, error) => this.emit({ type: 'failed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
@@ -284,7 +285,9 @@ export class PostgresQueueWorker implements QueueWorker {
 
   private finish(job: ClaimedJob, outcome: Outcome, ms: number): void {
     this.running.delete(job);
-    this.leases.untrack(job);
+    // The lease is kept until the outcome is written (`written`): a write delayed past the lease
+    // (the database slow or restarting) must not let the reaper run a finished job again.
+    if (job.released) this.leases.untrack(job);
     this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - DURATION_WEIGHT) + ms * DURATION_WEIGHT;
     if (!job.released) {
       if (outcome.ok) this.flusher.complete(job, outcome.result);
