@@ -54,7 +54,9 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Enqueues many jobs in one round trip, all or none, and resolves to their ids in order. Entries
+   * Enqueues many jobs in one round trip and resolves to their ids in order. Every entry is checked
+   * before anything is sent; on Postgres the insert is one statement (all or none), on BullMQ it is
+   * not a transaction (a Redis failure mid-way may store part of the batch). Entries
    * with a `client` must all share that one client. A `jobId` given twice creates one job; both
    * entries get its id.
    */
