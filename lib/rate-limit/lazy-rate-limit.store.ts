@@ -5,8 +5,10 @@ import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } fro
 /**
  * Opens the real store (its connection, its tables) on first use, so an app that imports Ballast for
  * the cache or queue alone never opens a database, or creates tables, for rate limits. The module
- * opens it at boot instead when policies are configured, so a broken store fails the boot. A failed
- * open is not remembered: the next call tries again.
+ * opens it at boot instead when policies are configured or a route is limited: a Postgres store that
+ * cannot be opened (unreachable, migration failed) then fails the boot; Valkey/Redis waits at most
+ * `timeoutMs` for its connection and keeps connecting in the background. A failed open is not
+ * remembered: the next call tries again.
  */
 export class LazyRateLimitStore implements RateLimitStore {
   private opened: Promise<RateLimitStore> | undefined;

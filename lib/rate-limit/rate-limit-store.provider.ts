@@ -16,7 +16,8 @@ import { RedisRateLimitStore } from './redis/redis-rate-limit.store.js';
 
 /**
  * Builds the configured `RateLimitStore`, opened on first use, or at boot when `rateLimit.policies`
- * names any (Nest awaits this factory, so the app is not ready until the counter tables exist).
+ * names any (Nest awaits this factory, so the app is not ready until the counter tables exist) or,
+ * through `RateLimitExplorer`, when a route is limited.
  */
 export const rateLimitStoreProvider: FactoryProvider<RateLimitStore> = {
   provide: RateLimitStore,

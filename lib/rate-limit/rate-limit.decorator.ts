@@ -1,3 +1,4 @@
+import { inlinePolicyName } from './inline-policy-name.js';
 import { RATE_LIMIT_METADATA } from './rate-limit.constants.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 
@@ -28,7 +29,7 @@ export function RateLimit(...policies: Array<string | RateLimitPolicy>): ClassDe
       if (typeof policy === 'string') return policy;
       inlineCount++;
       // Named once here, so the object (and its validation, cached by identity) is stable.
-      return { ...policy, name: policy.name ?? (inlineCount === 1 ? scope : `${scope}.${inlineCount}`) };
+      return { ...policy, name: policy.name ?? inlinePolicyName(scope, inlineCount) };
     });
     Reflect.defineMetadata(RATE_LIMIT_METADATA, [...existing, ...added], holder);
   };

@@ -72,18 +72,31 @@ export class RateLimitGuard implements CanActivate {
     );
   }
 
-  /** Global policies plus the route's, each once, minus skipped ones. */
+  /**
+   * Global policies plus the route's, each once, minus skipped ones. The handler wins: its own
+   * `@SkipRateLimit()` exempts it from everything, and its own `@RateLimit` always applies, even on a
+   * class marked `@SkipRateLimit()` (the class's skip then exempts it only from the global and class
+   * policies). Without either on the handler, the class's settings apply.
+   */
   private policiesFor(context: ExecutionContext): ResolvedRateLimitPolicy[] {
-    const targets = [context.getHandler(), context.getClass()];
-    const skip = this.reflector.getAllAndOverride<true | string[] | undefined>(SKIP_RATE_LIMIT_METADATA, targets);
-    if (skip === true) return [];
-    const declared = this.reflector.getAllAndOverride<Array<string | RateLimitPolicy> | undefined>(RATE_LIMIT_METADATA, targets) ?? [];
-    if (declared.length === 0 && this.settings.global.length === 0) return [];
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    const handlerSkip = this.reflector.get<true | string[] | undefined>(SKIP_RATE_LIMIT_METADATA, handler);
+    if (handlerSkip === true) return [];
+    const own = this.reflector.get<Array<string | RateLimitPolicy> | undefined>(RATE_LIMIT_METADATA, handler);
+    const skip = handlerSkip ?? this.reflector.get<true | string[] | undefined>(SKIP_RATE_LIMIT_METADATA, controller);
+    const inherited = own === undefined ? (this.reflector.get<Array<string | RateLimitPolicy> | undefined>(RATE_LIMIT_METADATA, controller) ?? []) : [];
+    if (skip === true && own === undefined) return [];
+    if ((own?.length ?? 0) + inherited.length + this.settings.global.length === 0) return [];
+
     const byName = new Map<string, ResolvedRateLimitPolicy>();
-    for (const entry of [...this.settings.global, ...declared]) {
+    const add = (entry: string | RateLimitPolicy, skipped: true | string[] | undefined) => {
       const policy = this.limiter.resolve(entry, '@RateLimit');
-      if (!skip?.includes(policy.name)) byName.set(policy.name, policy);
-    }
+      if (skipped !== true && !skipped?.includes(policy.name)) byName.set(policy.name, policy);
+    };
+    for (const entry of [...this.settings.global, ...inherited]) add(entry, skip);
+    // Only the handler's own skip list can drop the handler's own policies.
+    for (const entry of own ?? []) add(entry, handlerSkip);
     return [...byName.values()];
   }
 }

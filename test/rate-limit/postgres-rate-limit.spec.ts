@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { TestingModule } from '@nestjs/testing';
+import { Controller, Get, Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
 import pg from 'pg';
-import { BallastTimeoutError, minutes, RateLimitService, seconds, type RateLimitPolicy } from '../../lib/index.js';
+import { BallastModule, BallastTimeoutError, minutes, RateLimit, RateLimitService, seconds, type RateLimitPolicy } from '../../lib/index.js';
 import { setupBackend, type BackendSetup } from '../support/backends.js';
 import { bootBallast } from '../support/boot.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -145,3 +146,52 @@ describe('postgres rate-limit store that hangs', () => {
     }
   });
 });
+
+describe('postgres rate-limit store opening', () => {
+  @Controller('limited')
+  class LimitedController {
+    @Get()
+    @RateLimit({ limit: 5, window: minutes(1) })
+    get(): string {
+      return 'ok';
+    }
+  }
+
+  const tables = async (schema: string) => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'rate_limits%'`, [schema]);
+      return rows[0]!.n;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('opens at boot when a route is limited by an inline policy alone, so no request waits for the tables', async () => {
+    const setup = await setupBackend('postgres', 'rl_open');
+    @Module({ imports: [BallastModule.forRoot({ ...setup.options })], controllers: [LimitedController] })
+    class LimitedModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [LimitedModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+      expect(await tables(setup.schema)).toBe(2);
+    } finally {
+      await app.close();
+      await setup.cleanup();
+    }
+  });
+
+  it('creates nothing for an app that limits no route and names no policy', async () => {
+    const setup = await setupBackend('postgres', 'rl_unused');
+    const moduleRef = await bootBallast({ ...setup.options });
+    try {
+      expect(await tables(setup.schema)).toBe(0);
+    } finally {
+      await moduleRef.close();
+      await setup.cleanup();
+    }
+  });
+});
+

@@ -73,6 +73,30 @@ class PlainController {
   }
 }
 
+@Controller('open')
+@SkipRateLimit()
+class OpenController {
+  @Get()
+  open(): string {
+    return 'open';
+  }
+
+  @Get('limited')
+  @RateLimit({ limit: 1, window: hours(1) })
+  limited(): string {
+    return 'limited';
+  }
+}
+
+@Controller('a-controller-whose-name-is-long-enough-to-pass-the-limit')
+class AControllerWhoseNameIsLongEnoughToPassTheSixtyFourCharacterLimitOfPolicyNames {
+  @Get()
+  @RateLimit({ limit: 1, window: hours(1) })
+  aHandlerWithALongNameToo(): string {
+    return 'long';
+  }
+}
+
 const policies: RateLimitOptions['policies'] = {
   global: { limit: 100, window: hours(1) },
   tight: { limit: 3, window: hours(1), algorithm: 'fixed-window' },
@@ -118,6 +142,22 @@ describe('RateLimitGuard', () => {
     expect(policyNames(await request(server).get('/shop/one').expect(200))).toEqual(['"global"', '"ShopController"']);
     expect(policyNames(await request(server).get('/shop/no-global').expect(200))).toEqual(['"ShopController"']);
     expect(policyNames(await request(server).get('/plain').expect(200))).toEqual(['"global"']);
+  });
+
+  it("a handler's own @RateLimit applies on a class marked @SkipRateLimit(); the class's skip still exempts it from global ones", async () => {
+    const server = await start({ global: 'global' }, [OpenController]);
+    const open = await request(server).get('/open').expect(200);
+    expect(open.headers['ratelimit-policy']).toBeUndefined();
+    expect(policyNames(await request(server).get('/open/limited').expect(200))).toEqual(['"OpenController.limited"']);
+    await request(server).get('/open/limited').expect(429);
+  });
+
+  it('names an inline policy of a long class and method with a safe, stable name of at most 64 characters', async () => {
+    const server = await start({}, [AControllerWhoseNameIsLongEnoughToPassTheSixtyFourCharacterLimitOfPolicyNames]);
+    const [name] = policyNames(await request(server).get('/a-controller-whose-name-is-long-enough-to-pass-the-limit').expect(200));
+    expect(name).toMatch(/^"AControllerWhoseNameIsLong[A-Za-z0-9_.-]*"$/);
+    expect(name!.length - 2).toBeLessThanOrEqual(64);
+    await request(server).get('/a-controller-whose-name-is-long-enough-to-pass-the-limit').expect(429);
   });
 
   it('stacked decorators add up, and every policy must pass', async () => {
