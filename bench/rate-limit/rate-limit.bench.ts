@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   BallastModule,
@@ -18,6 +20,13 @@ import { runLoad } from '../support/run-load.js';
  * algorithm, through `RateLimitService` as an app calls it. Each key sees 20 calls against a limit
  * of 15 per minute, so about a quarter are rejections (which cost a store call too). A short warm-up
  * per row fills connection pools and script caches. Writes bench/results/rate-limit.json.
+ *
+ * Baselines in the same run, on the same servers and keys, 50 in flight: `raw-pg` is the cheapest
+ * atomic counter a driver can run, a prepared `INSERT ... ON CONFLICT DO UPDATE SET n = n + 1
+ * RETURNING n` on an UNLOGGED table through a `pg.Pool` of the same size (no window, no verdict);
+ * `raw-ioredis` is one `INCR` per decision on a plain ioredis client. They bound what one round trip
+ * per decision can reach on this machine. Env: BENCH_PROVIDERS (comma-separated), BENCH_POOL_SIZE,
+ * BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_VALKEY_URL.
  */
 const DECISIONS = 20_000;
 const KEYS = 1_000;
@@ -53,9 +62,17 @@ const setups: Array<() => Setup> = [
   () => ({ provider: 'valkey', options: { valkey: { url: VALKEY_URL }, cache: { provider: 'valkey' } }, cleanup: async () => undefined }),
 ];
 
+interface Row {
+  provider: string;
+  algorithm: RateLimitAlgorithm | 'counter';
+  decisionsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_PROVIDERS?.split(',');
-  const rows: Array<{ provider: string; algorithm: RateLimitAlgorithm; decisionsPerSec: number; p50Ms: number; p99Ms: number }> = [];
+  const rows: Row[] = [];
   for (const make of setups) {
     const setup = make();
     if (only && !only.includes(setup.provider)) continue;
@@ -70,10 +87,14 @@ async function main(): Promise<void> {
     );
     try {
       const limiter = app.get(RateLimitService);
+      // Every algorithm warms up before any is measured, so the first one measured does not also
+      // pay for the process's warm-up (JIT, pool connections, prepared statements).
+      for (const algorithm of RATE_LIMIT_ALGORITHMS) {
+        const warm = { name: `warm-${algorithm}`, limit: LIMIT, window: minutes(1), algorithm };
+        await runLoad(WARMUP, IN_FLIGHT, (i) => limiter.consume(`k${i % KEYS}`, warm));
+      }
       for (const algorithm of RATE_LIMIT_ALGORITHMS) {
         const policy = { name: `bench-${algorithm}`, limit: LIMIT, window: minutes(1), algorithm };
-        const warm = { ...policy, name: `warm-${algorithm}` };
-        await runLoad(WARMUP, IN_FLIGHT, (i) => limiter.consume(`k${i % KEYS}`, warm));
         const result = await runLoad(DECISIONS, IN_FLIGHT, (i) => limiter.consume(`k${i % KEYS}`, policy));
         rows.push({ provider: setup.provider, algorithm, decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms });
         console.log(`${setup.provider} ${algorithm}: ${Math.round(result.opsPerSec)}/s`);
@@ -83,7 +104,97 @@ async function main(): Promise<void> {
       await setup.cleanup();
     }
   }
-  report('rate-limit', rows, { decisions: DECISIONS, keys: KEYS, inFlight: IN_FLIGHT, limitPerMinute: LIMIT, postgresPoolSize: POOL_SIZE });
+  if (!only || only.includes('raw-pg')) rows.push(await rawPg());
+  if (!only || only.includes('raw-ioredis')) rows.push(await rawIoredis());
+
+  const targets = verdicts(rows);
+  report('rate-limit', rows as unknown as Array<Record<string, string | number>>, {
+    decisions: DECISIONS,
+    keys: KEYS,
+    inFlight: IN_FLIGHT,
+    limitPerMinute: LIMIT,
+    postgresPoolSize: POOL_SIZE,
+    machine: { cpus: cpus().length, loadavg: loadavg().map((n) => Number(n.toFixed(2))) },
+    targets,
+  });
+  console.log('\ntargets');
+  for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.value === undefined ? 'n/a' : t.value.toFixed(2)} (target ${t.target})`);
+}
+
+/** The baseline counter on Postgres: one prepared upsert per decision, same pool size and keys. */
+async function rawPg(): Promise<Row> {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: POOL_SIZE });
+  const table = `"bench_rl_raw_${RUN_TAG}"`;
+  try {
+    await pool.query(`CREATE UNLOGGED TABLE ${table} (key text PRIMARY KEY, n int NOT NULL) WITH (fillfactor = 70)`);
+    const text = `INSERT INTO ${table} (key, n) VALUES ($1, 1) ON CONFLICT (key) DO UPDATE SET n = ${table}.n + 1 RETURNING n`;
+    const op = (i: number) => pool.query({ name: 'bench-raw-counter', text, values: [`k${i % KEYS}`] });
+    await runLoad(WARMUP, IN_FLIGHT, op);
+    const result = await runLoad(DECISIONS, IN_FLIGHT, op);
+    console.log(`raw-pg counter: ${Math.round(result.opsPerSec)}/s`);
+    return { provider: 'raw-pg', algorithm: 'counter', decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms };
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await pool.end();
+  }
+}
+
+/** The baseline counter on Redis: one INCR per decision on a plain ioredis client. */
+async function rawIoredis(): Promise<Row> {
+  const redis = new Redis(REDIS_URL);
+  const prefix = `bench:rl:${RUN_TAG}:raw:`;
+  try {
+    const op = (i: number) => redis.incr(`${prefix}k${i % KEYS}`);
+    await runLoad(WARMUP, IN_FLIGHT, op);
+    const result = await runLoad(DECISIONS, IN_FLIGHT, op);
+    console.log(`raw-ioredis counter: ${Math.round(result.opsPerSec)}/s`);
+    return { provider: 'raw-ioredis', algorithm: 'counter', decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms };
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+interface Verdict {
+  name: string;
+  value: number | undefined;
+  target: string;
+  met: boolean;
+}
+
+/** The issue's targets: absolute floors per store, and every algorithm within 1.3x of the store's fastest. */
+function verdicts(rows: Row[]): Verdict[] {
+  const out: Verdict[] = [];
+  const floors: Array<[string, number]> = [
+    ['redis', 60_000],
+    ['valkey', 60_000],
+    ['postgres', 18_000],
+  ];
+  for (const [provider, floor] of floors) {
+    const mine = rows.filter((r) => r.provider === provider);
+    if (mine.length === 0) continue;
+    const slowest = Math.min(...mine.map((r) => r.decisionsPerSec));
+    const fastest = Math.max(...mine.map((r) => r.decisionsPerSec));
+    out.push({ name: `${provider}: slowest algorithm, decisions/s`, value: slowest, target: `>= ${floor}`, met: slowest >= floor });
+    out.push({ name: `${provider}: fastest / slowest algorithm`, value: fastest / slowest, target: '<= 1.3x', met: fastest / slowest <= 1.3 });
+  }
+  const pglite = rows.filter((r) => r.provider === 'pglite');
+  if (pglite.length > 0) {
+    const ratio = Math.max(...pglite.map((r) => r.decisionsPerSec)) / Math.min(...pglite.map((r) => r.decisionsPerSec));
+    out.push({ name: 'pglite: fastest / slowest algorithm', value: ratio, target: '<= 1.3x', met: ratio <= 1.3 });
+  }
+  const raw = rows.find((r) => r.provider === 'raw-pg');
+  const pgRows = rows.filter((r) => r.provider === 'postgres');
+  if (raw && pgRows.length > 0) {
+    const share = Math.min(...pgRows.map((r) => r.decisionsPerSec)) / raw.decisionsPerSec;
+    out.push({ name: 'postgres slowest algorithm / raw-pg counter (context, no target)', value: share, target: 'n/a', met: true });
+  }
+  return out;
 }
 
 async function dropSchema(schema: string): Promise<void> {

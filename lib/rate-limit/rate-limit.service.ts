@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
 import type { BallastConfig } from '../config/ballast-config.js';
 import type { ProviderName } from '../common/provider-name.js';
-import { toBackendError, withTimeout } from '../common/with-timeout.js';
+import { CallDeadlines } from '../common/call-deadlines.js';
+import { toBackendError } from '../common/with-timeout.js';
 import type { BallastError } from '../errors/ballast.error.js';
 import { InvalidCostError } from '../errors/invalid-cost.error.js';
 import { InvalidKeyError } from '../errors/invalid-key.error.js';
@@ -35,6 +36,8 @@ interface Decided {
 export class RateLimitService implements OnModuleDestroy {
   private readonly settings: ResolvedRateLimitConfig;
   private readonly reporter: RateLimitStoreErrorReporter;
+  /** Bounds every store call by `timeoutMs` with one timer for all pending calls (decisions are a hot path). */
+  private readonly deadlines: CallDeadlines;
   /** Inline policy objects are validated once each, not per call. */
   private readonly inline = new WeakMap<RateLimitPolicy, ResolvedRateLimitPolicy>();
 
@@ -44,6 +47,7 @@ export class RateLimitService implements OnModuleDestroy {
   ) {
     this.settings = config.rateLimit;
     this.reporter = new RateLimitStoreErrorReporter(this.settings.errorLogIntervalMs);
+    this.deadlines = new CallDeadlines(store.provider, this.settings.timeoutMs);
   }
 
   /** The backend the counters live on. */
@@ -171,7 +175,7 @@ export class RateLimitService implements OnModuleDestroy {
   }
 
   private async call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    const value = await withTimeout(this.store.provider, `rateLimit.${operation}`, this.settings.timeoutMs, work);
+    const value = await this.deadlines.run(`rateLimit.${operation}`, work);
     this.reporter.succeeded();
     return value;
   }

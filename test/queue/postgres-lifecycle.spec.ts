@@ -270,6 +270,16 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(await h.backend.retryAllFailed('q')).toBe(0);
     });
 
+    it('retries only the jobs that had failed when it started, so jobs failing again meanwhile cannot keep it going', async () => {
+      h = await openHarness(flavor, 'pl_retrycut');
+      await h.backend.add(Array.from({ length: 1500 }, (_, i) => newJob({ i })));
+      // 1200 failed before the call; 300 "fail again while it runs" (finished after its start).
+      await h.db.query(`UPDATE ${h.table} SET state = 'failed', attempts_made = 1, error_message = 'x',
+                          finished_at = CASE WHEN id % 5 = 0 THEN now() + interval '1 hour' ELSE now() - interval '1 second' END`);
+      expect(await h.backend.retryAllFailed('q')).toBe(1200);
+      expect(await h.backend.getCounts('q')).toMatchObject({ failed: 300, waiting: 1200 });
+    });
+
     it('removes jobs that are not running', async () => {
       h = await openHarness(flavor, 'pl_remove');
       const [waiting, running] = await h.backend.add([newJob({}, { jobId: 'w-1' }), newJob({}, { priority: -1 })]);

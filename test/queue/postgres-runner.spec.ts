@@ -120,6 +120,15 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     expect(new Set(claimed).size).toBe(200);
   });
 
+  it('queues a job whose runAt has passed behind the jobs already waiting', async () => {
+    h = await openHarness(flavor, 'pq_pastrun');
+    const [first] = await h.backend.add([newJob({ n: 1 })]);
+    const [late] = await h.backend.add([newJob({ n: 2 }, { runAt: Date.now() - 3_600_000 })]);
+    const [bulkLate] = await h.backend.add([newJob({ n: 3 }, { runAt: Date.now() - 7_200_000 }), newJob({ n: 4 })]);
+    const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, ['q', 10]);
+    expect(rows.map((r) => r.public_id).slice(0, 3)).toEqual([first, late, bulkLate]);
+  });
+
   it('runs jobs in priority then FIFO order with concurrency 1', async () => {
     h = await openHarness(flavor, 'pq_order');
     const ids = await h.backend.add([

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { SqlClient, SqlDatabase } from '../../connections/sql-client.js';
+import type { SqlClient, SqlDatabase, SqlResult } from '../../connections/sql-client.js';
 import type { JobCounts, JobInfo, JobState } from '../job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { queueChannel } from './postgres-queue.channel.js';
@@ -104,11 +104,15 @@ export class PostgresQueueBackend implements QueueBackend {
     return rows.length > 0;
   }
 
+  /** Retries the jobs failed when the call started; jobs that fail again while it runs stay failed. */
   async retryAllFailed(queue: string): Promise<number> {
     let total = 0;
+    let cutoff: string | null = null;
     for (;;) {
-      const { rows } = await this.db.query<{ moved: number }>(this.sql.retryFailedBatch, [queue, RETRY_BATCH, this.channel]);
-      const moved = rows[0]?.moved ?? 0;
+      const result: SqlResult<{ moved: number; cutoff: string }> = await this.db.query(this.sql.retryFailedBatch, [queue, RETRY_BATCH, this.channel, cutoff]);
+      const row = result.rows[0];
+      const moved = row?.moved ?? 0;
+      cutoff = row?.cutoff ?? cutoff;
       total += moved;
       if (moved < RETRY_BATCH) return total;
     }

@@ -29,7 +29,8 @@ export function queueSql(s: string) {
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
    * `priority`, `max_attempts`, `backoff_type`, `backoff_delay`, `backoff_jitter`, `job_key`,
    * `timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
-   * key is null), $2 channel. One text parameter, because encoding thousands of jobs as JSON costs
+   * key is null), $2 channel. A `run_at` in the past is stored as now (greatest() skips nulls), so
+   * it never jumps ahead of jobs already waiting. One text parameter, because encoding thousands of jobs as JSON costs
    * the client a fraction of what fifteen typed arrays do. Inserts every job whose key is free, in
    * one statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing
    * of it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
@@ -51,7 +52,7 @@ export function queueSql(s: string) {
                             backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
                             keep_failed, keep_failed_ms)
        SELECT id, queue, job_key, name, data, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
-              priority, coalesce(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
+              priority, greatest(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
               timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
@@ -76,7 +77,7 @@ export function queueSql(s: string) {
                             backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
                             keep_failed, keep_failed_ms)
        SELECT $1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
-              $5, coalesce($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15
+              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15
        ${commit === 'async' ? `FROM ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING id, queue, run_at
@@ -294,11 +295,14 @@ export function queueSql(s: string) {
             SELECT pg_notify($4, '0|' || queue) FROM moved`,
 
     /**
-     * $1 queue, $2 batch size, $3 channel. Moves at most $2 failed jobs of the queue back to
-     * waiting (as `retry` does), skipping rows other writers hold, and notifies. Returns how many.
+     * $1 queue, $2 batch size, $3 channel, $4 cutoff (null on the first batch: this statement's
+     * time). Moves at most $2 jobs of the queue that failed no later than the cutoff back to waiting
+     * (as `retry` does), skipping rows other writers hold, and notifies. Returns how many, and the
+     * cutoff to pass to the next batch, so jobs that fail again meanwhile are not retried again.
      */
-    retryFailedBatch: `WITH batch AS (
-                         SELECT id FROM ${jobs} WHERE queue = $1 AND state = 'failed'
+    retryFailedBatch: `WITH cutoff AS (SELECT coalesce($4::timestamptz, statement_timestamp()) AS at),
+                       batch AS (
+                         SELECT id FROM ${jobs} WHERE queue = $1 AND state = 'failed' AND finished_at <= (SELECT at FROM cutoff)
                          LIMIT $2 FOR UPDATE SKIP LOCKED
                        ),
                        moved AS (
@@ -309,7 +313,8 @@ export function queueSql(s: string) {
                          RETURNING j.id
                        ),
                        notified AS (SELECT pg_notify($3, '0|' || $1::text) WHERE EXISTS (SELECT 1 FROM moved))
-                       SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified`,
+                       SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified,
+                              (SELECT at FROM cutoff)::text AS cutoff`,
 
     /** $1 queue, $2 key or null, $3 generated id or null. Deletes the job unless it is running; a row if it did. */
     remove: `DELETE FROM ${jobs} WHERE ${byPublicId} AND state <> 'active' RETURNING 1 AS one`,
