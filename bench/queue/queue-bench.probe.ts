@@ -8,6 +8,8 @@ export class BenchProbe {
   readonly runsById = new Map<string, number>();
   runs = 0;
   lastStartedAt = 0;
+  /** When the first handler since the last reset started; 0 before. */
+  firstStartedAt = 0;
   private target = Number.POSITIVE_INFINITY;
   private reached: (() => void) | undefined;
   private nextPickup: ((at: number) => void) | undefined;
@@ -15,6 +17,7 @@ export class BenchProbe {
   /** Called first thing in every handler. */
   ran(id: string): void {
     const now = performance.now();
+    if (this.runs === 0) this.firstStartedAt = now;
     this.runs++;
     this.runsById.set(id, (this.runsById.get(id) ?? 0) + 1);
     this.lastStartedAt = now;
@@ -52,6 +55,7 @@ export class BenchProbe {
   reset(): void {
     this.runsById.clear();
     this.runs = 0;
+    this.firstStartedAt = 0;
     this.target = Number.POSITIVE_INFINITY;
     this.reached = undefined;
     this.nextPickup = undefined;

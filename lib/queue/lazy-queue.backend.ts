@@ -1,5 +1,6 @@
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../connections/sql-client.js';
+import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from './queue-backend.interface.js';
 
@@ -11,6 +12,8 @@ import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from './queue-back
  */
 export class LazyQueueBackend implements QueueBackend {
   private opened: Promise<QueueBackend> | undefined;
+  /** Set by `close()`: nothing opens again (a late `add` from a handler must not open a pool nobody closes). */
+  private closed = false;
 
   constructor(
     readonly provider: ProviderName,
@@ -19,6 +22,7 @@ export class LazyQueueBackend implements QueueBackend {
 
   /** The real backend, opened once. */
   ready(): Promise<QueueBackend> {
+    if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'queue', 'the queue is closed (the application shut down)'));
     if (!this.opened) {
       this.opened = this.open().catch((error: unknown) => {
         this.opened = undefined;
@@ -65,6 +69,7 @@ export class LazyQueueBackend implements QueueBackend {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const opened = this.opened;
     this.opened = undefined;
     if (!opened) return;

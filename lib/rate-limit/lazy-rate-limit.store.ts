@@ -1,4 +1,5 @@
 import type { ProviderName } from '../common/provider-name.js';
+import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import type { RateLimitState } from './rate-limit-state.js';
 import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } from './rate-limit-store.interface.js';
 
@@ -12,6 +13,8 @@ import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } fro
  */
 export class LazyRateLimitStore implements RateLimitStore {
   private opened: Promise<RateLimitStore> | undefined;
+  /** Set by `close()`: nothing opens again after shutdown. */
+  private closed = false;
   /** The real store once open: decisions then skip a promise hop on the hot path. */
   private store: RateLimitStore | undefined;
 
@@ -22,6 +25,7 @@ export class LazyRateLimitStore implements RateLimitStore {
 
   /** The real store, opened once. */
   ready(): Promise<RateLimitStore> {
+    if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'rateLimit', 'the rate limiter is closed (the application shut down)'));
     if (!this.opened) {
       this.opened = this.open().then(
         (store) => (this.store = store),
@@ -52,6 +56,7 @@ export class LazyRateLimitStore implements RateLimitStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const opening = this.opened;
     this.opened = undefined;
     this.store = undefined;

@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { BALLAST_CONFIG, BallastModule, CacheService, type BallastConfig } from '../../lib/index.js';
+import { BALLAST_CONFIG, BallastBackendError, BallastModule, CacheService, QueueService, RateLimitService, type BallastConfig } from '../../lib/index.js';
 import { BallastConnections } from '../../lib/connections/ballast-connections.js';
 import { bootBallast } from '../support/boot.js';
 import { dropSchemaOnServer } from '../support/backends.js';
@@ -202,6 +202,21 @@ describe('BallastModule', () => {
     await expect(db.query('SELECT 1')).rejects.toThrow();
     // QUIT resolves when the server answers; the socket closes right after.
     await waitFor('the owned Redis client to end', () => redis.status === 'end', 2000);
+  });
+
+  it('refuses queue and rate-limit calls after shutdown instead of opening new connections', async () => {
+    const schema = newSchema('closed_calls');
+    const moduleRef = await bootBallast({ postgres: { connectionString: TEST_DATABASE_URL }, schema, queue: { workers: false } });
+    const queue = moduleRef.get(QueueService);
+    const limiter = moduleRef.get(RateLimitService);
+    await queue.add('mail', 'welcome', { n: 1 });
+    await moduleRef.close();
+    await expect(queue.add('mail', 'welcome', { n: 2 })).rejects.toThrow(BallastBackendError);
+    // A rate-limit store failure is decided by onStoreError ('allow'), and reported on the result.
+    const late = await limiter.consume('k', { name: 'late', limit: 1, window: 60_000 });
+    expect(late.storeError).toBeInstanceOf(BallastBackendError);
+    // Nothing was opened again: the limiter's tables were never created.
+    expect((await tablesIn(schema)).filter((name) => name.startsWith('rate_limits'))).toEqual([]);
   });
 
   it('leaves connections the user passed in open on shutdown', async () => {
