@@ -32,6 +32,8 @@ const WORKER_CONCURRENCY = 10;
 const ENQUEUE_CONCURRENCY = intEnv('BENCH_ENQUEUE_CONCURRENCY', 10);
 const PICKUPS = intEnv('BENCH_PICKUPS', 200);
 const PICKUP_WARMUP = 10;
+/** Jobs per contender in the untimed warm-up round. */
+const WARMUP_JOBS = 1000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const RUN = randomBytes(4).toString('hex');
@@ -82,16 +84,18 @@ let pglite: Awaited<ReturnType<typeof openPglite>> | undefined;
 
 async function measure(
   contender: QueueContender,
+  jobs = JOBS,
+  pickups = PICKUPS,
 ): Promise<{ row: Row; duplicates: number; workerStartMs: number; pickupFromAck: { p50Ms: number; p99Ms: number } }> {
   probe.reset();
-  const single = await runLoad(JOBS, ENQUEUE_CONCURRENCY, (i) => contender.addOne(i));
+  const single = await runLoad(jobs, ENQUEUE_CONCURRENCY, (i) => contender.addOne(i));
 
   let t0 = performance.now();
-  await contender.addBulk(JOBS);
+  await contender.addBulk(jobs);
   const enqueueBulkMs = performance.now() - t0;
 
   await contender.prepareWorkers();
-  const allRan = probe.untilRuns(JOBS);
+  const allRan = probe.untilRuns(jobs);
   t0 = performance.now();
   await contender.startWorkers(WORKER_CONCURRENCY);
   await allRan;
@@ -103,7 +107,7 @@ async function measure(
 
   const latencies: number[] = [];
   const fromAck: number[] = [];
-  for (let i = 0; i < PICKUP_WARMUP + PICKUPS; i++) {
+  for (let i = 0; i < PICKUP_WARMUP + pickups; i++) {
     const started = probe.nextRun();
     const sent = performance.now();
     await contender.addPickup(i);
@@ -122,7 +126,7 @@ async function measure(
       enqueueMs: single.elapsedMs,
       enqueueBulkMs,
       drainMs,
-      jobsPerSec: (JOBS / drainMs) * 1000,
+      jobsPerSec: (jobs / drainMs) * 1000,
       p50Ms: percentile(latencies, 0.5),
       p99Ms: percentile(latencies, 0.99),
     },
@@ -138,8 +142,21 @@ async function main(): Promise<void> {
   const duplicateRuns: Record<string, number> = {};
   const pickupFromAck: Record<string, { p50Ms: number; p99Ms: number }> = {};
   const workerStartMs: Record<string, number> = {};
-  for (const entry of CONTENDERS) {
-    if (only && !only.includes(entry.name)) continue;
+  const chosen = CONTENDERS.filter((entry) => !only || only.includes(entry.name));
+  // An untimed small round of every contender first: BullMQ, ioredis, pg and msgpack code is shared
+  // by several contenders, and whoever ran first would otherwise pay the JIT warm-up for the rest.
+  process.stdout.write('warm-up round... ');
+  for (const entry of chosen) {
+    const contender = await entry.open();
+    try {
+      await measure(contender, WARMUP_JOBS, PICKUP_WARMUP);
+    } finally {
+      await contender.close();
+      await entry.cleanup();
+    }
+  }
+  console.log('done');
+  for (const entry of chosen) {
     process.stdout.write(`${entry.name}... `);
     const contender = await entry.open();
     try {

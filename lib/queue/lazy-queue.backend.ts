@@ -12,6 +12,8 @@ import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from './queue-back
  */
 export class LazyQueueBackend implements QueueBackend {
   private opened: Promise<QueueBackend> | undefined;
+  /** The real backend once open, so calls on the hot path skip a promise hop. */
+  current: QueueBackend | undefined;
   /** Set by `close()`: nothing opens again (a late `add` from a handler must not open a pool nobody closes). */
   private closed = false;
 
@@ -24,10 +26,13 @@ export class LazyQueueBackend implements QueueBackend {
   ready(): Promise<QueueBackend> {
     if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'queue', 'the queue is closed (the application shut down)'));
     if (!this.opened) {
-      this.opened = this.open().catch((error: unknown) => {
-        this.opened = undefined;
-        throw error;
-      });
+      this.opened = this.open().then(
+        (backend) => (this.current = backend),
+        (error: unknown) => {
+          this.opened = undefined;
+          throw error;
+        },
+      );
     }
     return this.opened;
   }
@@ -72,6 +77,7 @@ export class LazyQueueBackend implements QueueBackend {
     this.closed = true;
     const opened = this.opened;
     this.opened = undefined;
+    this.current = undefined;
     if (!opened) return;
     const backend = await opened.catch(() => undefined);
     await backend?.close();

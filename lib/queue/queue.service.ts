@@ -4,7 +4,8 @@ import type { BallastConfig } from '../config/ballast-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../connections/sql-client.js';
 import { toJson } from '../common/json-value.js';
-import { toBackendError, withTimeout } from '../common/with-timeout.js';
+import { CallDeadlines } from '../common/call-deadlines.js';
+import { toBackendError } from '../common/with-timeout.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import { UnsupportedOptionError } from '../errors/unsupported-option.error.js';
 import { assertAnyJobId, assertJobName, assertQueueName } from './assert-job-names.js';
@@ -25,15 +26,16 @@ import { QueueBackend, type NewJob } from './queue-backend.interface.js';
  */
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
-  private readonly timeoutMs: number;
   private readonly moduleDefaults: ResolvedJobDefaults;
+  /** Bounds every call by `queue.timeoutMs`, one timer for all pending calls (`add` is a hot path). */
+  private readonly deadlines: CallDeadlines;
 
   constructor(
     @Inject(QueueBackend) private readonly backend: LazyQueueBackend,
     @Inject(BALLAST_CONFIG) config: BallastConfig,
     private readonly registry: JobRegistry,
   ) {
-    this.timeoutMs = config.queue.timeoutMs;
+    this.deadlines = new CallDeadlines(backend.provider, config.queue.timeoutMs);
     this.moduleDefaults = moduleJobDefaults(config.queue.defaultTimeout);
   }
 
@@ -157,9 +159,11 @@ export class QueueService implements OnApplicationShutdown {
 
   /** Opening the backend (first use) is not timed: PGlite alone can take seconds to start. */
   private async call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
-    const backend = await this.backend.ready().catch((error: unknown) => {
-      throw toBackendError(this.backend.provider, 'queue.open', error);
-    });
-    return withTimeout(this.backend.provider, `queue.${operation}`, this.timeoutMs, () => work(backend));
+    const backend =
+      this.backend.current ??
+      (await this.backend.ready().catch((error: unknown) => {
+        throw toBackendError(this.backend.provider, 'queue.open', error);
+      }));
+    return this.deadlines.run(`queue.${operation}`, () => work(backend));
   }
 }
