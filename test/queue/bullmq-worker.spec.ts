@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Queue, Worker } from 'bullmq';
 import { JobAbortedError, NoJobHandlerError } from '../../lib/index.js';
 import type { JobContext } from '../../lib/queue/job.interface.js';
 import { waitFor } from '../support/wait-for.js';
@@ -16,6 +17,7 @@ describe('BullMQ queue worker', () => {
   });
 
   afterEach(async () => {
+    jest.restoreAllMocks();
     await h.close();
   });
 
@@ -352,11 +354,31 @@ describe('BullMQ queue worker', () => {
 
   it('closes workers before queues, so a job enqueueing during shutdown still reaches Redis', async () => {
     const started = deferred();
+    const workerClosing = deferred();
+    // The job enqueues only once shutdown has reached the workers. Had the queues been closed
+    // first, its add would go through a closed queue, or a new one that nothing closes.
+    const closeWorker = Worker.prototype.close;
+    jest.spyOn(Worker.prototype, 'close').mockImplementation(function (this: Worker, force?: boolean) {
+      workerClosing.resolve();
+      return closeWorker.call(this, force);
+    });
+    const closed = new Set<Queue>();
+    const closeQueue = Queue.prototype.close;
+    jest.spyOn(Queue.prototype, 'close').mockImplementation(function (this: Queue) {
+      closed.add(this);
+      return closeQueue.call(this);
+    });
+    const usedByChild: Queue[] = [];
+    const addToQueue = Queue.prototype.add;
+    jest.spyOn(Queue.prototype, 'add').mockImplementation(function (this: Queue, ...args: Parameters<Queue['add']>) {
+      if (args[0] === 'child') usedByChild.push(this);
+      return addToQueue.apply(this, args);
+    });
     let enqueued: string[] | undefined;
     await h.startWorker('q', {
       parent: async () => {
         started.resolve();
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await workerClosing.promise;
         enqueued = await h.backend.add([newJob('q', 'child', {}, { jobId: 'child-1' })]);
       },
       child: () => undefined,
@@ -365,6 +387,8 @@ describe('BullMQ queue worker', () => {
     await started.promise;
     await h.backend.close();
     expect(enqueued).toEqual(['child-1']);
+    expect(usedByChild).toHaveLength(1);
+    expect(closed.has(usedByChild[0]!)).toBe(true);
     // A fresh backend (the first one is closed) finds the child waiting.
     expect(await h.sibling().getJob('q', 'child-1')).toMatchObject({ state: 'waiting', name: 'child' });
   });
