@@ -10,8 +10,8 @@ import { BallastModule, CacheService, type BallastModuleOptions } from '../../li
 export interface CacheContender {
   /** Row name in the report, e.g. `ballast-postgres`, `raw-pg`. */
   readonly provider: string;
-  /** For a Ballast contender: the raw contender on the same server it is compared with. */
-  readonly baseline?: string;
+  /** For a Ballast contender: the raw contenders on the same server it is compared with. */
+  readonly baselines?: readonly string[];
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   getOrSet(key: string, loader: () => unknown, ttlMs: number): Promise<unknown>;
@@ -31,7 +31,7 @@ const RUN_TAG = `${process.pid}_${randomBytes(3).toString('hex')}`;
 /** Ballast booted as an app would: an application context importing `BallastModule.forRoot`. */
 export async function ballastContender(
   provider: string,
-  baseline: string | undefined,
+  baselines: readonly string[],
   options: BallastModuleOptions,
   afterClose: () => Promise<void> = async () => undefined,
 ): Promise<CacheContender> {
@@ -41,7 +41,7 @@ export async function ballastContender(
   const cache = app.get(CacheService);
   return {
     provider,
-    baseline,
+    baselines,
     get: (key) => cache.get(key),
     set: (key, value, ttl) => cache.set(key, value, { ttl }),
     getOrSet: (key, loader, ttl) => cache.getOrSet(key, loader, { ttl }),
@@ -60,7 +60,7 @@ export function ballastPostgres(): Promise<CacheContender> {
   const schema = `bench_cache_ballast_${RUN_TAG}`;
   return ballastContender(
     'ballast-postgres',
-    'raw-pg',
+    ['raw-pg', 'raw-pg-prepared'],
     { cache: { provider: 'postgres' }, postgres: { connectionString: BENCH_DATABASE_URL, poolSize: POOL_SIZE }, schema },
     () => dropServerSchema(schema),
   );
@@ -68,7 +68,7 @@ export function ballastPostgres(): Promise<CacheContender> {
 
 /** Zero-config path: no connection given, so Ballast opens in-memory PGlite in this process. */
 export function ballastPglite(): Promise<CacheContender> {
-  return ballastContender('ballast-pglite', 'raw-pglite', {
+  return ballastContender('ballast-pglite', ['raw-pglite'], {
     cache: { provider: 'postgres' },
     postgres: { embedded: {} },
     schema: `bench_cache_ballast_${RUN_TAG}`,
@@ -77,7 +77,7 @@ export function ballastPglite(): Promise<CacheContender> {
 
 export function ballastRedisProtocol(provider: 'redis' | 'valkey'): Promise<CacheContender> {
   const url = provider === 'redis' ? BENCH_REDIS_URL : BENCH_VALKEY_URL;
-  return ballastContender(`ballast-${provider}`, 'raw-ioredis', {
+  return ballastContender(`ballast-${provider}`, ['raw-ioredis'], {
     cache: { provider },
     [provider]: { url },
     keyPrefix: `bench:cache:${provider}:${RUN_TAG}:`,
@@ -107,11 +107,14 @@ function rawSql(schema: string) {
 
 type Queryable = { query(text: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> };
 
-function rawSqlContender(provider: string, db: Queryable, schema: string, close: () => Promise<void>): CacheContender {
+/** A statement as plain text, or (on a `pg.Pool`) named, so each connection parses and plans it once. */
+type RunStatement = (text: string, name: string, params: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>;
+
+function rawSqlContender(provider: string, run: RunStatement, schema: string, close: () => Promise<void>): CacheContender {
   const sql = rawSql(schema);
-  const get = async (key: string) => (await db.query(sql.get, [key])).rows[0]?.value;
+  const get = async (key: string) => (await run(sql.get, 'raw_cache_get', [key])).rows[0]?.value;
   const set = async (key: string, value: unknown, ttl: number) => {
-    await db.query(sql.set, [key, JSON.stringify(value), ttl]);
+    await run(sql.set, 'raw_cache_set', [key, JSON.stringify(value), ttl]);
   };
   return {
     provider,
@@ -128,12 +131,18 @@ function rawSqlContender(provider: string, db: Queryable, schema: string, close:
   };
 }
 
-/** Plain `pg.Pool` of the same size as Ballast's, on the same server. */
-export async function rawPg(): Promise<CacheContender> {
-  const schema = `bench_cache_raw_${RUN_TAG}`;
+/**
+ * Plain `pg.Pool` of the same size as Ballast's, on the same server. `prepared`: named statements,
+ * which Ballast's store uses too; without, the unnamed statements most hand-written code sends.
+ */
+export async function rawPg(prepared = false): Promise<CacheContender> {
+  const schema = `bench_cache_raw${prepared ? 'p' : ''}_${RUN_TAG}`;
   const pool = new pg.Pool({ connectionString: BENCH_DATABASE_URL, max: POOL_SIZE });
   for (const statement of rawTableDdl(schema)) await pool.query(statement);
-  return rawSqlContender('raw-pg', pool, schema, async () => {
+  const run: RunStatement = prepared
+    ? (text, name, values) => pool.query({ text, name, values })
+    : (text, _name, values) => pool.query(text, values);
+  return rawSqlContender(prepared ? 'raw-pg-prepared' : 'raw-pg', run, schema, async () => {
     try {
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     } finally {
@@ -147,7 +156,8 @@ export async function rawPglite(): Promise<CacheContender> {
   const schema = `bench_cache_raw_${RUN_TAG}`;
   const db = await PGlite.create();
   for (const statement of rawTableDdl(schema)) await db.query(statement);
-  return rawSqlContender('raw-pglite', db as unknown as Queryable, schema, () => db.close());
+  const queryable = db as unknown as Queryable;
+  return rawSqlContender('raw-pglite', (text, _name, params) => queryable.query(text, params), schema, () => db.close());
 }
 
 /** Plain ioredis: `SET key json PX ttl` and `GET key`, JSON in and out. */
