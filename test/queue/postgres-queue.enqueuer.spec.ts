@@ -89,6 +89,41 @@ describe('PostgresQueueEnqueuer', () => {
     expect(await Promise.all(calls)).toEqual([['id-1'], ['id-2'], ['id-3'], ['id-4'], ['id-5'], ['id-6']]);
   });
 
+  it('lets callers that add again as soon as they get their ids share the next statement', async () => {
+    const sent: number[] = [];
+    const enqueuer = new PostgresQueueEnqueuer(
+      async (jobs) => {
+        sent.push(jobs.length);
+        await new Promise((resolve) => setImmediate(resolve));
+        return jobs.map(() => 'id');
+      },
+      1,
+      100,
+    );
+    // Ten callers in a loop, the way a busy app enqueues: each adds again right after its add
+    // resolves, a few promise hops later (the service and deadline layers above the enqueuer).
+    const layered = async (jobs: NewJob[]) => {
+      const ids = await enqueuer.add(jobs);
+      for (let hop = 0; hop < 3; hop++) await Promise.resolve();
+      return ids;
+    };
+    let remaining = 200;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (remaining > 0) {
+          remaining -= 1;
+          await layered([job(remaining)]);
+        }
+      }),
+    );
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(200);
+    // The first call goes alone (nothing in flight); after that every statement carries all ten
+    // callers. Without waiting a turn after each statement, the first caller back would go alone
+    // each time, and statements would alternate between one call and nine.
+    expect(sent[0]).toBe(1);
+    expect(sent.slice(2, -1).every((n) => n === 10)).toBe(true);
+  });
+
   it('drains: resolves only once every call made so far has its answer', async () => {
     const releases: Array<() => void> = [];
     const enqueuer = new PostgresQueueEnqueuer((jobs) => new Promise((resolve) => releases.push(() => resolve(jobs.map(() => 'id')))), 1, 10);

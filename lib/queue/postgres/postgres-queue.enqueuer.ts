@@ -11,7 +11,9 @@ interface PendingAdd {
  * While fewer than `maxInFlight` statements run, a call is sent at once, alone: an idle app pays no
  * added latency. Beyond that, calls wait for a statement to finish and then go together as one
  * statement of up to `maxJobsPerStatement` jobs, so a busy app pays one round trip, one plan and one
- * commit for many jobs instead of one each. Each call keeps its own result: its ids, in its order.
+ * commit for many jobs instead of one each. After a statement finishes, the next goes out one turn
+ * of the event loop later, so the callers it answered can join it. Each call keeps its own result:
+ * its ids, in its order.
  *
  * A statement the server rejects wrote nothing (it ran in its own transaction), so a shared one that
  * fails is retried call by call, and only the call at fault sees the error. A statement that failed
@@ -22,6 +24,13 @@ export class PostgresQueueEnqueuer {
   private readonly waiting: PendingAdd[] = [];
   private inFlight = 0;
   private idle: Array<() => void> = [];
+  /**
+   * Set while the callers of a finished statement get their answers. A busy caller adds again as
+   * soon as its last add resolves; sending then at once would send that one call alone and make the
+   * rest wait for the next turn. So after a statement the next one goes out on the next turn of the
+   * event loop, with every call made meanwhile.
+   */
+  private settling = false;
 
   constructor(
     /** Inserts the jobs in one statement and returns their ids in input order. */
@@ -33,7 +42,7 @@ export class PostgresQueueEnqueuer {
   add(jobs: readonly NewJob[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ jobs, resolve, reject });
-      this.pump();
+      if (!this.settling) this.pump();
     });
   }
 
@@ -50,7 +59,12 @@ export class PostgresQueueEnqueuer {
       this.inFlight += 1;
       void this.send(batch).finally(() => {
         this.inFlight -= 1;
-        this.pump();
+        if (this.settling) return;
+        this.settling = true;
+        setImmediate(() => {
+          this.settling = false;
+          this.pump();
+        });
       });
     }
   }
