@@ -196,6 +196,25 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(app.probe.runsOf('main', 'order-43')[0]!.data).toEqual({ fresh: true });
   });
 
+  it('stores any JSON payload exactly, through add and addBulk', async () => {
+    await queue.pause('main');
+    const payloads: unknown[] = [
+      'a plain string',
+      'quotes " and \\ backslashes, \n newlines, tabs \t',
+      { nested: { list: [1, 'two', null, true, 2.5], empty: {}, none: [] }, 'key "quoted"': 'v' },
+      'unicode: é 漢字 😀',
+      null,
+      0,
+      false,
+      [],
+    ];
+    const single = await Promise.all(payloads.map((data) => queue.add('main', 'record', data)));
+    const bulk = await queue.addBulk(payloads.map((data) => ({ queue: 'main', name: 'record', data })));
+    for (const ids of [single, bulk]) {
+      for (const [i, id] of ids.entries()) expect((await queue.getJob('main', id))?.data).toEqual(payloads[i]);
+    }
+  });
+
   it('adds many jobs in one call, in order, all or none', async () => {
     await queue.pause('main');
     await queue.pause('other');

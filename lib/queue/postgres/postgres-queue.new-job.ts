@@ -26,8 +26,9 @@ export function newJobParams(job: NewJob): unknown[] {
 
 /**
  * Jobs as the JSON array `add` reads with `json_to_recordset`, one object per job keyed by column.
- * Built as text around each job's JSON data, which is already serialized and valid, so the data is
- * never parsed or stringified again; null fields are left out (absent reads as null).
+ * Built as text around each job's JSON data, which is already serialized and valid; the data goes
+ * in as a JSON string (`add` reads it as text and casts it to jsonb), so it is never parsed here.
+ * Null fields are left out (absent reads as null).
  */
 export function newJobsJson(jobs: readonly NewJob[]): string {
   const parts: string[] = [];
@@ -35,7 +36,7 @@ export function newJobsJson(jobs: readonly NewJob[]): string {
     const completed = retentionColumns(job.removeOnComplete);
     const failed = retentionColumns(job.removeOnFail);
     let text =
-      `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${job.json}` +
+      `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${JSON.stringify(job.json)}` +
       `,"priority":${job.priority},"max_attempts":${job.attempts},"backoff_type":${JSON.stringify(job.backoff.type)}` +
       `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.timeout}`;
     if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;

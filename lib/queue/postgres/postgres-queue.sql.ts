@@ -29,18 +29,20 @@ export function queueSql(s: string) {
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
    * `priority`, `max_attempts`, `backoff_type`, `backoff_delay`, `backoff_jitter`, `job_key`,
    * `timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
-   * key is null), $2 channel. A `run_at` in the past is stored as now (greatest() skips nulls), so
-   * it never jumps ahead of jobs already waiting. One text parameter, because encoding thousands of jobs as JSON costs
-   * the client a fraction of what fifteen typed arrays do. Inserts every job whose key is free, in
-   * one statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing
-   * of it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
+   * key is null), $2 channel. `data` is the job's JSON as a string, read as text and cast once:
+   * measured here, letting json_to_recordset build each jsonb itself took twice as long. A `run_at`
+   * in the past is stored as now (greatest() skips nulls), so it never jumps ahead of jobs already
+   * waiting. One text parameter, because encoding thousands of jobs as JSON costs the client a
+   * fraction of what fifteen typed arrays do. Inserts every job whose key is free, in one
+   * statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing of
+   * it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
    * for jobs without a key). Notifies each queue once, with the wait until its earliest new job is due.
    */
   const add = (commit: Commit) =>
     `WITH input AS (
        SELECT nextval('${s}.queue_jobs_id_seq') AS id, t.*
        FROM ROWS FROM (json_to_recordset($1::json) AS (
-              queue text, name text, data jsonb, run_at timestamptz, priority int, max_attempts int, backoff_type text,
+              queue text, name text, data text, run_at timestamptz, priority int, max_attempts int, backoff_type text,
               backoff_delay int, backoff_jitter real, job_key text, timeout_ms int, keep_completed int,
               keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint))
             WITH ORDINALITY AS t(queue, name, data, run_at, priority, max_attempts, backoff_type, backoff_delay,
@@ -51,7 +53,7 @@ export function queueSql(s: string) {
        INSERT INTO ${jobs} (id, queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
                             backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
                             keep_failed, keep_failed_ms)
-       SELECT id, queue, job_key, name, data, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
+       SELECT id, queue, job_key, name, data::jsonb, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
               priority, greatest(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
               timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
