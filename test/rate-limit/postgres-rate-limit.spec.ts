@@ -74,6 +74,27 @@ describe.each(['postgres', 'pglite'] as const)('postgres rate-limit store on %s'
     expect((await limiter.peek('k', policy)).resetMs).toBe(minutes(2) - seconds(18));
   });
 
+  it('a decision stamped before a window edge that lands after a later one counts in the later window', async () => {
+    // Statements take "now" before they wait for the row lock; a clock stepping back over the edge
+    // replays that order. The late call must not reset the counter nor drop the previous window.
+    const fixed: RateLimitPolicy = { name: 'fw-late', limit: 10, window: minutes(1), algorithm: 'fixed-window' };
+    const sliding: RateLimitPolicy = { name: 'sw-late', limit: 10, window: minutes(1), algorithm: 'sliding-window' };
+    clock.advance(seconds(30));
+    expect((await limiter.consume('f', fixed, { cost: 10 })).allowed).toBe(true);
+    expect((await limiter.consume('s', sliding, { cost: 10 })).allowed).toBe(true);
+    clock.advance(seconds(31)); // 1 s into the next window
+    expect(await limiter.consume('f', fixed, { cost: 3 })).toMatchObject({ allowed: true, remaining: 7 });
+    expect((await limiter.consume('s', sliding, { cost: 10 })).allowed).toBe(false);
+    clock.advance(-seconds(2)); // a call stamped 1 s before the edge, decided now
+    expect(await limiter.consume('f', fixed, { cost: 3 })).toMatchObject({ allowed: true, remaining: 4, resetMs: minutes(1) });
+    expect(await limiter.consume('f', fixed, { cost: 5 })).toMatchObject({ allowed: false, remaining: 4 });
+    // The previous window weighs fully at the later window's start: 10 of 10 in use.
+    expect(await limiter.consume('s', sliding)).toMatchObject({ allowed: false, remaining: 0 });
+    clock.advance(seconds(2));
+    expect(await limiter.consume('f', fixed, { cost: 4 })).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await limiter.consume('f', fixed)).toMatchObject({ allowed: false });
+  });
+
   it('token bucket: one unit per window/limit, exactly', async () => {
     const policy: RateLimitPolicy = { name: 'tb', limit: 10, window: seconds(10), algorithm: 'token-bucket' };
     expect(await limiter.consume('k', policy, { cost: 10 })).toMatchObject({ allowed: true, remaining: 0, resetMs: seconds(10) });

@@ -10,8 +10,12 @@ const NOW = `COALESCE($2::bigint, floor(extract(epoch FROM statement_timestamp()
 /** "Fits" slack, the constant `rate-limit-state.ts` uses. */
 const EPS = String(FIT_EPSILON);
 
-/** The columns every decision returns: the state after it, the verdict, and the time it was made at. */
-const DECISION = `window_start, used, prev_used, allowed, ${NOW} AS now_ms`;
+/**
+ * The columns every decision returns: the state after it, the verdict, and the time it was made at.
+ * A statement that waited on the row lock behind one stamped later counts at the stored window's
+ * start, never before it (see `tableSql`).
+ */
+const DECISION = `window_start, used, prev_used, allowed, GREATEST(${NOW}, window_start) AS now_ms`;
 
 /**
  * Every statement on one counter table (`t`: schema-qualified, validated, quoted). Each decision is
@@ -23,15 +27,24 @@ const DECISION = `window_start, used, prev_used, allowed, ${NOW} AS now_ms`;
  * In the upsert, `EXCLUDED.used` is this call's cost and `EXCLUDED.window_start` the current window
  * start (token bucket: now); `r` is the stored row before this call.
  *
+ * "Now" is taken when a statement starts, before it waits for the row lock, so a statement stamped
+ * just before a window edge can get the lock after one stamped just after it and find a stored
+ * window later than its own. It then counts in that later window (GREATEST below), as if made at
+ * its start: treating the stored window as an old one would reset the counter and let a burst
+ * through at the edge.
+ *
  * Consume parameters: $1 key, $2 now (null for the database clock), $3 limit, $4 window ms, $5 cost.
  */
 function tableSql(t: string) {
+  /** The window this call counts in: its own, or the stored one when that is later. */
+  const windowStart = `GREATEST(r.window_start, EXCLUDED.window_start)`;
   /** Sliding window: the stored counts as they apply in the current window. */
-  const current = `(CASE WHEN r.window_start = EXCLUDED.window_start THEN r.used ELSE 0 END)`;
-  const previous = `(CASE WHEN r.window_start = EXCLUDED.window_start THEN r.prev_used
+  const current = `(CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.used ELSE 0 END)`;
+  const previous = `(CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.prev_used
                           WHEN r.window_start = EXCLUDED.window_start - $4::bigint THEN r.used
                           ELSE 0 END)`;
-  const slidingFits = `(${previous} * ($4::bigint - (${NOW} - EXCLUDED.window_start)) / $4::bigint
+  const elapsed = `GREATEST(0, ${NOW} - ${windowStart})`;
+  const slidingFits = `(${previous} * ($4::bigint - ${elapsed}) / $4::bigint
                         + ${current} + EXCLUDED.used <= $3::float8 + ${EPS})`;
   /** Token bucket: units still taken after refilling at limit/window per ms since the last decision. */
   const drained = `GREATEST(0, r.used - GREATEST(0, EXCLUDED.window_start - r.window_start) * $3::float8 / $4::bigint)`;
@@ -47,12 +60,12 @@ function tableSql(t: string) {
       SELECT $1, c.start, $5::float8, 0, true, c.start + $4::bigint
       FROM (SELECT n - n % $4::bigint AS start FROM (SELECT ${NOW} AS n) AS clock) AS c
       ON CONFLICT (key) DO UPDATE SET
-        used = CASE WHEN r.window_start <> EXCLUDED.window_start THEN EXCLUDED.used
+        used = CASE WHEN r.window_start < EXCLUDED.window_start THEN EXCLUDED.used
                     WHEN r.used + EXCLUDED.used <= $3::float8 + ${EPS} THEN r.used + EXCLUDED.used
                     ELSE r.used END,
-        allowed = r.window_start <> EXCLUDED.window_start OR r.used + EXCLUDED.used <= $3::float8 + ${EPS},
-        window_start = EXCLUDED.window_start,
-        expires_at = EXCLUDED.expires_at
+        allowed = r.window_start < EXCLUDED.window_start OR r.used + EXCLUDED.used <= $3::float8 + ${EPS},
+        window_start = ${windowStart},
+        expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
 
     /**
@@ -69,8 +82,8 @@ function tableSql(t: string) {
         used = CASE WHEN ${slidingFits} THEN ${current} + EXCLUDED.used ELSE ${current} END,
         prev_used = ${previous},
         allowed = ${slidingFits},
-        window_start = EXCLUDED.window_start,
-        expires_at = EXCLUDED.expires_at
+        window_start = ${windowStart},
+        expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
 
     /**
