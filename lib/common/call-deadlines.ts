@@ -69,7 +69,8 @@ export class CallDeadlines {
   }
 
   private schedule(delayMs: number): NodeJS.Timeout {
-    return setTimeout(() => this.expireDue(), Math.max(1, delayMs));
+    // Unref'd: a pending call's own socket keeps the process alive; a deadline alone must not.
+    return setTimeout(() => this.expireDue(), Math.max(1, delayMs)).unref();
   }
 
   private expireDue(): void {

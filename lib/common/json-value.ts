@@ -3,8 +3,9 @@ import { SerializationError } from '../errors/serialization.error.js';
 /**
  * Serializes `value` to JSON text, or throws `SerializationError` if JSON would not give the same
  * value back: functions, symbols, BigInt, `undefined`, non-finite numbers, cycles, and objects that
- * are not plain (Date, Map, Set, class instances) are refused, as are strings holding NUL, which
- * Postgres jsonb cannot store. Checking first means a bad value never half-writes.
+ * are not plain (Date, Map, Set, class instances) are refused, as are strings Postgres jsonb cannot
+ * store: ones holding NUL, or a lone UTF-16 surrogate (half an emoji, as `slice()` can leave), which
+ * JSON writes as an escape jsonb refuses. Checking first means a bad value never half-writes.
  */
 export function toJson(value: unknown): string {
   // The common case (a valid value) takes the quick check, which builds no path strings; only a
@@ -13,11 +14,28 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** `String.prototype.isWellFormed` (ES2024, in every Node Ballast supports; not yet in our TS lib). */
+interface WellFormedCheck {
+  isWellFormed(): boolean;
+}
+
+/** Whether jsonb can hold the string: no NUL, no lone surrogate. */
+function storable(text: string): boolean {
+  return !text.includes('\u0000') && (text as unknown as WellFormedCheck).isWellFormed();
+}
+
+/** Why jsonb cannot hold the string (which `storable` refused). */
+function unstorableReason(text: string, what: 'strings' | 'keys'): string {
+  return text.includes('\u0000')
+    ? `${what} may not contain the NUL character`
+    : `${what} may not contain a lone UTF-16 surrogate (half of a character, e.g. an emoji cut by slice())`;
+}
+
 /** The same rules as `assertJsonSafe`, answering yes or no without building any message. */
 function isJsonSafe(value: unknown, ancestors: object[]): boolean {
   switch (typeof value) {
     case 'string':
-      return !value.includes('\u0000');
+      return storable(value);
     case 'boolean':
       return true;
     case 'number':
@@ -39,7 +57,7 @@ function isJsonSafe(value: unknown, ancestors: object[]): boolean {
     else {
       for (const key in value) {
         if (!Object.hasOwn(value, key)) continue;
-        if (key.includes('\u0000') || !isJsonSafe((value as Record<string, unknown>)[key], ancestors)) {
+        if (!storable(key) || !isJsonSafe((value as Record<string, unknown>)[key], ancestors)) {
           safe = false;
           break;
         }
@@ -53,7 +71,7 @@ function isJsonSafe(value: unknown, ancestors: object[]): boolean {
 function assertJsonSafe(value: unknown, path: string, ancestors: Set<object>): void {
   switch (typeof value) {
     case 'string':
-      if (value.includes('\u0000')) throw new SerializationError(path, 'strings may not contain the NUL character');
+      if (!storable(value)) throw new SerializationError(path, unstorableReason(value, 'strings'));
       return;
     case 'boolean':
       return;
@@ -83,7 +101,7 @@ function assertJsonSafe(value: unknown, path: string, ancestors: Set<object>): v
       throw new SerializationError(path, `a ${kind} does not survive JSON; store a plain object or array (e.g. date.toISOString())`);
     }
     for (const key of Object.keys(object)) {
-      if (key.includes('\u0000')) throw new SerializationError(path, 'keys may not contain the NUL character');
+      if (!storable(key)) throw new SerializationError(path, unstorableReason(key, 'keys'));
       assertJsonSafe((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
     }
   }

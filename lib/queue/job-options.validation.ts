@@ -10,6 +10,11 @@ export const MAX_PRIORITY = 2_097_152;
 /** Largest lease; Node timers cannot wait longer. */
 const MAX_TIMEOUT = 2_147_483_647;
 const MIN_TIMEOUT = 1000;
+/** Longest `delay`: 100 years. Anything longer is a bug in the caller, and must not reach a date past 9999. */
+export const MAX_DELAY = 100 * 365.25 * 24 * 3600 * 1000;
+/** `runAt` range: dates every store and ISO-8601 text (four-digit years) can hold. */
+const EARLIEST_RUN_AT = 0;
+const LATEST_RUN_AT = Date.parse('9999-12-31T23:59:59.999Z');
 const MAX_CONCURRENCY = 1000;
 
 /** What a job falls back on when `add` leaves an option out: the `@Job` defaults, then these. */
@@ -43,9 +48,12 @@ export function checkJobOptions(options: unknown, source: string): asserts optio
   if (record.delay !== undefined && record.runAt !== undefined) {
     throw new InvalidJobOptionError('delay', record.delay, 'delay or runAt, not both', source);
   }
-  if (record.delay !== undefined) checkInteger(record.delay, 'delay', 0, Number.MAX_SAFE_INTEGER, source);
-  if (record.runAt !== undefined && !(record.runAt instanceof Date && Number.isFinite(record.runAt.getTime()))) {
-    throw new InvalidJobOptionError('runAt', record.runAt, 'a valid Date', source);
+  if (record.delay !== undefined) checkInteger(record.delay, 'delay', 0, MAX_DELAY, source);
+  if (record.runAt !== undefined) {
+    const time = record.runAt instanceof Date ? record.runAt.getTime() : Number.NaN;
+    if (!(time >= EARLIEST_RUN_AT && time <= LATEST_RUN_AT)) {
+      throw new InvalidJobOptionError('runAt', record.runAt, 'a valid Date between 1970 and the end of 9999', source);
+    }
   }
   if (record.priority !== undefined) checkInteger(record.priority, 'priority', 0, MAX_PRIORITY, source);
   if (record.jobId !== undefined) assertJobId(record.jobId);

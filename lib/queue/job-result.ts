@@ -16,8 +16,11 @@ export function toStoredResult(value: unknown, jobName: string, logger: Logger):
     if (!(error instanceof SerializationError)) throw error;
     try {
       const text = JSON.stringify(value);
+      const stored = text === undefined ? null : (JSON.parse(text) as unknown);
+      // What JSON.stringify keeps must be storable too: a NUL or a lone surrogate survives it.
+      toJson(stored);
       logger.warn(`Result of job '${jobName}' is not plain JSON at ${error.path} (${error.reason}); stored as JSON.stringify gives it`);
-      return text === undefined ? null : (JSON.parse(text) as unknown);
+      return stored;
     } catch {
       logger.warn(`Result of job '${jobName}' cannot be stored as JSON (${error.reason} at ${error.path}); stored as null`);
       return null;

@@ -27,7 +27,11 @@ export class LazyQueueBackend implements QueueBackend {
     if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'queue', 'the queue is closed (the application shut down)'));
     if (!this.opened) {
       this.opened = this.open().then(
-        (backend) => (this.current = backend),
+        (backend) => {
+          // A close() that ran while opening has cleared the field; leave it clear so calls get refused.
+          if (!this.closed) this.current = backend;
+          return backend;
+        },
         (error: unknown) => {
           this.opened = undefined;
           throw error;

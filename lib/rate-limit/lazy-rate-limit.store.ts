@@ -28,7 +28,11 @@ export class LazyRateLimitStore implements RateLimitStore {
     if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'rateLimit', 'the rate limiter is closed (the application shut down)'));
     if (!this.opened) {
       this.opened = this.open().then(
-        (store) => (this.store = store),
+        (store) => {
+          // A close() that ran while opening has cleared the field; leave it clear so calls get refused.
+          if (!this.closed) this.store = store;
+          return store;
+        },
         (error: unknown) => {
           this.opened = undefined;
           throw error;

@@ -180,6 +180,8 @@ describe.each(ALL_BACKENDS)('cache contract on %s', (backend: TestBackend) => {
       ['Map', new Map()],
       ['symbol', Symbol('s')],
       ['NUL in string', 'a\u0000b'],
+      ['lone surrogate', '😀'.slice(0, 1)],
+      ['lone surrogate in a key', { ['k\udc00']: 1 }],
     ];
     for (const [label, value] of bad) {
       await expect(cache.set(`bad:${label}`, value)).rejects.toBeInstanceOf(SerializationError);
@@ -195,6 +197,11 @@ describe.each(ALL_BACKENDS)('cache contract on %s', (backend: TestBackend) => {
     const error = await cache.set('k', { user: { createdAt: new Date() } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SerializationError);
     expect((error as SerializationError).path).toBe('$.user.createdAt');
+    const halfEmoji = await cache.set('k', { title: 'hi 😀'.slice(0, 4) }).catch((e: unknown) => e);
+    expect(halfEmoji).toMatchObject({ path: '$.title', reason: expect.stringContaining('lone UTF-16 surrogate') });
+    // A whole emoji is fine.
+    await cache.set('k', { title: 'hi 😀' });
+    expect(await cache.get('k')).toEqual({ title: 'hi 😀' });
   });
 
   it('rejects bad keys and ttls with typed errors', async () => {

@@ -212,6 +212,32 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', attemptsMade: 3, result: 'third time lucky' });
     });
 
+    it('completes the jobs whose results share a write with one the database refuses, that one without a result', async () => {
+      h = await openHarness(flavor, 'pl_badresult');
+      const rec = recorder();
+      const release = gate();
+      // The backend gets results as handlers return them (the Nest layer screens them first), so a
+      // lone surrogate reaches the write here, and jsonb refuses it.
+      await start(
+        recordingSpec(rec, async (data) => {
+          await release.promise;
+          return (data as { bad?: boolean }).bad ? '😀'.slice(0, 1) : 'fine';
+        }, { concurrency: 5 }),
+      );
+      const ids = await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ bad: i === 2 }, { removeOnComplete: false })));
+      await waitFor('all five to start', () => rec.order.length === 5);
+      release.open();
+      await waitFor('all five to complete', () => rec.eventsOf('completed').length === 5, 10_000);
+      const results = await Promise.all(ids.map(async (id) => (await h.backend.getJob('q', id))!));
+      expect(results.map((job) => [job.state, job.result])).toEqual([
+        ['completed', 'fine'],
+        ['completed', 'fine'],
+        ['completed', undefined],
+        ['completed', 'fine'],
+        ['completed', 'fine'],
+      ]);
+    });
+
     it('keeps the last error on a job waiting to retry', async () => {
       h = await openHarness(flavor, 'pl_retrywait');
       const rec = recorder();

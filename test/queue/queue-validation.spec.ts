@@ -115,6 +115,8 @@ describe('QueueService input checks', () => {
     expect(error).toMatchObject({ path: '$.user.at' });
     await expect(queue.add('q', 'n', undefined)).rejects.toBeInstanceOf(SerializationError);
     await expect(queue.add('q', 'n', { n: 10n })).rejects.toBeInstanceOf(SerializationError);
+    // Half an emoji: JSON would write it as an escape Postgres jsonb refuses.
+    await expect(queue.add('q', 'n', { s: '😀'.slice(0, 1) })).rejects.toMatchObject({ name: 'SerializationError', path: '$.s' });
   });
 
   it('refuses bad options with InvalidJobOptionError naming the option', async () => {
@@ -123,6 +125,9 @@ describe('QueueService input checks', () => {
       [{ delay: -1 }, 'delay', -1],
       [{ delay: 1.5 }, 'delay', 1.5],
       [{ runAt: new Date('nope') }, 'runAt', expect.any(Date)],
+      // Past 9999 no ISO-8601 text (nor Postgres) takes it; a delay that long is a bug.
+      [{ runAt: new Date(Date.UTC(10_000, 0, 1)) }, 'runAt', expect.any(Date)],
+      [{ delay: 200 * 365 * 24 * 3600 * 1000 }, 'delay', 200 * 365 * 24 * 3600 * 1000],
       [{ priority: -1 }, 'priority', -1],
       [{ priority: 2_097_153 }, 'priority', 2_097_153],
       [{ attempts: 0 }, 'attempts', 0],

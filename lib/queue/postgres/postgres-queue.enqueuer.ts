@@ -1,3 +1,4 @@
+import { rejectedByServer } from '../../connections/rejected-by-server.js';
 import type { NewJob } from '../queue-backend.interface.js';
 
 interface PendingAdd {
@@ -98,15 +99,4 @@ export class PostgresQueueEnqueuer {
       offset += call.jobs.length;
     }
   }
-}
-
-/**
- * Whether the server answered the statement with an error: node-postgres and PGlite both raise the
- * protocol's ErrorResponse with a `severity` and an SQLSTATE `code`. Then the statement's transaction
- * rolled back and nothing of it was written. A socket error has neither field.
- */
-function rejectedByServer(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  return typeof severity === 'string' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }

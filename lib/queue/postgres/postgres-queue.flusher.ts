@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { rejectedByServer } from '../../connections/rejected-by-server.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { ClaimedJob } from './postgres-queue.claimed-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -44,6 +45,8 @@ export class PostgresQueueFlusher {
   private writing: Promise<void> | undefined;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set by `drain()`: the worker is stopping, so a failed write is not retried on a timer any more. */
+  private closing = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -71,6 +74,7 @@ export class PostgresQueueFlusher {
 
   /** Writes everything pending (retrying a failed write once more); resolves when done or given up. */
   async drain(): Promise<void> {
+    this.closing = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.writing;
@@ -105,7 +109,7 @@ export class PostgresQueueFlusher {
         const problem = [wroteCompletions, wroteFailures].find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (problem) {
           this.logger.warn(`queue: writing job outcomes failed (${this.pending} pending): ${describe(problem.reason)}`);
-          if (!final) {
+          if (!final && !this.closing) {
             this.retryTimer = setTimeout(() => {
               this.retryTimer = undefined;
               this.schedule();
@@ -122,16 +126,40 @@ export class PostgresQueueFlusher {
 
   private async writeCompletions(batch: Completion[]): Promise<void> {
     if (batch.length === 0) return;
+    const applied = await this.completeAll(batch).catch((error: unknown) => {
+      if (!rejectedByServer(error)) throw error;
+      // Refused by the server, so nothing of it was written. One result the database will not take
+      // must not hold back every completion after it: write them one by one.
+      return this.completeOneByOne(batch);
+    });
+    for (const c of batch) {
+      this.outcomes.written(c.job);
+      if (applied.has(c.job.rowId)) this.outcomes.completed(c.job, c.result);
+    }
+  }
+
+  /** Completes the batch in one statement; the ids it applied (token still matching). */
+  private async completeAll(batch: readonly Completion[]): Promise<Set<string>> {
     const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.complete, [
       batch.map((c) => c.job.rowId),
       batch.map((c) => c.job.token),
       batch.map((c) => c.json),
     ]);
-    const applied = new Set(rows.map((row) => row.id));
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** A statement per job; a job whose result alone is refused completes with a null result. */
+  private async completeOneByOne(batch: readonly Completion[]): Promise<Set<string>> {
+    const applied = new Set<string>();
     for (const c of batch) {
-      this.outcomes.written(c.job);
-      if (applied.has(c.job.rowId)) this.outcomes.completed(c.job, c.result);
+      const ids = await this.completeAll([c]).catch((error: unknown) => {
+        if (!rejectedByServer(error) || c.json === null) throw error;
+        this.logger.warn(`queue: the database refused the result of job ${c.job.id} (${c.job.name}): ${describe(error)}; stored as null`);
+        return this.completeAll([{ ...c, json: null }]);
+      });
+      for (const id of ids) applied.add(id);
     }
+    return applied;
   }
 
   private async writeFailures(batch: Failure[]): Promise<void> {
