@@ -7,6 +7,17 @@ import type { CacheOptions } from './cache/cache-options.interface.js';
 import type { QueueOptions } from './queue/queue-options.interface.js';
 import type { RateLimitOptions } from './rate-limit/rate-limit-options.interface.js';
 
+/** Options of a Postgres server connection (`connectionString` or `pool`). */
+export interface PostgresServerOptions {
+  /**
+   * Run hot statements as named prepared statements, parsed and planned once per connection.
+   * Turn off behind a pooler that cannot carry them (PgBouncer in transaction mode before 1.21, or
+   * without `max_prepared_statements`). Env `BALLAST_PREPARED_STATEMENTS`. No effect on PGlite.
+   * @default true
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * Where the Postgres path connects. Give exactly one of `connectionString`, `pool`, `pglite`,
  * or `embedded`; with none (and no `DATABASE_URL`), Ballast runs embedded PGlite in memory.
@@ -20,10 +31,14 @@ export type PostgresConnectionOptions =
        * @default 10
        */
       poolSize?: number;
+      /** See {@link PostgresServerOptions.preparedStatements}. */
+      preparedStatements?: boolean;
     }
   | {
       /** Your own `pg.Pool`; Ballast uses it and never ends it. */
       pool: Pool;
+      /** See {@link PostgresServerOptions.preparedStatements}. */
+      preparedStatements?: boolean;
     }
   | {
       /** Your own PGlite instance; Ballast uses it and never closes it. */

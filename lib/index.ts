@@ -4,6 +4,7 @@ export { BALLAST_CONFIG } from './ballast.constants.js';
 export type {
   BallastModuleOptions,
   PostgresConnectionOptions,
+  PostgresServerOptions,
   RedisConnectionOptions,
 } from './ballast-options.interface.js';
 export type { BallastConfig } from './config/ballast-config.js';

@@ -9,8 +9,8 @@ import type { ResolvedQueueConfig } from '../queue/resolve-queue-config.js';
 
 /** The Postgres connection after defaults: exactly one way to connect. */
 export type ResolvedPostgresConnection =
-  | { kind: 'url'; connectionString: string; poolSize: number }
-  | { kind: 'pool'; pool: Pool }
+  | { kind: 'url'; connectionString: string; poolSize: number; preparedStatements: boolean }
+  | { kind: 'pool'; pool: Pool; preparedStatements: boolean }
   | { kind: 'pglite'; pglite: PGlite }
   | { kind: 'embedded'; dataDir: string | undefined };
 

@@ -7,6 +7,7 @@ import { isSafeIdentifier, isSafeKeyPrefix, SAFE_IDENTIFIER, SAFE_KEY_PREFIX } f
 import { readInteger } from './read-integer.js';
 import type { BallastEnv } from './ballast-env.js';
 import { pickOption } from './pick-option.js';
+import { readFlag } from './read-flag.js';
 import { resolveCacheConfig } from '../cache/resolve-cache-config.js';
 import { resolveQueueConfig } from '../queue/resolve-queue-config.js';
 import { resolveRateLimitConfig } from '../rate-limit/resolve-rate-limit-config.js';
@@ -70,15 +71,20 @@ function resolvePostgres(option: PostgresConnectionOptions | undefined, env: Bal
         kind: 'url',
         connectionString: option.connectionString,
         poolSize: readInteger(option.poolSize, 'postgres.poolSize', { min: 1, fallback: 10 }),
+        preparedStatements: preparedStatements(option.preparedStatements, env),
       };
     }
-    if ('pool' in option && option.pool) return { kind: 'pool', pool: option.pool };
+    if ('pool' in option && option.pool) return { kind: 'pool', pool: option.pool, preparedStatements: preparedStatements(option.preparedStatements, env) };
     if ('pglite' in option && option.pglite) return { kind: 'pglite', pglite: option.pglite };
     if ('embedded' in option) return { kind: 'embedded', dataDir: option.embedded?.dataDir || env.BALLAST_PGLITE_DIR || undefined };
     throw new BallastConfigError('postgres', option, '{ connectionString }, { pool }, { pglite } or { embedded }');
   }
-  if (env.DATABASE_URL) return { kind: 'url', connectionString: env.DATABASE_URL, poolSize: 10 };
+  if (env.DATABASE_URL) return { kind: 'url', connectionString: env.DATABASE_URL, poolSize: 10, preparedStatements: preparedStatements(undefined, env) };
   return { kind: 'embedded', dataDir: env.BALLAST_PGLITE_DIR || undefined };
+}
+
+function preparedStatements(option: unknown, env: BallastEnv): boolean {
+  return readFlag(option, 'postgres.preparedStatements', env, 'BALLAST_PREPARED_STATEMENTS', true);
 }
 
 function resolveRedis(

@@ -80,10 +80,10 @@ export class BallastConnections implements OnApplicationShutdown {
         });
         // Idle clients that die (server restart) emit on the pool; the next query gets a fresh one.
         pool.on('error', () => undefined);
-        return new PgPoolDatabase(pool, true);
+        return new PgPoolDatabase(pool, true, connection.preparedStatements);
       }
       case 'pool':
-        return new PgPoolDatabase(connection.pool, false);
+        return new PgPoolDatabase(connection.pool, false, connection.preparedStatements);
       case 'pglite':
         return new PgliteDatabase(connection.pglite, false);
       case 'embedded': {

@@ -23,6 +23,8 @@ export class PgPoolDatabase implements SqlDatabase {
   constructor(
     private readonly pool: Pool,
     private readonly owned: boolean,
+    /** `false` (behind a pooler that cannot carry them): `queryPrepared` sends plain statements. */
+    private readonly prepared = true,
   ) {}
 
   query<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
@@ -30,6 +32,7 @@ export class PgPoolDatabase implements SqlDatabase {
   }
 
   queryPrepared<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
+    if (!this.prepared) return this.query<R>(text, params);
     let name = this.statementNames.get(text);
     if (name === undefined) {
       // Named by content: two module instances on one pool (other schema, same statement) never clash.

@@ -219,6 +219,32 @@ describe('BallastModule', () => {
     expect((await tablesIn(schema)).filter((name) => name.startsWith('rate_limits'))).toEqual([]);
   });
 
+  it('sends only plain statements when preparedStatements is off (for poolers that cannot carry them)', async () => {
+    const schema = newSchema('unprepared');
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    const sent: unknown[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+      sent.push(args[0]);
+      return query(...args);
+    };
+    try {
+      const moduleRef = await bootBallast({ postgres: { pool, preparedStatements: false }, schema, rateLimit: { policies: { api: { limit: 5, window: 60_000 } } } });
+      const cache = moduleRef.get(CacheService);
+      await cache.set('k', { v: 1 });
+      expect(await cache.get('k')).toEqual({ v: 1 });
+      const id = await moduleRef.get(QueueService).add('q', 'n', { v: 2 });
+      expect((await moduleRef.get(QueueService).getJob('q', id))?.data).toEqual({ v: 2 });
+      expect((await moduleRef.get(RateLimitService).consume('client', 'api')).remaining).toBe(4);
+      await moduleRef.close();
+      expect(sent.length).toBeGreaterThan(3);
+      // A named statement goes as a config object with a name; none did.
+      expect(sent.filter((arg) => typeof arg !== 'string')).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('leaves connections the user passed in open on shutdown', async () => {
     const schema = newSchema('close_user');
     const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });

@@ -118,11 +118,26 @@ describe('config errors', () => {
     expect(config.keyPrefix).toBe('ballast:');
   });
 
+  it('turns prepared statements off by option or BALLAST_PREPARED_STATEMENTS, and refuses other values', () => {
+    const url = 'postgres://x@h/db';
+    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: false } }, {}).postgres).toMatchObject({ preparedStatements: false });
+    expect(resolveBallastConfig({}, { DATABASE_URL: url, BALLAST_PREPARED_STATEMENTS: 'off' }).postgres).toMatchObject({ preparedStatements: false });
+    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: true } }, { BALLAST_PREPARED_STATEMENTS: 'no' }).postgres).toMatchObject({
+      preparedStatements: true,
+    });
+    const fromEnv = catchError(() => resolveBallastConfig({}, { DATABASE_URL: url, BALLAST_PREPARED_STATEMENTS: 'sometimes' }));
+    expect(fromEnv).toBeInstanceOf(BallastConfigError);
+    expect(fromEnv).toMatchObject({ key: 'BALLAST_PREPARED_STATEMENTS', value: 'sometimes' });
+    const fromCode = catchError(() => resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: 'no' as never } }, {}));
+    expect(fromCode).toMatchObject({ key: 'postgres.preparedStatements', value: 'no' });
+  });
+
   it('reads DATABASE_URL, BALLAST_PGLITE_DIR and provider names from env', () => {
     expect(resolveBallastConfig({}, { DATABASE_URL: 'postgres://x@h/db' }).postgres).toEqual({
       kind: 'url',
       connectionString: 'postgres://x@h/db',
       poolSize: 10,
+      preparedStatements: true,
     });
     expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).postgres).toEqual({ kind: 'embedded', dataDir: '/tmp/pgdata' });
     const valkey = resolveBallastConfig({}, { CACHE_PROVIDER: ' Valkey ', VALKEY_URL: 'redis://127.0.0.1:6379' });
