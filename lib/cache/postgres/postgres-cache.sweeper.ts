@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
@@ -22,8 +23,7 @@ export class PostgresCacheSweeper {
   private readonly logger = new Logger('Ballast');
   private readonly sql: CacheSql;
   private readonly lockKey: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -34,23 +34,17 @@ export class PostgresCacheSweeper {
   ) {
     this.sql = cacheSql(quotedSchema);
     this.lockKey = `cache-sweep:${schema}`;
+    this.task = new PeriodicTask(this.settings.intervalMs, () => this.sweep(), (error) =>
+      this.logger.warn(`cache sweep failed: ${errorMessage(error)}`),
+    );
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .catch((error: unknown) => this.logger.warn(`cache sweep failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, this.settings.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full sweep; resolves to the rows it deleted (expired, evicted). Public so tests and ops can trigger it. */

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -13,8 +14,7 @@ const MAX_BATCHES_PER_RUN = 50;
  * the backend has workers, under a try-lock per schema, so one process prunes at a time.
  */
 export class PostgresQueuePruner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
   private readonly lockKey: string;
 
   constructor(
@@ -25,23 +25,17 @@ export class PostgresQueuePruner {
     private readonly logger: Logger,
   ) {
     this.lockKey = `queue-prune:${schema}`;
+    this.task = new PeriodicTask(this.settings.pruneIntervalMs, () => this.prune(), (error) =>
+      this.logger.warn(`queue: pruning finished jobs failed: ${errorMessage(error)}`),
+    );
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.prune()
-        .catch((error: unknown) => this.logger.warn(`queue: pruning finished jobs failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, this.settings.pruneIntervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One run; resolves to the rows deleted by age and by count. Public so tests and ops can trigger it. */

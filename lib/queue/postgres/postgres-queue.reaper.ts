@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
@@ -23,8 +24,7 @@ interface ReapedRow {
  * the others skip. Reports `stalled` for every reaped job and `failed` for those that ran out.
  */
 export class PostgresQueueReaper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
   private readonly lockKey: string;
 
   constructor(
@@ -38,20 +38,18 @@ export class PostgresQueueReaper {
     private readonly logger: Logger,
   ) {
     this.lockKey = `queue-reap:${schema}:${queue}`;
+    this.task = new PeriodicTask(this.settings.reapIntervalMs, () => this.reap(), (error) =>
+      this.logger.warn(`queue '${this.queue}': reaping expired leases failed: ${errorMessage(error)}`),
+    );
   }
 
   /** Reaps at once (jobs left by a worker that died before this one started), then on the interval. */
   start(): void {
-    if (this.timer) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.settings.reapIntervalMs);
-    this.timer.unref();
+    this.task.start(true);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One run; resolves to the number of jobs reaped. Public so tests can trigger it. */
@@ -73,13 +71,6 @@ export class PostgresQueueReaper {
       if (reaped.length < this.settings.reapBatchSize) break;
     }
     return total;
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.reap()
-      .catch((error: unknown) => this.logger.warn(`queue '${this.queue}': reaping expired leases failed: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => (this.running = undefined));
   }
 
   private report(job: ReapedRow): void {

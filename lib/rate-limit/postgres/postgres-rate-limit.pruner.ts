@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
 import type { RateLimitTableSql } from './postgres-rate-limit.sql.js';
@@ -20,8 +21,7 @@ const MAX_BATCHES_PER_RUN = 100;
 export class PostgresRateLimitPruner {
   private readonly logger = new Logger('Ballast');
   private readonly lockKey: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -31,23 +31,17 @@ export class PostgresRateLimitPruner {
     private readonly settings: RateLimitPrunerSettings,
   ) {
     this.lockKey = `rate-limit-prune:${schema}`;
+    this.task = new PeriodicTask(this.settings.intervalMs, () => this.prune(), (error) =>
+      this.logger.warn(`rate-limit prune failed: ${errorMessage(error)}`),
+    );
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.prune()
-        .catch((error: unknown) => this.logger.warn(`rate-limit prune failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, this.settings.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full run; resolves to the number of counters deleted. Public so tests and ops can trigger it. */
