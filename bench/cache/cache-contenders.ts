@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PGlite } from '@electric-sql/pglite';
 import { BallastModule, CacheService, type BallastModuleOptions } from '../../lib/index.js';
+import { dropSchema } from '../support/cleanup.js';
 
 /** What the bench drives: the three measured operations, the same for Ballast and the raw drivers. */
 export interface CacheContender {
@@ -62,7 +63,7 @@ export function ballastPostgres(): Promise<CacheContender> {
     'ballast-postgres',
     ['raw-pg', 'raw-pg-prepared'],
     { cache: { provider: 'postgres' }, postgres: { connectionString: BENCH_DATABASE_URL, poolSize: POOL_SIZE }, schema },
-    () => dropServerSchema(schema),
+    () => dropSchema(BENCH_DATABASE_URL, schema),
   );
 }
 
@@ -197,12 +198,3 @@ export async function rawIoredis(): Promise<CacheContender> {
   };
 }
 
-async function dropServerSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}

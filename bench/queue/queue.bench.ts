@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { deleteKeys, dropSchema } from '../support/cleanup.js';
 import { report } from '../support/report.js';
 import { percentile, runLoad } from '../support/run-load.js';
 import { probe } from './queue-bench.probe.js';
@@ -53,7 +52,7 @@ const CONTENDERS: Array<{ name: string; open: () => Promise<QueueContender>; cle
   {
     name: 'ballast-postgres',
     open: () => ballast('ballast-postgres', 'postgres', { postgres: { connectionString: DATABASE_URL }, schema: `bench_queue_${RUN}`, queue: QUEUE_OPTIONS }),
-    cleanup: () => dropSchema(`bench_queue_${RUN}`),
+    cleanup: () => dropSchema(DATABASE_URL, `bench_queue_${RUN}`),
   },
   {
     name: 'ballast-pglite',
@@ -66,12 +65,12 @@ const CONTENDERS: Array<{ name: string; open: () => Promise<QueueContender>; cle
   {
     name: 'ballast-redis',
     open: () => ballast('ballast-redis', 'redis', { redis: { url: REDIS_URL }, keyPrefix: `bench:${RUN}:ballast:` }),
-    cleanup: () => deleteKeys(`bench:${RUN}:ballast:`),
+    cleanup: () => deleteKeys(REDIS_URL, `bench:${RUN}:ballast:`),
   },
   {
     name: 'bullmq-raw',
     open: () => rawBullmq(REDIS_URL, `bench:${RUN}:raw`),
-    cleanup: () => deleteKeys(`bench:${RUN}:raw`),
+    cleanup: () => deleteKeys(REDIS_URL, `bench:${RUN}:raw`),
   },
   {
     name: 'naive-pg',
@@ -224,30 +223,6 @@ function verdicts(rows: Row[], duplicateRuns: Record<string, number>): Verdict[]
     atMost('pickup p50 ballast-redis', redis?.p50Ms, 0.5, ' ms'),
     { name: 'jobs run twice on ballast-postgres', value: duplicateRuns['ballast-postgres'], target: '= 0', met: duplicateRuns['ballast-postgres'] === 0 },
   ];
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function round(n: number): number {

@@ -12,6 +12,7 @@ import {
   type BallastModuleOptions,
   type RateLimitAlgorithm,
 } from '../../lib/index.js';
+import { dropSchema } from '../support/cleanup.js';
 import { report } from '../support/report.js';
 import { runLoad } from '../support/run-load.js';
 
@@ -54,7 +55,7 @@ const setups: Array<() => Setup> = [
     return {
       provider: 'postgres',
       options: { postgres: { connectionString: DATABASE_URL, poolSize: POOL_SIZE }, schema, cache: { provider: 'postgres' } },
-      cleanup: () => dropSchema(schema),
+      cleanup: () => dropSchema(DATABASE_URL, schema),
     };
   },
   () => ({ provider: 'pglite', options: { postgres: { embedded: {} }, schema: `bench_rl_${RUN_TAG}` }, cleanup: async () => undefined }),
@@ -195,16 +196,6 @@ function verdicts(rows: Row[]): Verdict[] {
     out.push({ name: 'postgres slowest algorithm / raw-pg counter (context, no target)', value: share, target: 'n/a', met: true });
   }
   return out;
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
 }
 
 main().catch((error: unknown) => {
