@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { quoteIdentifier } from '../../lib/config/identifiers.js';
 import type { QueueWorker } from '../../lib/queue/queue-backend.interface.js';
@@ -25,6 +25,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   };
 
   afterEach(async () => {
+    jest.restoreAllMocks();
     for (const worker of workers.splice(0)) await worker.close();
     await h?.close();
   });
@@ -245,10 +246,14 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     await h.backend.pause('q');
     await h.backend.pause('q');
     await start(recordingSpec(rec));
+    const claims = jest.spyOn(h.db, 'queryPrepared');
+    const claimsSoFar = () => claims.mock.calls.filter(([text]) => text === h.sql.claim).length;
     await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ i })));
     expect((await h.db.query(h.sql.claim, ['q', 10])).rows).toEqual([]);
-    // Give notify and a few polls the chance to (wrongly) start something.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Not a fixed wait: the worker has looked for jobs (on the notification, then by polling)
+    // several times since they were added, and started none.
+    const seen = claimsSoFar();
+    await waitFor('the worker to look for jobs three more times', () => claimsSoFar() >= seen + 3, 5000);
     expect(rec.order).toEqual([]);
     expect((await h.backend.getCounts('q')).waiting).toBe(5);
     await h.backend.resume('q');
