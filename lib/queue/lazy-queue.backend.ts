@@ -1,5 +1,6 @@
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../connections/sql-client.js';
+import { OpenOnce } from '../common/open-once.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from './queue-backend.interface.js';
@@ -7,38 +8,27 @@ import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from './queue-back
 /**
  * Opens the real backend (connection, migrations) on first use rather than at boot. An app that
  * imports Ballast for the cache alone then never opens the queue's database, and never gets its
- * tables; an app with `@Job` handlers opens it at bootstrap, when its workers start. A failed open is
- * not remembered, so the next call tries again.
+ * tables; an app with `@Job` handlers opens it at bootstrap, when its workers start. Opens and
+ * closes as `OpenOnce` does.
  */
 export class LazyQueueBackend implements QueueBackend {
-  private opened: Promise<QueueBackend> | undefined;
-  /** The real backend once open, so calls on the hot path skip a promise hop. */
-  current: QueueBackend | undefined;
-  /** Set by `close()`: nothing opens again (a late `add` from a handler must not open a pool nobody closes). */
-  private closed = false;
+  private readonly backend: OpenOnce<QueueBackend>;
 
   constructor(
     readonly provider: ProviderName,
-    private readonly open: () => Promise<QueueBackend>,
-  ) {}
+    open: () => Promise<QueueBackend>,
+  ) {
+    this.backend = new OpenOnce(open, () => new BallastBackendError(provider, 'queue', 'the queue is closed (the application shut down)'));
+  }
+
+  /** The real backend once open, so calls on the hot path skip a promise hop. */
+  get current(): QueueBackend | undefined {
+    return this.backend.current;
+  }
 
   /** The real backend, opened once. */
   ready(): Promise<QueueBackend> {
-    if (this.closed) return Promise.reject(new BallastBackendError(this.provider, 'queue', 'the queue is closed (the application shut down)'));
-    if (!this.opened) {
-      this.opened = this.open().then(
-        (backend) => {
-          // A close() that ran while opening has cleared the field; leave it clear so calls get refused.
-          if (!this.closed) this.current = backend;
-          return backend;
-        },
-        (error: unknown) => {
-          this.opened = undefined;
-          throw error;
-        },
-      );
-    }
-    return this.opened;
+    return this.backend.ready();
   }
 
   async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
@@ -77,13 +67,7 @@ export class LazyQueueBackend implements QueueBackend {
     return (await this.ready()).startWorker(spec);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const opened = this.opened;
-    this.opened = undefined;
-    this.current = undefined;
-    if (!opened) return;
-    const backend = await opened.catch(() => undefined);
-    await backend?.close();
+  close(): Promise<void> {
+    return this.backend.close();
   }
 }
