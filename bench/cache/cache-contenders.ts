@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PGlite } from '@electric-sql/pglite';
 import { BallastModule, CacheService, type BallastModuleOptions } from '../../lib/index.js';
+import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
 import { dropSchema } from '../support/cleanup.js';
 
 /** What the bench drives: the three measured operations, the same for Ballast and the raw drivers. */
@@ -185,12 +186,7 @@ export async function rawIoredis(): Promise<CacheContender> {
     },
     close: async () => {
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-          cursor = next;
-          if (keys.length > 0) await redis.unlink(...keys);
-        } while (cursor !== '0');
+        await unlinkByPrefix(redis, prefix, 500);
       } finally {
         await redis.quit();
       }

@@ -12,6 +12,7 @@ import {
   type BallastModuleOptions,
   type RateLimitAlgorithm,
 } from '../../lib/index.js';
+import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
 import { dropSchema } from '../support/cleanup.js';
 import { report } from '../support/report.js';
 import { runLoad } from '../support/run-load.js';
@@ -151,12 +152,7 @@ async function rawIoredis(): Promise<Row> {
     console.log(`raw-ioredis counter: ${Math.round(result.opsPerSec)}/s`);
     return { provider: 'raw-ioredis', algorithm: 'counter', decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms };
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(redis, prefix, 1000);
     redis.disconnect();
   }
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
 
 /** Drops a schema a bench created, on its own short-lived connection. */
 export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
@@ -12,16 +13,11 @@ export async function dropSchema(databaseUrl: string, schema: string): Promise<v
   }
 }
 
-/** Deletes the keys a bench wrote under `prefix` (SCAN in batches, never KEYS). */
+/** Deletes the keys a bench wrote under `prefix`, on its own short-lived connection. */
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(redis, prefix, 1000);
   } finally {
     redis.disconnect();
   }

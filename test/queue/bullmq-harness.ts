@@ -3,6 +3,7 @@ import type { JobContext } from '../../lib/queue/job.interface.js';
 import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
 import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
 import type { BullmqQueueSettings } from '../../lib/queue/bullmq/bullmq-queue.settings.js';
+import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 import { uniquePrefix } from '../support/unique-name.js';
 
@@ -80,18 +81,9 @@ export class BullmqHarness {
   async close(): Promise<void> {
     await Promise.all(this.workers.splice(0).map((worker) => worker.close()));
     await Promise.all([this.backend, ...this.extra].map((backend) => backend.close()));
-    await deleteKeys(this.redis, this.keyPrefix);
+    await unlinkByPrefix(this.redis, this.keyPrefix, 1000);
     await this.redis.quit();
   }
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 /** A promise with its resolve in hand, for handlers that wait on the test. */

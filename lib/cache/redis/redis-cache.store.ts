@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
+import { unlinkByPrefix } from '../../connections/unlink-by-prefix.js';
 import type { CacheStore, CacheStoreEntry } from '../cache-store.interface.js';
 
 /** Keys per SCAN page and per UNLINK during `clear()`: bounded work per round trip. */
@@ -64,14 +65,8 @@ export class RedisCacheStore implements CacheStore {
     return remaining;
   }
 
-  async clear(): Promise<void> {
-    // SCAN + UNLINK in pages: never KEYS (blocks the server) nor FLUSHDB (deletes other apps' keys).
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.namespace}*`, 'COUNT', CLEAR_BATCH);
-      cursor = next;
-      if (keys.length > 0) await this.redis.unlink(...keys);
-    } while (cursor !== '0');
+  clear(): Promise<void> {
+    return unlinkByPrefix(this.redis, this.namespace, CLEAR_BATCH);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { BullmqQueueBackend } from '../../../lib/queue/bullmq/bullmq-queue.backe
 import { TEST_REDIS_URL } from '../../support/test-env.js';
 import { uniquePrefix } from '../../support/unique-name.js';
 import { waitFor } from '../../support/wait-for.js';
+import { unlinkByPrefix } from '../../../lib/connections/unlink-by-prefix.js';
 import { newJob } from '../bullmq-harness.js';
 import type { CrashJobData } from './redis-crash.worker.js';
 
@@ -37,12 +38,7 @@ describe('BullMQ crash recovery', () => {
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     await backend.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(redis, keyPrefix, 1000);
     await redis.quit();
   });
 

@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { BallastModule, QueueService, type QueueOptions } from '../../../lib/index.js';
 import type { BackendSetup } from '../../support/backends.js';
+import { unlinkByPrefix } from '../../../lib/connections/unlink-by-prefix.js';
 import { TEST_REDIS_URL } from '../../support/test-env.js';
 import { ContractJobsModule, JobProbe } from './contract-jobs.js';
 
@@ -43,12 +44,7 @@ export async function bootQueueApp(setup: BackendSetup, queue: QueueOptions = {}
 export async function deleteKeys(prefix: string, url = TEST_REDIS_URL): Promise<void> {
   const redis = new Redis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(redis, prefix, 1000);
   } finally {
     redis.disconnect();
   }
