@@ -35,8 +35,3 @@ export class PeriodicTask {
       .finally(() => (this.running = undefined));
   }
 }
-
-/** An error's message for a log line. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

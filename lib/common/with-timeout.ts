@@ -1,4 +1,5 @@
 import type { ProviderName } from './provider-name.js';
+import { errorMessage } from './error-message.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import { BallastTimeoutError } from '../errors/ballast-timeout.error.js';
 import { BallastError } from '../errors/ballast.error.js';
@@ -33,6 +34,6 @@ export function withTimeout<T>(provider: ProviderName, operation: string, timeou
 /** Wraps a driver error; Ballast's own errors pass through unchanged. */
 export function toBackendError(provider: ProviderName, operation: string, error: unknown): BallastError {
   if (error instanceof BallastError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   return new BallastBackendError(provider, operation, reason, { cause: error });
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { errorMessage } from '../common/error-message.js';
 import { JobRegistry, type RegisteredJobEventListener } from './job.registry.js';
 import type { JobEvent } from './job-event.types.js';
 
@@ -32,7 +33,7 @@ export class JobEventDispatcher {
   }
 
   private report(listener: RegisteredJobEventListener, event: JobEvent, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     this.logger.error(`@OnJobEvent('${event.type}') listener ${listener.location} threw for job ${event.jobId}: ${message}`, error instanceof Error ? error.stack : undefined);
   }
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
+import { errorMessage } from '../../common/error-message.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';

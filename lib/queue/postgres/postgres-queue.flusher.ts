@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage } from '../../common/error-message.js';
 import { rejectedByServer } from '../../connections/rejected-by-server.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { ClaimedJob } from './postgres-queue.claimed-job.js';
@@ -108,7 +109,7 @@ export class PostgresQueueFlusher {
         if (wroteFailures.status === 'rejected') this.failures.unshift(...failures);
         const problem = [wroteCompletions, wroteFailures].find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (problem) {
-          this.logger.warn(`queue: writing job outcomes failed (${this.pending} pending): ${describe(problem.reason)}`);
+          this.logger.warn(`queue: writing job outcomes failed (${this.pending} pending): ${errorMessage(problem.reason)}`);
           if (!final && !this.closing) {
             this.retryTimer = setTimeout(() => {
               this.retryTimer = undefined;
@@ -154,7 +155,7 @@ export class PostgresQueueFlusher {
     for (const c of batch) {
       const ids = await this.completeAll([c]).catch((error: unknown) => {
         if (!rejectedByServer(error) || c.json === null) throw error;
-        this.logger.warn(`queue: the database refused the result of job ${c.job.id} (${c.job.name}): ${describe(error)}; stored as null`);
+        this.logger.warn(`queue: the database refused the result of job ${c.job.id} (${c.job.name}): ${errorMessage(error)}; stored as null`);
         return this.completeAll([{ ...c, json: null }]);
       });
       for (const id of ids) applied.add(id);
@@ -191,7 +192,7 @@ function resultJson(result: unknown, job: ClaimedJob, logger: Logger): string | 
     if (text.includes('\\u0000')) throw new Error('it contains the NUL character');
     return text;
   } catch (error) {
-    logger.warn(`queue: result of job ${job.id} (${job.name}) cannot be stored as JSON (${describe(error)}); stored as null`);
+    logger.warn(`queue: result of job ${job.id} (${job.name}) cannot be stored as JSON (${errorMessage(error)}); stored as null`);
     return null;
   }
 }
@@ -200,8 +201,4 @@ function resultJson(result: unknown, job: ClaimedJob, logger: Logger): string | 
 function clean(text: string, max: number): string {
   const stripped = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
   return stripped.length > max ? `${stripped.slice(0, max - 1)}…` : stripped;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

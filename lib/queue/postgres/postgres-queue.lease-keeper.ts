@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage } from '../../common/error-message.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { ClaimedJob } from './postgres-queue.claimed-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -74,7 +75,7 @@ export class PostgresQueueLeaseKeeper {
           }
         }
       } catch (error) {
-        this.logger.warn(`queue: renewing ${due.length} leases failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`queue: renewing ${due.length} leases failed: ${errorMessage(error)}`);
         const retryAt = Date.now() + RETRY_AFTER_MS;
         for (const job of due) job.renewAt = retryAt;
       }

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
+import { errorMessage } from '../../common/error-message.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
 import type { QueueSql } from './postgres-queue.sql.js';

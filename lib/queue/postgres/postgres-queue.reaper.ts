@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { errorMessage, PeriodicTask } from '../../common/periodic-task.js';
+import { errorMessage } from '../../common/error-message.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
@@ -87,7 +88,7 @@ export class PostgresQueueReaper {
         });
       }
     } catch (error) {
-      this.logger.warn(`queue '${this.queue}': an event listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`queue '${this.queue}': an event listener threw: ${errorMessage(error)}`);
     }
   }
 }

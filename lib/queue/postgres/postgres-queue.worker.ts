@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage } from '../../common/error-message.js';
 import { performance } from 'node:perf_hooks';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
@@ -216,7 +217,7 @@ export class PostgresQueueWorker implements QueueWorker {
       } catch (error) {
         // The poll tries again; a database outage must not spin.
         this.exhausted = true;
-        this.context.logger.warn(`queue '${this.spec.queue}': claiming jobs failed: ${describe(error)}`);
+        this.context.logger.warn(`queue '${this.spec.queue}': claiming jobs failed: ${errorMessage(error)}`);
         return;
       }
       const now = Date.now();
@@ -247,7 +248,7 @@ export class PostgresQueueWorker implements QueueWorker {
       if (next !== null && next !== undefined) this.wakeAfter(Number(next));
     } catch (error) {
       // Not fatal: the next poll promotes again.
-      this.context.logger.warn(`queue '${this.spec.queue}': promoting delayed jobs failed: ${describe(error)}`);
+      this.context.logger.warn(`queue '${this.spec.queue}': promoting delayed jobs failed: ${errorMessage(error)}`);
     }
   }
 
@@ -323,7 +324,7 @@ export class PostgresQueueWorker implements QueueWorker {
     try {
       await this.context.db.queryPrepared(this.context.sql.release, [jobs.map((j) => j.rowId), jobs.map((j) => j.token), this.context.channel]);
     } catch (error) {
-      this.context.logger.warn(`queue '${this.spec.queue}': handing back ${jobs.length} jobs failed (their leases will expire): ${describe(error)}`);
+      this.context.logger.warn(`queue '${this.spec.queue}': handing back ${jobs.length} jobs failed (their leases will expire): ${errorMessage(error)}`);
     }
   }
 
@@ -343,11 +344,7 @@ export class PostgresQueueWorker implements QueueWorker {
     try {
       this.spec.onEvent(event);
     } catch (error) {
-      this.context.logger.warn(`queue '${this.spec.queue}': a job event listener threw: ${describe(error)}`);
+      this.context.logger.warn(`queue '${this.spec.queue}': a job event listener threw: ${errorMessage(error)}`);
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
