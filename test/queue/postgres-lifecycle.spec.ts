@@ -1,7 +1,6 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { JobAbortedError } from '../../lib/errors/job-aborted.error.js';
 import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
-import type { QueueWorker } from '../../lib/queue/queue-backend.interface.js';
 import { retryDelay } from '../../lib/queue/postgres/postgres-queue.backoff.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { waitFor } from '../support/wait-for.js';
@@ -27,17 +26,9 @@ describe('retry backoff', () => {
  */
 describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on %s', (flavor: PostgresFlavor) => {
   let h: QueueHarness;
-  const workers: QueueWorker[] = [];
-
-  const start = async (spec: Parameters<QueueHarness['backend']['startWorker']>[0], backend = h.backend) => {
-    const worker = await backend.startWorker(spec);
-    workers.push(worker);
-    return worker;
-  };
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    for (const worker of workers.splice(0)) await worker.close();
     await h?.close();
   });
 
@@ -46,7 +37,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       h = await openHarness(flavor, 'pl_heartbeat');
       const rec = recorder();
       let leaseSeenMidway: number | null = null;
-      await start(
+      await h.start(
         recordingSpec(rec, async () => {
           await new Promise((resolve) => setTimeout(resolve, 2500));
           leaseSeenMidway = (await h.rows())[0]!.lease_left_ms;
@@ -75,7 +66,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
         return real(text, params);
       });
       const rec = recorder();
-      await start(recordingSpec(rec));
+      await h.start(recordingSpec(rec));
       const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
       await waitFor('the slow completion to be written', () => rec.eventsOf('completed').length === 1, 10_000);
       expect(delayed).toBeGreaterThan(0);
@@ -93,7 +84,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(rows).toHaveLength(1);
       const rec = recorder();
       const seen: number[] = [];
-      await start(recordingSpec(rec, (_data, context) => void seen.push(context.attempt)));
+      await h.start(recordingSpec(rec, (_data, context) => void seen.push(context.attempt)));
       await waitFor('the reaped job to run on the live worker', () => rec.eventsOf('completed').length === 1, 5000);
       expect(rec.eventsOf('stalled')).toEqual([{ type: 'stalled', queue: 'q', jobId: id, name: 'work' }]);
       expect(rec.eventsOf('failed')).toEqual([]);
@@ -106,7 +97,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const [id] = await h.backend.add([newJob({}, { attempts: 3, timeout: 150 })]);
       await h.db.query(h.sql.claim, ['q', 10]);
       const rec = recorder();
-      await start(recordingSpec(rec));
+      await h.start(recordingSpec(rec));
       await waitFor('the stalled job to be failed', () => rec.eventsOf('failed').length === 1, 5000);
       const failed = rec.eventsOf('failed')[0]!;
       expect(failed).toMatchObject({ type: 'failed', jobId: id, attempt: 1 });
@@ -164,7 +155,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const rec = recorder();
       const reasons: unknown[] = [];
       const finish = gate();
-      const worker = await start(
+      const worker = await h.start(
         recordingSpec(rec, async (_data, context) => {
           reasons.push(await aborted(context.signal));
           await finish.promise;
@@ -194,7 +185,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       h = await openHarness(flavor, 'pl_retry');
       const rec = recorder();
       const startedAt: number[] = [];
-      await start(
+      await h.start(
         recordingSpec(rec, (_data, context) => {
           startedAt.push(Date.now());
           if (context.attempt < 3) throw new Error(`boom ${context.attempt}`);
@@ -218,7 +209,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const release = gate();
       // The backend gets results as handlers return them (the Nest layer screens them first), so a
       // lone surrogate reaches the write here, and jsonb refuses it.
-      await start(
+      await h.start(
         recordingSpec(rec, async (data) => {
           await release.promise;
           return (data as { bad?: boolean }).bad ? '😀'.slice(0, 1) : 'fine';
@@ -241,7 +232,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
     it('keeps the last error on a job waiting to retry', async () => {
       h = await openHarness(flavor, 'pl_retrywait');
       const rec = recorder();
-      await start(recordingSpec(rec, () => Promise.reject(new TypeError('not yet'))));
+      await h.start(recordingSpec(rec, () => Promise.reject(new TypeError('not yet'))));
       const [id] = await h.backend.add([newJob({}, { attempts: 2, backoff: { type: 'fixed', delay: 60_000, jitter: 0 } })]);
       await waitFor('the retry to be scheduled', () => rec.eventsOf('retrying').length === 1);
       const retrying = rec.eventsOf('retrying')[0] as { nextRunAt: Date };
@@ -257,7 +248,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       h = await openHarness(flavor, 'pl_dead');
       const rec = recorder();
       let healthy = false;
-      await start(
+      await h.start(
         recordingSpec(rec, (_data, context) => {
           if (!healthy) throw new Error(`downstream unavailable (attempt ${context.attempt})`);
           return 'recovered';
@@ -325,7 +316,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
   describe('retention', () => {
     const finishAll = async (count: number, spec: Parameters<typeof recordingSpec>[1] = () => undefined) => {
       const rec = recorder();
-      await start(recordingSpec(rec, spec));
+      await h.start(recordingSpec(rec, spec));
       await waitFor('every job to finish', () => rec.eventsOf('completed').length + rec.eventsOf('failed').length === count, 10_000);
       return rec;
     };
@@ -346,7 +337,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const body = (_data: unknown, context: { name: string }) => {
         if (context.name === 'bad') throw new Error('even');
       };
-      await start(recordingSpec(rec, body, { names: ['work', 'bad'], concurrency: 1 }));
+      await h.start(recordingSpec(rec, body, { names: ['work', 'bad'], concurrency: 1 }));
       await waitFor('every job to finish', () => rec.eventsOf('completed').length + rec.eventsOf('failed').length === 13, 10_000);
       expect(await h.backend.getCounts('q')).toMatchObject({ completed: 7, failed: 6 });
       const pruned = await h.backend.prune();
@@ -395,7 +386,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const rec = recorder();
       const release = gate();
       const body = (data: unknown) => ((data as { quick?: boolean }).quick ? undefined : release.promise);
-      const worker = await start(recordingSpec(rec, body, { concurrency: 2, shutdownTimeoutMs: 5000 }));
+      const worker = await h.start(recordingSpec(rec, body, { concurrency: 2, shutdownTimeoutMs: 5000 }));
       // Quick jobs first: once the worker has seen them, it buffers beyond its two slots.
       await h.backend.add(Array.from({ length: 3 }, () => newJob({ quick: true })));
       await waitFor('the quick jobs to complete', () => rec.eventsOf('completed').length === 3);
@@ -418,7 +409,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       h = await openHarness(flavor, 'pl_abort');
       const rec = recorder();
       const reasons: unknown[] = [];
-      const worker = await start(
+      const worker = await h.start(
         recordingSpec(
           rec,
           async (_data, context) => {
@@ -445,14 +436,14 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(rec.eventsOf('failed')).toEqual([]);
       // Another worker takes them straight away.
       const next = recorder();
-      await start(recordingSpec(next));
+      await h.start(recordingSpec(next));
       await waitFor('another worker to run them', () => next.eventsOf('completed').length === 3);
     });
 
     it('closes an idle worker promptly and leaves nothing claimed', async () => {
       h = await openHarness(flavor, 'pl_idleclose');
       const rec = recorder();
-      const worker = await start(recordingSpec(rec));
+      const worker = await h.start(recordingSpec(rec));
       await h.backend.add([newJob({})]);
       await waitFor('the job to complete', () => rec.eventsOf('completed').length === 1);
       const t0 = Date.now();

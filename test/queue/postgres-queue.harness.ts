@@ -4,7 +4,7 @@ import { PgPoolDatabase } from '../../lib/connections/pg-pool.database.js';
 import { PgliteDatabase } from '../../lib/connections/pglite.database.js';
 import { quoteIdentifier } from '../../lib/config/identifiers.js';
 import type { JobContext } from '../../lib/queue/job.interface.js';
-import type { JobEvent, JobHandler, NewJob, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
+import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
 import { openPostgresQueueBackend } from '../../lib/queue/postgres/postgres-queue.backend-factory.js';
 import type { PostgresQueueBackend } from '../../lib/queue/postgres/postgres-queue.backend.js';
 import type { PostgresQueueSettings } from '../../lib/queue/postgres/postgres-queue.settings.js';
@@ -44,6 +44,9 @@ export interface QueueHarness {
   reap(queue: string, maxStalls: number): Promise<number>;
   /** Rows of the jobs table (as `RowView`), by id, for assertions on what the statements wrote. */
   rows(where?: string, params?: unknown[]): Promise<RowView[]>;
+  /** Starts a worker on `backend` (the harness's own by default); `close()` closes it first. */
+  start(spec: WorkerSpec, backend?: PostgresQueueBackend): Promise<QueueWorker>;
+  /** Closes the workers started by `start`, then the backends and connections, and drops the schema. */
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function openHarness(flavor: PostgresFlavor, label: string, setting
     return { backend, db };
   };
   const { backend, db } = await open({});
+  const workers: QueueWorker[] = [];
   const table = `${quoteIdentifier(schema)}.queue_jobs`;
   return {
     flavor,
@@ -86,7 +90,13 @@ export async function openHarness(flavor: PostgresFlavor, label: string, setting
           params,
         )
       ).rows,
+    start: async (spec, on = backend) => {
+      const worker = await on.startWorker(spec);
+      workers.push(worker);
+      return worker;
+    },
     close: async () => {
+      for (const worker of workers.splice(0)) await worker.close();
       for (const { backend: b } of opened) await b.close();
       if (flavor === 'pglite') await db.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
       for (const { db: d } of opened) await d.close();

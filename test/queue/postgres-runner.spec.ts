@@ -1,7 +1,6 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { quoteIdentifier } from '../../lib/config/identifiers.js';
-import type { QueueWorker } from '../../lib/queue/queue-backend.interface.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
@@ -16,17 +15,9 @@ afterAll(closeSharedPglite);
  */
 describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (flavor: PostgresFlavor) => {
   let h: QueueHarness;
-  const workers: QueueWorker[] = [];
-
-  const start = async (spec: Parameters<QueueHarness['backend']['startWorker']>[0], backend = h.backend) => {
-    const worker = await backend.startWorker(spec);
-    workers.push(worker);
-    return worker;
-  };
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    for (const worker of workers.splice(0)) await worker.close();
     await h?.close();
   });
 
@@ -141,7 +132,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
       newJob({}),
     ]);
     const rec = recorder();
-    await start(recordingSpec(rec, undefined, { concurrency: 1 }));
+    await h.start(recordingSpec(rec, undefined, { concurrency: 1 }));
     await waitFor('all jobs to complete', () => rec.eventsOf('completed').length === 6);
     expect(rec.order).toEqual([ids[1], ids[3], ids[5], ids[2], ids[4], ids[0]]);
   });
@@ -150,7 +141,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_conc');
     await h.backend.add(Array.from({ length: 60 }, (_, i) => newJob({ i })));
     const rec = recorder();
-    await start(recordingSpec(rec, () => new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 15)), { concurrency: 4 }));
+    await h.start(recordingSpec(rec, () => new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 15)), { concurrency: 4 }));
     await waitFor('all jobs to complete', () => rec.eventsOf('completed').length === 60, 15_000);
     expect(rec.maxInFlight).toBe(4);
     expect(rec.runs.size).toBe(60);
@@ -161,7 +152,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_ctx');
     const rec = recorder();
     const seen: unknown[] = [];
-    await start(
+    await h.start(
       recordingSpec(rec, (data, context) => {
         seen.push({ data, id: context.id, name: context.name, queue: context.queue, attempt: context.attempt, max: context.maxAttempts, aborted: context.signal.aborted });
         return { echoed: data };
@@ -179,7 +170,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('fails a job whose name has no handler in this worker, naming the job', async () => {
     h = await openHarness(flavor, 'pq_nohandler');
     const rec = recorder();
-    await start(recordingSpec(rec));
+    await h.start(recordingSpec(rec));
     const [id] = await h.backend.add([newJob({}, { name: 'unknown-name' })]);
     await waitFor('the failure', () => rec.eventsOf('failed').length === 1);
     const info = await h.backend.getJob('q', id!);
@@ -191,7 +182,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('wakes an idle worker by NOTIFY at once, without waiting for the poll', async () => {
     h = await openHarness(flavor, 'pq_notify', { pollIntervalMs: 60_000 });
     const rec = recorder();
-    await start(recordingSpec(rec));
+    await h.start(recordingSpec(rec));
     // Let the first (empty) claim finish so the worker is idle.
     await waitFor('the worker to go idle', async () => (await h.backend.getCounts('q')).active === 0);
     for (let i = 0; i < 5; i++) {
@@ -205,7 +196,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('picks up a job that came without a notification on the poll', async () => {
     h = await openHarness(flavor, 'pq_poll', { pollIntervalMs: 150 });
     const rec = recorder();
-    await start(recordingSpec(rec));
+    await h.start(recordingSpec(rec));
     // Written by hand, as a writer that does not notify would.
     await h.db.query(
       `INSERT INTO ${quoteIdentifier(h.schema)}.queue_jobs (queue, name, data, state, max_attempts, timeout_ms) VALUES ('q', 'work', '{}', 'waiting', 1, 30000)`,
@@ -217,7 +208,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_delay', { pollIntervalMs: 60_000 });
     const rec = recorder();
     const startedAt: number[] = [];
-    await start(recordingSpec(rec, () => void startedAt.push(Date.now())));
+    await h.start(recordingSpec(rec, () => void startedAt.push(Date.now())));
     const runAt = Date.now() + 400;
     const [id] = await h.backend.add([newJob({}, { runAt })]);
     expect((await h.backend.getCounts('q')).delayed).toBe(1);
@@ -234,7 +225,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     await h.backend.add([newJob({ n: 1 }, { runAt: now + 300 }), newJob({ n: 2 }, { runAt: now + 700 })]);
     const rec = recorder();
     const startedAt: number[] = [];
-    await start(recordingSpec(rec, () => void startedAt.push(Date.now())));
+    await h.start(recordingSpec(rec, () => void startedAt.push(Date.now())));
     await waitFor('both delayed jobs to run', () => rec.order.length === 2, 5000);
     expect(startedAt[0]!).toBeGreaterThanOrEqual(now + 250);
     expect(startedAt[1]!).toBeGreaterThanOrEqual(now + 650);
@@ -245,7 +236,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const rec = recorder();
     await h.backend.pause('q');
     await h.backend.pause('q');
-    await start(recordingSpec(rec));
+    await h.start(recordingSpec(rec));
     const claims = jest.spyOn(h.db, 'queryPrepared');
     const claimsSoFar = () => claims.mock.calls.filter(([text]) => text === h.sql.claim).length;
     await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ i })));
@@ -264,7 +255,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_pausebuf');
     const rec = recorder();
     const release = gate();
-    await start(recordingSpec(rec, (data) => ((data as { quick?: boolean }).quick ? undefined : release.promise), { concurrency: 1 }));
+    await h.start(recordingSpec(rec, (data) => ((data as { quick?: boolean }).quick ? undefined : release.promise), { concurrency: 1 }));
     // Quick jobs first: once the worker has seen them, it buffers beyond its one slot.
     await h.backend.add(Array.from({ length: 3 }, () => newJob({ quick: true })));
     await waitFor('the quick jobs to complete', () => rec.eventsOf('completed').length === 3);
@@ -282,7 +273,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('enqueues on the caller transaction: nothing on rollback, the job (and its wake-up) on commit', async () => {
     h = await openHarness(flavor, 'pq_tx', { pollIntervalMs: 60_000 });
     const rec = recorder();
-    await start(recordingSpec(rec));
+    await h.start(recordingSpec(rec));
     await expect(
       h.db.transaction(async (tx) => {
         await h.backend.add([newJob({ order: 1 }, { jobId: 'rolled-back' })], tx);
@@ -329,9 +320,9 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const peer = await h.openPeer();
     const third = await h.openPeer();
     const body = (data: unknown) => ((data as { i: number }).i % 7 === 0 ? new Promise((resolve) => setTimeout(resolve, 1)) : undefined);
-    await start(recordingSpec(rec, body, { concurrency: 5 }));
-    await start(recordingSpec(rec, body, { concurrency: 3 }), peer);
-    await start(recordingSpec(rec, body, { concurrency: 8 }), third);
+    await h.start(recordingSpec(rec, body, { concurrency: 5 }));
+    await h.start(recordingSpec(rec, body, { concurrency: 3 }), peer);
+    await h.start(recordingSpec(rec, body, { concurrency: 8 }), third);
     // Enqueue while the workers run, in bulk and one by one, so claims race with inserts.
     const adds: Promise<string[]>[] = [];
     for (let i = 0; i < 1900; i += 100) adds.push(h.backend.add(Array.from({ length: 100 }, (_, k) => newJob({ i: i + k }))));
