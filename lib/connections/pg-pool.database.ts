@@ -27,6 +27,12 @@ export class PgPoolDatabase implements SqlDatabase {
     private readonly prepared = true,
   ) {}
 
+  get maxConnections(): number {
+    // pg's own default pool size when the pool was made without `max`.
+    const max = (this.pool as { options?: { max?: unknown } }).options?.max;
+    return typeof max === 'number' && max >= 1 ? max : 10;
+  }
+
   query<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<R>> {
     return this.pool.query(text, params) as unknown as Promise<SqlResult<R>>;
   }

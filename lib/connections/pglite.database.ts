@@ -7,6 +7,8 @@ import type { SqlClient, SqlDatabase, SqlResult } from './sql-client.js';
  */
 export class PgliteDatabase implements SqlDatabase {
   readonly embedded = true;
+  /** PGlite runs one session; statements queue inside it. */
+  readonly maxConnections = 1;
 
   constructor(
     private readonly db: PGlite,

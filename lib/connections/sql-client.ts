@@ -20,6 +20,8 @@ export interface SqlResult<R> {
 export interface SqlDatabase extends SqlClient {
   /** `true` for in-process PGlite; used for the boot log line, never to change SQL. */
   readonly embedded: boolean;
+  /** Sessions statements can run on at once: the pool's size on a server, 1 on PGlite. */
+  readonly maxConnections: number;
   /**
    * `query` for a hot statement: on a server it is prepared once per connection (named after a hash
    * of its text) and later runs skip parsing and planning; PGlite runs it as `query`. Only for

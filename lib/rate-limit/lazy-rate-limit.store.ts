@@ -1,3 +1,4 @@
+import type { Clock } from '../common/clock.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { OpenOnce } from '../common/open-once.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
@@ -17,9 +18,15 @@ export class LazyRateLimitStore implements RateLimitStore {
 
   constructor(
     readonly provider: ProviderName,
+    readonly clock: Clock,
     open: () => Promise<RateLimitStore>,
   ) {
     this.store = new OpenOnce(open, () => new BallastBackendError(provider, 'rateLimit', 'the rate limiter is closed (the application shut down)'));
+  }
+
+  /** The open store's figure; one call at a time until it is open (the first call opens it). */
+  get maxConcurrentCalls(): number {
+    return this.store.current?.maxConcurrentCalls ?? 1;
   }
 
   /** The real store, opened once. */
@@ -27,11 +34,11 @@ export class LazyRateLimitStore implements RateLimitStore {
     return this.store.ready();
   }
 
-  consume(key: string, policy: RateLimitStorePolicy, cost: number): Promise<RateLimitStoreDecision> {
+  consume(key: string, policy: RateLimitStorePolicy, cost: number, count: number): Promise<RateLimitStoreDecision> {
     // Decisions are the hot path: once open, no promise hop.
     const open = this.store.current;
-    if (open) return open.consume(key, policy, cost);
-    return this.ready().then((store) => store.consume(key, policy, cost));
+    if (open) return open.consume(key, policy, cost, count);
+    return this.ready().then((store) => store.consume(key, policy, cost, count));
   }
 
   async peek(key: string, policy: RateLimitStorePolicy): Promise<{ state: RateLimitState | undefined; now: number }> {

@@ -23,7 +23,10 @@ export const rateLimitStoreProvider: FactoryProvider<RateLimitStore> = {
   provide: RateLimitStore,
   inject: [BALLAST_CONFIG, BallastConnections],
   useFactory: async (config: BallastConfig, connections: BallastConnections): Promise<RateLimitStore> => {
-    const store = new LazyRateLimitStore(config.rateLimit.provider, () => openStore(config, connections));
+    const provider = config.rateLimit.provider;
+    // Postgres decides by the injected clock when there is one; Valkey/Redis by the server's.
+    const clock = provider === 'postgres' ? config.clock : systemClock;
+    const store = new LazyRateLimitStore(provider, clock, () => openStore(config, connections));
     if (config.rateLimit.policies.size > 0) await store.ready();
     return store;
   },
@@ -55,7 +58,7 @@ async function openStore(config: BallastConfig, connections: BallastConnections)
     intervalMs: config.rateLimit.pruneIntervalMs,
     batchSize: config.rateLimit.pruneBatchSize,
   });
-  return new PostgresRateLimitStore(db, sql, now, pruner);
+  return new PostgresRateLimitStore(db, sql, now, pruner, clock);
 }
 
 /**

@@ -17,6 +17,8 @@ import { rateLimitStorageKey } from './rate-limit-key.js';
 import { describeState, fits, stateAt } from './rate-limit-state.js';
 import { RateLimitStore } from './rate-limit-store.interface.js';
 import { RateLimitStoreErrorReporter } from './rate-limit-store-error.reporter.js';
+import { RateLimitDecisionQueue } from './rate-limit-decision.queue.js';
+import { RateLimitBlockCache } from './rate-limit-block.cache.js';
 
 /** A decision plus what a refund needs. */
 interface Decided {
@@ -28,9 +30,11 @@ interface Decided {
 
 /**
  * The injectable rate limiter, for any code path (HTTP routes use it through the guard; GraphQL
- * resolvers, WebSocket gateways and jobs call it directly). Each `consume` is one atomic store
- * call; a rejected call takes nothing. Store failures never throw out of `consume`/`peek`: the
- * policy's `onStoreError` decides, and the failure is logged.
+ * resolvers, WebSocket gateways and jobs call it directly). Each `consume` is decided atomically by
+ * the store; a rejected call takes nothing. Under load, calls on one key that arrive together share
+ * one store call, and a key known to be over its limit is refused here until it can fit (see
+ * `RateLimitDecisionQueue`, `RateLimitBlockCache`). Store failures never throw out of
+ * `consume`/`peek`: the policy's `onStoreError` decides, and the failure is logged.
  */
 @Injectable()
 export class RateLimitService implements OnModuleDestroy {
@@ -38,6 +42,10 @@ export class RateLimitService implements OnModuleDestroy {
   private readonly reporter: RateLimitStoreErrorReporter;
   /** Bounds every store call by `timeoutMs` with one timer for all pending calls (decisions are a hot path). */
   private readonly deadlines: CallDeadlines;
+  /** Decisions wait here for a store call, joined per key; their deadline starts when sent. */
+  private readonly decisions: RateLimitDecisionQueue;
+  /** Keys known to be over their limit, refused without a store call until they can fit. */
+  private readonly blocks: RateLimitBlockCache;
   /** Inline policy objects are validated once each, not per call. */
   private readonly inline = new WeakMap<RateLimitPolicy, ResolvedRateLimitPolicy>();
 
@@ -48,6 +56,8 @@ export class RateLimitService implements OnModuleDestroy {
     this.settings = config.rateLimit;
     this.reporter = new RateLimitStoreErrorReporter(this.settings.errorLogIntervalMs);
     this.deadlines = new CallDeadlines(store.provider, this.settings.timeoutMs);
+    this.decisions = new RateLimitDecisionQueue(store, (operation, call) => this.call(operation, call));
+    this.blocks = new RateLimitBlockCache(store.clock);
   }
 
   /** The backend the counters live on. */
@@ -134,6 +144,7 @@ export class RateLimitService implements OnModuleDestroy {
     const resolved = this.resolve(policy);
     assertRateLimitKey(key);
     const storageKey = rateLimitStorageKey(resolved, key);
+    this.blocks.forget(storageKey);
     await this.call('reset', () => this.store.reset(storageKey, resolved));
   }
 
@@ -143,14 +154,14 @@ export class RateLimitService implements OnModuleDestroy {
 
   private async decide(key: string, policy: ResolvedRateLimitPolicy, cost: number): Promise<Decided> {
     const storageKey = rateLimitStorageKey(policy, key);
+    const blocked = this.blocks.check(storageKey, cost);
+    if (blocked) return { result: blocked, storageKey };
     try {
-      const decision = await this.call('consume', () => this.store.consume(storageKey, policy, cost));
+      const decision = await this.decisions.decide(storageKey, policy, cost);
       const state = stateAt(policy, decision.state, decision.now);
-      return {
-        result: describeState(policy, state, decision.now, decision.allowed, cost),
-        storageKey,
-        windowStart: decision.allowed ? decision.state.windowStart : undefined,
-      };
+      const result = describeState(policy, state, decision.now, decision.allowed, cost);
+      if (!decision.allowed) this.blocks.record(storageKey, cost, result);
+      return { result, storageKey, windowStart: decision.allowed ? decision.state.windowStart : undefined };
     } catch (error) {
       return { result: this.onStoreFailure(policy, toBackendError(this.store.provider, 'rateLimit.consume', error)), storageKey };
     }

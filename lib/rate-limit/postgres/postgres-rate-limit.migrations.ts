@@ -2,7 +2,8 @@ import type { Migration } from '../../migrations/migration.js';
 
 /**
  * Columns of both counter tables. `window_start`, `used` and `prev_used` hold a `RateLimitState`;
- * `allowed` is the verdict of the last decision, so the single upsert can return it; `expires_at`
+ * `allowed` is the verdict of the last decision and `granted` (migration 2) how many of its calls fit,
+ * so the single upsert can return them; `expires_at`
  * (epoch ms) is when the row no longer affects any decision and the pruner may delete it.
  */
 const COUNTER_COLUMNS = `(
@@ -32,6 +33,17 @@ export const rateLimitMigrations: readonly Migration[] = [
     statements: (s) => [
       `CREATE UNLOGGED TABLE ${s}.rate_limits ${COUNTER_COLUMNS}`,
       `CREATE TABLE ${s}.rate_limits_durable ${COUNTER_COLUMNS}`,
+    ],
+  },
+  {
+    service: 'rate-limit',
+    version: 2,
+    name: 'decisions for several calls at once',
+    statements: (s) => [
+      // Calls on one key that arrive together are decided by one statement; it returns how many of
+      // them fit. A column with a constant default is added without rewriting the table.
+      `ALTER TABLE ${s}.rate_limits ADD COLUMN granted integer NOT NULL DEFAULT 0`,
+      `ALTER TABLE ${s}.rate_limits_durable ADD COLUMN granted integer NOT NULL DEFAULT 0`,
     ],
   },
 ];

@@ -11,21 +11,33 @@ const NOW = `COALESCE($2::bigint, floor(extract(epoch FROM statement_timestamp()
 const EPS = String(FIT_EPSILON);
 
 /**
- * The columns every decision returns: the state after it, the verdict, and the time it was made at.
- * A statement that waited on the row lock behind one stamped later counts at the stored window's
- * start, never before it (see `tableSql`).
+ * The columns every decision returns: the state after it, how many of its calls were granted, and
+ * the time it was made at. A statement that waited on the row lock behind one stamped later counts
+ * at the stored window's start, never before it (see `tableSql`).
  */
-const DECISION = `window_start, used, prev_used, allowed, GREATEST(${NOW}, window_start) AS now_ms`;
+const DECISION = `window_start, used, prev_used, granted, GREATEST(${NOW}, window_start) AS now_ms`;
+
+/**
+ * How many of the `$6` calls of cost `$5` fit when `load` units are in use: as many as the room
+ * under the limit holds, in order, at most `$6`; every one of them when the cost is 0. The same
+ * result as deciding the calls one after the other, each seeing the one before it.
+ */
+function granted(load: string): string {
+  return `(CASE WHEN $5::float8 = 0 THEN $6::int
+                ELSE LEAST($6::int, GREATEST(0, floor(($3::float8 + ${EPS} - ${load}) / $5::float8)))::int END)`;
+}
 
 /**
  * Every statement on one counter table (`t`: schema-qualified, validated, quoted). Each decision is
- * one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: a new key is inserted with this call's
- * cost; an existing one is decided on its locked, latest row version, so concurrent calls on one
- * key queue on the row lock and each sees the one before it. A rejected call writes the state back
- * unchanged (only rolled forward to now) and returns `allowed = false`.
+ * one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: a new key is inserted with the units of the
+ * calls that fit; an existing one is decided on its locked, latest row version, so concurrent
+ * decisions on one key queue on the row lock and each sees the one before it. One decision carries
+ * `$6` calls of the same cost that arrived together (the service joins them); the first `granted`
+ * of them fit and are taken, the rest are rejected. When none fits, the state is written back
+ * unchanged (only rolled forward to now).
  *
- * In the upsert, `EXCLUDED.used` is this call's cost and `EXCLUDED.window_start` the current window
- * start (token bucket: now); `r` is the stored row before this call.
+ * In the upsert, `EXCLUDED.window_start` is the current window start (token bucket: now) and `r`
+ * the stored row before this decision; SET expressions all read that old row.
  *
  * "Now" is taken when a statement starts, before it waits for the row lock, so a statement stamped
  * just before a window edge can get the lock after one stamped just after it and find a stored
@@ -33,37 +45,39 @@ const DECISION = `window_start, used, prev_used, allowed, GREATEST(${NOW}, windo
  * its start: treating the stored window as an old one would reset the counter and let a burst
  * through at the edge.
  *
- * Consume parameters: $1 key, $2 now (null for the database clock), $3 limit, $4 window ms, $5 cost.
+ * Consume parameters: $1 key, $2 now (null for the database clock), $3 limit, $4 window ms, $5 cost
+ * of each call, $6 number of calls (>= 1).
  */
 function tableSql(t: string) {
   /** The window this call counts in: its own, or the stored one when that is later. */
   const windowStart = `GREATEST(r.window_start, EXCLUDED.window_start)`;
+  /** Fixed window: units in use in the window this decision counts in (an earlier window counts as empty). */
+  const fixedLoad = `(CASE WHEN r.window_start < EXCLUDED.window_start THEN 0 ELSE r.used END)`;
   /** Sliding window: the stored counts as they apply in the current window. */
   const current = `(CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.used ELSE 0 END)`;
   const previous = `(CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.prev_used
                           WHEN r.window_start = EXCLUDED.window_start - $4::bigint THEN r.used
                           ELSE 0 END)`;
   const elapsed = `GREATEST(0, ${NOW} - ${windowStart})`;
-  const slidingFits = `(${previous} * ($4::bigint - ${elapsed}) / $4::bigint
-                        + ${current} + EXCLUDED.used <= $3::float8 + ${EPS})`;
+  const slidingLoad = `(${previous} * ($4::bigint - ${elapsed}) / $4::bigint + ${current})`;
   /** Token bucket: units still taken after refilling at limit/window per ms since the last decision. */
   const drained = `GREATEST(0, r.used - GREATEST(0, EXCLUDED.window_start - r.window_start) * $3::float8 / $4::bigint)`;
-  const bucketFits = `(${drained} + EXCLUDED.used <= $3::float8 + ${EPS})`;
+  /** A new key: nothing in use yet. */
+  const fresh = granted('0');
 
   return {
     /**
-     * Fixed window. A row from an earlier window counts as empty: this call opens the new window.
-     * The row stops mattering when its window ends.
+     * Fixed window. A row from an earlier window counts as empty: this decision opens the new
+     * window. The row stops mattering when its window ends.
      */
     fixedWindow: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, expires_at)
-      SELECT $1, c.start, $5::float8, 0, true, c.start + $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
+      SELECT $1, c.start, ${fresh} * $5::float8, 0, true, ${fresh}, c.start + $4::bigint
       FROM (SELECT n - n % $4::bigint AS start FROM (SELECT ${NOW} AS n) AS clock) AS c
       ON CONFLICT (key) DO UPDATE SET
-        used = CASE WHEN r.window_start < EXCLUDED.window_start THEN EXCLUDED.used
-                    WHEN r.used + EXCLUDED.used <= $3::float8 + ${EPS} THEN r.used + EXCLUDED.used
-                    ELSE r.used END,
-        allowed = r.window_start < EXCLUDED.window_start OR r.used + EXCLUDED.used <= $3::float8 + ${EPS},
+        used = ${fixedLoad} + ${granted(fixedLoad)} * $5::float8,
+        granted = ${granted(fixedLoad)},
+        allowed = ${granted(fixedLoad)} > 0,
         window_start = ${windowStart},
         expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
@@ -75,13 +89,14 @@ function tableSql(t: string) {
      * full window after its window ends.
      */
     slidingWindow: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, expires_at)
-      SELECT $1, c.start, $5::float8, 0, true, c.start + 2 * $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
+      SELECT $1, c.start, ${fresh} * $5::float8, 0, true, ${fresh}, c.start + 2 * $4::bigint
       FROM (SELECT n - n % $4::bigint AS start FROM (SELECT ${NOW} AS n) AS clock) AS c
       ON CONFLICT (key) DO UPDATE SET
-        used = CASE WHEN ${slidingFits} THEN ${current} + EXCLUDED.used ELSE ${current} END,
+        used = ${current} + ${granted(slidingLoad)} * $5::float8,
         prev_used = ${previous},
-        allowed = ${slidingFits},
+        granted = ${granted(slidingLoad)},
+        allowed = ${granted(slidingLoad)} > 0,
         window_start = ${windowStart},
         expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
@@ -92,12 +107,13 @@ function tableSql(t: string) {
      * time). The row stops mattering once the bucket is full, at most one window after the last call.
      */
     tokenBucket: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, expires_at)
-      SELECT $1, c.now, $5::float8, 0, true, c.now + $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
+      SELECT $1, c.now, ${fresh} * $5::float8, 0, true, ${fresh}, c.now + $4::bigint
       FROM (SELECT ${NOW} AS now) AS c
       ON CONFLICT (key) DO UPDATE SET
-        used = CASE WHEN ${bucketFits} THEN ${drained} + EXCLUDED.used ELSE ${drained} END,
-        allowed = ${bucketFits},
+        used = ${drained} + ${granted(drained)} * $5::float8,
+        granted = ${granted(drained)},
+        allowed = ${granted(drained)} > 0,
         window_start = GREATEST(r.window_start, EXCLUDED.window_start),
         expires_at = GREATEST(r.window_start, EXCLUDED.window_start) + $4::bigint
       RETURNING ${DECISION}`,

@@ -1,3 +1,4 @@
+import type { Clock } from '../../common/clock.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { RateLimitState } from '../rate-limit-state.js';
 import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } from '../rate-limit-store.interface.js';
@@ -8,7 +9,7 @@ interface DecisionRow {
   window_start: string | number;
   used: number;
   prev_used: number;
-  allowed: boolean;
+  granted: number;
   now_ms: string | number;
 }
 
@@ -27,24 +28,29 @@ interface PeekRow {
  */
 export class PostgresRateLimitStore implements RateLimitStore {
   readonly provider = 'postgres' as const;
+  readonly maxConcurrentCalls: number;
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly sql: { volatile: RateLimitTableSql; durable: RateLimitTableSql },
     private readonly now: () => number | null,
     private readonly pruner: PostgresRateLimitPruner,
+    readonly clock: Clock,
   ) {
+    // As many decisions in flight as the database has sessions for us: more would only wait for a
+    // connection inside the driver, where the wait would count against their deadline.
+    this.maxConcurrentCalls = db.maxConnections;
     this.pruner.start();
   }
 
-  async consume(key: string, policy: RateLimitStorePolicy, cost: number): Promise<RateLimitStoreDecision> {
+  async consume(key: string, policy: RateLimitStorePolicy, cost: number, count: number): Promise<RateLimitStoreDecision> {
     const sql = this.table(policy);
     const statement =
       policy.algorithm === 'fixed-window' ? sql.fixedWindow : policy.algorithm === 'sliding-window' ? sql.slidingWindow : sql.tokenBucket;
-    const { rows } = await this.db.queryPrepared<DecisionRow>(statement, [key, this.now(), policy.limit, policy.window, cost]);
+    const { rows } = await this.db.queryPrepared<DecisionRow>(statement, [key, this.now(), policy.limit, policy.window, cost, count]);
     const row = rows[0]!;
     return {
-      allowed: row.allowed,
+      granted: row.granted,
       state: { windowStart: Number(row.window_start), used: row.used, prevUsed: row.prev_used },
       now: Number(row.now_ms),
     };

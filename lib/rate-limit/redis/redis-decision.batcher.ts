@@ -7,6 +7,7 @@ interface Pending {
   limit: number;
   window: number;
   cost: number;
+  count: number;
   resolve(decision: RateLimitStoreDecision): void;
   reject(error: unknown): void;
 }
@@ -31,10 +32,10 @@ export class RedisDecisionBatcher {
     private readonly maxPerCall: () => number,
   ) {}
 
-  decide(key: string, limit: number, window: number, cost: number): Promise<RateLimitStoreDecision> {
+  decide(key: string, limit: number, window: number, cost: number, count: number): Promise<RateLimitStoreDecision> {
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) process.nextTick(() => this.flush());
-      this.pending.push({ key, limit, window, cost, resolve, reject });
+      this.pending.push({ key, limit, window, cost, count, resolve, reject });
       if (this.pending.length >= this.maxPerCall()) this.flush();
     });
   }
@@ -44,14 +45,14 @@ export class RedisDecisionBatcher {
     if (batch.length === 0) return;
     this.pending = [];
     const keys = batch.map((p) => p.key);
-    const args = batch.map((p) => `${p.limit},${p.window},${p.cost}`).join(';');
+    const args = batch.map((p) => `${p.limit},${p.window},${p.cost},${p.count}`).join(';');
     this.script.run(this.redis, keys, [args]).then(
       (reply) => {
         const groups = (reply as string).split(';');
         const now = Number(groups[0]);
         batch.forEach((p, i) => {
-          const [allowed, start, used, prev] = groups[i + 1]!.split(':');
-          p.resolve({ allowed: allowed === '1', state: { windowStart: Number(start), used: Number(used), prevUsed: Number(prev) }, now });
+          const [granted, start, used, prev] = groups[i + 1]!.split(':');
+          p.resolve({ granted: Number(granted), state: { windowStart: Number(start), used: Number(used), prevUsed: Number(prev) }, now });
         });
       },
       (error: unknown) => batch.forEach((p) => p.reject(error)),

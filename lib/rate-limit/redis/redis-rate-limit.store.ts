@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { systemClock } from '../../common/clock.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import { ALGORITHM_CODES, type RateLimitAlgorithm } from '../rate-limit-algorithm.js';
 import type { RateLimitState } from '../rate-limit-state.js';
@@ -28,6 +29,13 @@ const REFUND = new RedisScript('refund', REFUND_LUA);
  * `redis` is a client of the store's own (no offline queue); the store closes it.
  */
 export class RedisRateLimitStore implements RateLimitStore {
+  /**
+   * Decisions in flight at most. The batcher sends each tick's decisions as a few script calls, so
+   * this only bounds how much one flood puts on the server at once.
+   */
+  readonly maxConcurrentCalls = 4096;
+  /** Decisions use the server's clock; from here, only durations of it matter. */
+  readonly clock = systemClock;
   private readonly namespace: string;
   private readonly batchers: Readonly<Record<RateLimitAlgorithm, RedisDecisionBatcher>>;
   /** Until the server has said it is not a cluster, one key per call. */
@@ -47,8 +55,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (redis.status === 'ready') this.onReady();
   }
 
-  consume(key: string, policy: RateLimitStorePolicy, cost: number): Promise<RateLimitStoreDecision> {
-    return this.batchers[policy.algorithm].decide(this.namespace + key, policy.limit, policy.window, cost);
+  consume(key: string, policy: RateLimitStorePolicy, cost: number, count: number): Promise<RateLimitStoreDecision> {
+    return this.batchers[policy.algorithm].decide(this.namespace + key, policy.limit, policy.window, cost, count);
   }
 
   async peek(key: string): Promise<{ state: RateLimitState | undefined; now: number }> {

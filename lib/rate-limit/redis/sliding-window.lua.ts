@@ -2,7 +2,7 @@ import { decisionScript } from './rate-limit-prelude.lua.js';
 
 /**
  * Sliding window (two-window weighted counter): load = prev * (window - elapsed) / window + used.
- * Only an allowed call writes; the key expires one window after its window ends, when it no longer
+ * Only a decision that takes units writes; the key expires one window after its window ends, when it no longer
  * weighs on anything.
  */
 export const SLIDING_WINDOW_LUA = decisionScript(`
@@ -13,8 +13,6 @@ export const SLIDING_WINDOW_LUA = decisionScript(`
   elseif storedStart == start - window then
     prev = storedUsed
   end
-  allowed = prev * (window - (now - start)) / window + used + cost <= limit + eps
-  if allowed then
-    used = used + cost
-    save(start + 2 * window)
-  end`);
+  load = prev * (window - (now - start)) / window + used
+  grant()
+  if granted > 0 then save(start + 2 * window) end`);

@@ -2,7 +2,7 @@ import { decisionScript } from './rate-limit-prelude.lua.js';
 
 /**
  * Token bucket, stored as units taken, drained at limit/window per ms since the last decision; a
- * clock that steps back refills nothing. Only an allowed call writes; the key expires once the
+ * clock that steps back refills nothing. Only a decision that takes units writes; the key expires once the
  * bucket would be full again.
  */
 export const TOKEN_BUCKET_LUA = decisionScript(`
@@ -11,8 +11,6 @@ export const TOKEN_BUCKET_LUA = decisionScript(`
     used = math.max(0, storedUsed - math.max(0, now - storedStart) * limit / window)
     start = math.max(now, storedStart)
   end
-  allowed = used + cost <= limit + eps
-  if allowed then
-    used = used + cost
-    save(start + math.ceil(used * window / limit))
-  end`);
+  load = used
+  grant()
+  if granted > 0 then save(start + math.ceil(used * window / limit)) end`);
