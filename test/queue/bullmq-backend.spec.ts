@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PRIORITY_LIMIT } from 'bullmq';
 import { UnsupportedOptionError, type SqlClient } from '../../lib/index.js';
 import { toBullmqJobOptions, toKeepJobs } from '../../lib/queue/bullmq/bullmq-job-options.js';
+import { newBullmqJobId } from '../../lib/queue/bullmq/bullmq-job-id.js';
 import { MAX_PRIORITY } from '../../lib/queue/job-options.validation.js';
 import { BullmqHarness, newJob } from './bullmq-harness.js';
 
@@ -9,6 +10,9 @@ import { BullmqHarness, newJob } from './bullmq-harness.js';
  * The BullMQ backend without workers: enqueue, option mapping, inspection and admin calls, on a
  * real Redis. What workers do with the jobs is in bullmq-worker.spec.ts.
  */
+/** RFC 9562 version 7, variant 10xx. */
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 describe('BullMQ queue backend', () => {
   let h: BullmqHarness;
 
@@ -23,8 +27,19 @@ describe('BullMQ queue backend', () => {
   describe('option mapping', () => {
     const now = 1_700_000_000_000;
 
-    it('sets only what differs from BullMQ defaults', () => {
-      expect(toBullmqJobOptions(newJob('q', 'n'), now)).toEqual({ removeOnComplete: true });
+    it('sets only what differs from BullMQ defaults, and an id of its own', () => {
+      expect(toBullmqJobOptions(newJob('q', 'n'), now)).toEqual({ removeOnComplete: true, jobId: expect.stringMatching(UUID_V7) });
+      expect(toBullmqJobOptions(newJob('q', 'n', {}, { jobId: 'order-42' }), now).jobId).toBe('order-42');
+    });
+
+    it('draws ids that are time-ordered UUIDv7s, never whole numbers, distinct across 100,000 draws', () => {
+      const ids = Array.from({ length: 100_000 }, (_, i) => newBullmqJobId(now + Math.floor(i / 1000)));
+      expect(ids.every((id) => UUID_V7.test(id))).toBe(true);
+      expect(new Set(ids).size).toBe(ids.length);
+      // The first 48 bits are the time: ids of later milliseconds sort after earlier ones.
+      expect(newBullmqJobId(now).slice(0, 13)).toBe(newBullmqJobId(now).slice(0, 13));
+      expect(newBullmqJobId(now + 1) > newBullmqJobId(now)).toBe(true);
+      expect(parseInt(newBullmqJobId(now).replaceAll('-', '').slice(0, 12), 16)).toBe(now);
     });
 
     it('turns runAt into a delay from now, and a past runAt into none', () => {

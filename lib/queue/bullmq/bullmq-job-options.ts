@@ -1,6 +1,7 @@
 import { PRIORITY_LIMIT, type JobsOptions, type KeepJobs } from 'bullmq';
 import type { RetentionOption } from '../job-options.interface.js';
 import type { NewJob } from '../queue-backend.interface.js';
+import { newBullmqJobId } from './bullmq-job-id.js';
 
 /**
  * BullMQ options of one job. BullMQ stores the options with every job and parses them on every
@@ -11,6 +12,8 @@ import type { NewJob } from '../queue-backend.interface.js';
  *   2^21 - 1, so the highest value Ballast accepts shares that last rank.
  * - `backoff` (fixed / exponential, `jitter` as a fraction shaved off) is BullMQ's own, same formula.
  * - `timeout` is not per job on BullMQ: the worker's lease (`lockDuration`) covers every job it runs.
+ * - `jobId`: the caller's, or a fresh time-ordered id (`newBullmqJobId`), never BullMQ's counter,
+ *   which restarts at 1 when Redis loses its data.
  */
 export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
   const options: JobsOptions = { removeOnComplete: toKeepJobs(job.removeOnComplete) };
@@ -23,7 +26,7 @@ export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
     const { type, delay, jitter } = job.backoff;
     options.backoff = jitter > 0 ? { type, delay, jitter } : { type, delay };
   }
-  if (job.jobId !== undefined) options.jobId = job.jobId;
+  options.jobId = job.jobId ?? newBullmqJobId(now);
   return options;
 }
 

@@ -88,4 +88,20 @@ export const queueMigrations: readonly Migration[] = [
       `ALTER TABLE ${s}.queue_jobs ADD COLUMN stalls integer NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    service: 'queue',
+    version: 3,
+    name: 'generated ids start at the clock',
+    statements: (s) => [
+      // Generated ids must never repeat, also when the store itself starts again empty (embedded
+      // PGlite in memory, a database recreated from scratch): a sequence created then would start
+      // at 1 again and hand out ids that earlier jobs had. Moving it to the current time in
+      // microseconds puts every id drawn after a fresh start above every id drawn before it (that
+      // would take more than a million jobs a second, sustained, to overtake the clock). Only ever
+      // moves forward, so an existing sequence keeps counting from where it is if that is later.
+      `SELECT setval('${s}.queue_jobs_id_seq',
+                     GREATEST((SELECT last_value FROM ${s}.queue_jobs_id_seq),
+                              floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint))`,
+    ],
+  },
 ];
