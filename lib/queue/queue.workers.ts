@@ -8,6 +8,9 @@ import type { JobContext } from './job.interface.js';
 import { toStoredResult } from './job-result.js';
 import { QueueBackend, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
 
+/** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
+const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
+
 /**
  * Runs one worker per queue that has `@Job` handlers in this process, from `onApplicationBootstrap`
  * (after discovery in `onModuleInit`) until `onModuleDestroy`, which drains them: running jobs get
@@ -21,6 +24,13 @@ import { QueueBackend, type JobHandler, type QueueWorker } from './queue-backend
 export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Ballast');
   private readonly workers: QueueWorker[] = [];
+  /**
+   * Keeps the process alive while workers run. Their own timers are unref'd and their connections
+   * come and go with the store, so a worker-only process (`createApplicationContext`, no HTTP server)
+   * would otherwise exit, silently and with code 0, the moment its database restarted. A worker
+   * process ends when the app closes, never because its store went away.
+   */
+  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(QueueBackend) private readonly backend: QueueBackend,
@@ -49,11 +59,14 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
         onEvent: (event) => this.events.dispatch(event),
       });
       this.workers.push(worker);
+      this.keepAlive ??= setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
       this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${concurrency}`);
     }
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
     const workers = this.workers.splice(0);
     const results = await Promise.allSettled(workers.map((worker) => worker.close()));
     for (const result of results) {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ErrorCode, Queue, type RedisOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { OutageLog } from '../../common/outage-log.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import type { SqlClient } from '../../connections/sql-client.js';
 import { UnsupportedOptionError } from '../../errors/unsupported-option.error.js';
@@ -25,6 +26,9 @@ type RetryOutcome = 'retried' | 'not-failed' | 'missing';
  */
 export class BullmqQueueBackend implements QueueBackend {
   private readonly logger = new Logger('Ballast');
+  /** Outages of the queues' shared connection; each worker logs its own connections' outages. */
+  private readonly outage: OutageLog;
+  private readonly outageSubject: string;
   private readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Set<BullmqQueueWorker>();
@@ -37,6 +41,8 @@ export class BullmqQueueBackend implements QueueBackend {
   ) {
     // BullMQ joins its prefix and the queue name with ':' itself.
     this.prefix = `${keyPrefix}queue`;
+    this.outageSubject = `${provider === 'valkey' ? 'Valkey' : 'Redis'} queue (prefix "${this.prefix}")`;
+    this.outage = new OutageLog(this.logger, this.outageSubject);
   }
 
   async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
@@ -176,6 +182,7 @@ export class BullmqQueueBackend implements QueueBackend {
         maxStalledCount: this.settings.maxStalledCount ?? 1,
       },
       (closed) => this.workers.delete(closed),
+      new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.queue)}`),
     );
     this.workers.add(worker);
     try {
@@ -200,7 +207,7 @@ export class BullmqQueueBackend implements QueueBackend {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.redis, prefix: this.prefix });
-      queue.on('error', (error) => this.logger.warn(`BullMQ queue ${JSON.stringify(name)}: ${error.message}`));
+      queue.on('error', (error) => this.outage.failed(`BullMQ queue ${JSON.stringify(name)}`, error));
       this.queues.set(name, queue);
     }
     return queue;

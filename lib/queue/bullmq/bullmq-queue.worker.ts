@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Worker, type Job, type RedisOptions } from 'bullmq';
+import type { OutageLog } from '../../common/outage-log.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
 import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
 import type { QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
@@ -36,6 +37,8 @@ export class BullmqQueueWorker implements QueueWorker {
     private readonly spec: WorkerSpec,
     options: BullmqWorkerOptions,
     private readonly onClosed: (worker: BullmqQueueWorker) => void,
+    /** This worker's: an outage of its connections is logged once when it starts and once when it ends. */
+    private readonly outage: OutageLog,
   ) {
     // Two parameters, no signal: BullMQ then creates no AbortController per job. Ours aborts with a
     // JobAbortedError, like the Postgres worker's.
@@ -112,11 +115,24 @@ export class BullmqQueueWorker implements QueueWorker {
       for (const jobId of jobIds) this.running.get(jobId)?.abort(new JobAbortedError(queue, jobId, 'lease-lost'));
     });
     this.worker.on('error', (error) => {
-      // Connection errors repeat while Redis is down; BullMQ retries on its own. During shutdown,
-      // failures to finish handed-back jobs are expected.
+      // Connection errors repeat while Redis is down and BullMQ reconnects on its own: the outage is
+      // logged once. During shutdown, failures to finish handed-back jobs are expected.
       if (this.closing) return;
-      this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: ${error.message}`);
+      this.outage.failed(`the BullMQ worker of queue ${JSON.stringify(queue)}`, error);
     });
+    // A (re)connection of one of the worker's two connections: the outage ends once both are up.
+    this.worker.getBackend().on('ready', () => {
+      void this.connectionsReady().then((ready) => {
+        if (ready) this.outage.succeeded();
+      });
+    });
+  }
+
+  /** Whether both worker connections (commands and the blocking fetch) are connected. */
+  private async connectionsReady(): Promise<boolean> {
+    const backend = this.worker.getBackend();
+    const clients = await Promise.all([backend.client, backend.blockingClient].map((client) => Promise.resolve(client).catch(() => undefined)));
+    return clients.every((client) => client === undefined || client.status === 'ready');
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '../../common/outage-log.js';
 import type { SqlClient, SqlDatabase, SqlResult } from '../../connections/sql-client.js';
 import type { JobCounts, JobInfo, JobState } from '../job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
@@ -43,6 +44,8 @@ export class PostgresQueueBackend implements QueueBackend {
   private readonly channel: string;
   private readonly settings: PostgresQueueSettings;
   private readonly logger = new Logger('Ballast');
+  /** One outage log for every background statement of this backend: an outage is two lines, not one per retry. */
+  private readonly outage: OutageLog;
   private readonly workers = new Set<PostgresQueueWorker>();
   private readonly pruner: PostgresQueuePruner;
   private readonly enqueuer: PostgresQueueEnqueuer;
@@ -56,7 +59,8 @@ export class PostgresQueueBackend implements QueueBackend {
     this.sql = queueSql(quotedSchema);
     this.channel = queueChannel(schema);
     this.settings = postgresQueueSettings(settings);
-    this.pruner = new PostgresQueuePruner(db, this.sql, schema, this.settings, this.logger);
+    this.outage = new OutageLog(this.logger, `Postgres queue (schema "${schema}")`);
+    this.pruner = new PostgresQueuePruner(db, this.sql, schema, this.settings, this.outage);
     this.enqueuer = new PostgresQueueEnqueuer(
       (jobs) => this.insert(jobs),
       this.settings.maxConcurrentEnqueues,
@@ -133,7 +137,7 @@ export class PostgresQueueBackend implements QueueBackend {
 
   async startWorker(spec: WorkerSpec): Promise<QueueWorker> {
     const worker = new PostgresQueueWorker(
-      { db: this.db, sql: this.sql, schema: this.schema, channel: this.channel, settings: this.settings, logger: this.logger },
+      { db: this.db, sql: this.sql, schema: this.schema, channel: this.channel, settings: this.settings, logger: this.logger, outage: this.outage },
       spec,
       (closed) => this.workers.delete(closed),
     );

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
 import { rejectedByServer } from '../../connections/rejected-by-server.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { ClaimedJob } from './postgres-queue.claimed-job.js';
@@ -56,6 +57,7 @@ export class PostgresQueueFlusher {
     private readonly maxBatch: number,
     private readonly outcomes: FlushOutcomes,
     private readonly logger: Logger,
+    private readonly outage: OutageLog,
   ) {}
 
   /** Pending outcomes, not yet written. */
@@ -109,7 +111,7 @@ export class PostgresQueueFlusher {
         if (wroteFailures.status === 'rejected') this.failures.unshift(...failures);
         const problem = [wroteCompletions, wroteFailures].find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (problem) {
-          this.logger.warn(`queue: writing job outcomes failed (${this.pending} pending): ${errorMessage(problem.reason)}`);
+          this.outage.failed(`writing the outcomes of ${this.pending} job(s)`, problem.reason);
           if (!final && !this.closing) {
             this.retryTimer = setTimeout(() => {
               this.retryTimer = undefined;
@@ -119,6 +121,7 @@ export class PostgresQueueFlusher {
           }
           return;
         }
+        this.outage.succeeded();
       }
     } finally {
       this.writing = undefined;

@@ -1,5 +1,4 @@
-import type { Logger } from '@nestjs/common';
-import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import type { ClaimedJob } from './postgres-queue.claimed-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -24,7 +23,7 @@ export class PostgresQueueLeaseKeeper {
     private readonly db: SqlDatabase,
     private readonly sql: QueueSql,
     private readonly onLost: (job: ClaimedJob) => void,
-    private readonly logger: Logger,
+    private readonly outage: OutageLog,
   ) {}
 
   track(job: ClaimedJob): void {
@@ -63,6 +62,7 @@ export class PostgresQueueLeaseKeeper {
     if (due.length > 0) {
       try {
         const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [due.map((j) => j.rowId), due.map((j) => j.token)]);
+        this.outage.succeeded();
         const renewed = new Set(rows.map((row) => row.id));
         const at = Date.now();
         for (const job of due) {
@@ -75,7 +75,7 @@ export class PostgresQueueLeaseKeeper {
           }
         }
       } catch (error) {
-        this.logger.warn(`queue: renewing ${due.length} leases failed: ${errorMessage(error)}`);
+        this.outage.failed(`renewing ${due.length} job lease(s)`, error);
         const retryAt = Date.now() + RETRY_AFTER_MS;
         for (const job of due) job.renewAt = retryAt;
       }

@@ -1,5 +1,4 @@
-import type { Logger } from '@nestjs/common';
-import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
 import { PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { BALLAST_LOCK_CLASS } from '../../migrations/migrator.js';
@@ -23,12 +22,10 @@ export class PostgresQueuePruner {
     private readonly sql: QueueSql,
     schema: string,
     private readonly settings: { pruneIntervalMs: number; pruneBatchSize: number },
-    private readonly logger: Logger,
+    private readonly outage: OutageLog,
   ) {
     this.lockKey = `queue-prune:${schema}`;
-    this.task = new PeriodicTask(this.settings.pruneIntervalMs, () => this.prune(), (error) =>
-      this.logger.warn(`queue: pruning finished jobs failed: ${errorMessage(error)}`),
-    );
+    this.task = new PeriodicTask(this.settings.pruneIntervalMs, () => this.prune(), (error) => this.outage.failed('pruning finished jobs', error));
   }
 
   start(): void {
@@ -50,6 +47,7 @@ export class PostgresQueuePruner {
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
       const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, this.lockKey, this.settings.pruneBatchSize]);
+      this.outage.succeeded();
       const deleted = rows[0]?.deleted ?? 0;
       total += deleted;
       if (deleted < this.settings.pruneBatchSize) break;

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
 import { PeriodicTask } from '../../common/periodic-task.js';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
@@ -37,10 +38,11 @@ export class PostgresQueueReaper {
     private readonly settings: { reapIntervalMs: number; reapBatchSize: number; maxStalls: number },
     private readonly onEvent: (event: JobEvent) => void,
     private readonly logger: Logger,
+    private readonly outage: OutageLog,
   ) {
     this.lockKey = `queue-reap:${schema}:${queue}`;
     this.task = new PeriodicTask(this.settings.reapIntervalMs, () => this.reap(), (error) =>
-      this.logger.warn(`queue '${this.queue}': reaping expired leases failed: ${errorMessage(error)}`),
+      this.outage.failed(`reaping expired leases of queue '${this.queue}'`, error),
     );
   }
 
@@ -66,6 +68,7 @@ export class PostgresQueueReaper {
         this.channel,
         this.settings.maxStalls,
       ]);
+      this.outage.succeeded();
       const reaped = JSON.parse(rows[0]?.reaped ?? '[]') as ReapedRow[];
       for (const job of reaped) this.report(job);
       total += reaped.length;

@@ -1,5 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
+import { RetryBackoff } from '../../common/retry-backoff.js';
 import { performance } from 'node:perf_hooks';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
@@ -20,6 +22,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 const PROMOTE_BATCH = 1000;
 /** Weight of the newest handler duration in the running average that sizes the buffer. */
 const DURATION_WEIGHT = 0.2;
+/** Retries of a failed claim: from 100 ms, doubling to at most 2 s, so a worker is back soon after its database. */
+const CLAIM_RETRY_BASE_MS = 100;
+const CLAIM_RETRY_MAX_MS = 2000;
 
 /** What a worker shares with its backend. */
 export interface PostgresQueueWorkerContext {
@@ -29,6 +34,8 @@ export interface PostgresQueueWorkerContext {
   channel: string;
   settings: PostgresQueueSettings;
   logger: Logger;
+  /** Shared by everything of the backend that talks to the database in the background. */
+  outage: OutageLog;
 }
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
@@ -61,6 +68,9 @@ export class PostgresQueueWorker implements QueueWorker {
   private promoteFirst = true;
   private averageMs: number | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Set while a failed claim waits to be retried; the poll leaves the retries to it. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly claimBackoff = new RetryBackoff(CLAIM_RETRY_BASE_MS, CLAIM_RETRY_MAX_MS);
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Infinity;
   private unlisten: (() => Promise<void>) | undefined;
@@ -73,7 +83,7 @@ export class PostgresQueueWorker implements QueueWorker {
     private readonly spec: WorkerSpec,
     private readonly onClosed: (worker: PostgresQueueWorker) => void,
   ) {
-    const { db, sql, channel, settings, logger } = context;
+    const { db, sql, channel, settings, logger, outage } = context;
     this.flusher = new PostgresQueueFlusher(db, sql, channel, settings.maxFlushBatch, {
       written: (job) => this.leases.untrack(job),
       completed: (job, result) =>
@@ -91,15 +101,17 @@ export class PostgresQueueWorker implements QueueWorker {
         });
         this.wakeAfter(retryMs);
       },
-    }, logger);
-    this.leases = new PostgresQueueLeaseKeeper(db, sql, (job) => this.onLeaseLost(job), logger);
-    this.reaper = new PostgresQueueReaper(db, sql, context.schema, spec.queue, channel, settings, (event) => this.emit(event), logger);
+    }, logger, outage);
+    this.leases = new PostgresQueueLeaseKeeper(db, sql, (job) => this.onLeaseLost(job), outage);
+    this.reaper = new PostgresQueueReaper(db, sql, context.schema, spec.queue, channel, settings, (event) => this.emit(event), logger, outage);
   }
 
   /** Listens first, so no notification sent after the first claim can be missed. */
   async start(): Promise<void> {
     this.unlisten = await this.context.db.listen(this.context.channel, (payload) => this.onSignal(payload));
-    this.pollTimer = setInterval(() => this.wakeForDue(), this.context.settings.pollIntervalMs);
+    this.pollTimer = setInterval(() => {
+      if (!this.retryTimer) this.wakeForDue();
+    }, this.context.settings.pollIntervalMs);
     this.pollTimer.unref();
     this.reaper.start();
     this.requestClaim();
@@ -114,6 +126,7 @@ export class PostgresQueueWorker implements QueueWorker {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await Promise.allSettled([this.unlisten?.(), this.reaper.stop()]);
     // A claim in flight hands back what it gets (it sees `closed`).
     await this.claiming;
@@ -215,11 +228,11 @@ export class PostgresQueueWorker implements QueueWorker {
       try {
         ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [this.spec.queue, want]));
       } catch (error) {
-        // The poll tries again; a database outage must not spin.
-        this.exhausted = true;
-        this.context.logger.warn(`queue '${this.spec.queue}': claiming jobs failed: ${errorMessage(error)}`);
+        this.claimFailed(error);
         return;
       }
+      this.context.outage.succeeded();
+      this.claimBackoff.reset();
       const now = Date.now();
       const jobs = rows.map((row) => toClaimedJob(row, now));
       if (this.closed || pauses !== this.pauses) {
@@ -238,17 +251,35 @@ export class PostgresQueueWorker implements QueueWorker {
     } while (!this.closed && (this.claimAgain || this.shouldClaim()));
   }
 
+  /**
+   * The database did not answer a claim (down, restarting, unreachable): try again with backoff,
+   * from 100 ms up to every 2 s, for as long as it takes. The outage is logged once, and once more
+   * when the database answers again; nothing here gives up, so a worker outlives any outage.
+   */
+  private claimFailed(error: unknown): void {
+    this.exhausted = true;
+    this.context.outage.failed(`claiming jobs of queue '${this.spec.queue}'`, error);
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wakeForDue();
+    }, this.claimBackoff.next());
+    this.retryTimer.unref();
+  }
+
   /** Makes this queue's due delayed jobs waiting, and sets the wake timer for the next one. */
   private async promote(): Promise<void> {
     this.promoteFirst = false;
     const { db, sql, channel } = this.context;
     try {
       const { rows } = await db.queryPrepared<{ next_wait_ms: string | null }>(sql.promote, [this.spec.queue, PROMOTE_BATCH, channel]);
+      this.context.outage.succeeded();
       const next = rows[0]?.next_wait_ms;
       if (next !== null && next !== undefined) this.wakeAfter(Number(next));
     } catch (error) {
-      // Not fatal: the next poll promotes again.
-      this.context.logger.warn(`queue '${this.spec.queue}': promoting delayed jobs failed: ${errorMessage(error)}`);
+      // Not fatal: the next claim promotes again.
+      this.promoteFirst = true;
+      this.context.outage.failed(`promoting delayed jobs of queue '${this.spec.queue}'`, error);
     }
   }
 
@@ -324,7 +355,7 @@ export class PostgresQueueWorker implements QueueWorker {
     try {
       await this.context.db.queryPrepared(this.context.sql.release, [jobs.map((j) => j.rowId), jobs.map((j) => j.token), this.context.channel]);
     } catch (error) {
-      this.context.logger.warn(`queue '${this.spec.queue}': handing back ${jobs.length} jobs failed (their leases will expire): ${errorMessage(error)}`);
+      this.context.outage.failed(`handing back ${jobs.length} job(s) of queue '${this.spec.queue}' (their leases will expire)`, error);
     }
   }
 
