@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
+import type { PgliteInstance } from './pglite-instance.interface.js';
 import type { SqlClient, SqlDatabase, SqlResult } from './sql-client.js';
 
 /**
@@ -11,7 +11,7 @@ export class PgliteDatabase implements SqlDatabase {
   readonly maxConnections = 1;
 
   constructor(
-    private readonly db: PGlite,
+    private readonly db: PgliteInstance,
     private readonly owned: boolean,
   ) {}
 
