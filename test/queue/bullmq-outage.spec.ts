@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { waitFor } from '../support/wait-for.js';
 import { newJob } from './bullmq-harness.js';
 
@@ -10,39 +10,17 @@ import { newJob } from './bullmq-harness.js';
  * (bullmq#4656), and a deploy during an outage would hang. Runs on a private Redis it can kill.
  */
 describe('BullMQ worker shutdown during a Redis outage', () => {
-  let server: ChildProcess | undefined;
+  let server: PrivateRedis | undefined;
   let redis: Redis | undefined;
 
   afterEach(async () => {
     redis?.disconnect();
-    server?.kill('SIGKILL');
+    await server?.stop();
   });
 
-  async function startServer(): Promise<number> {
-    for (let tries = 0; ; tries++) {
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let output = '';
-      const up = await new Promise<boolean>((resolve) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('Ready to accept connections')) resolve(true);
-        });
-        child.once('exit', () => resolve(false));
-      });
-      if (up) {
-        server = child;
-        return port;
-      }
-      if (tries >= 5) throw new Error(`could not start a private redis-server: ${output}`);
-    }
-  }
-
   it('closes within its bounds when Redis dies under running jobs, and leaves no timer behind', async () => {
-    const port = await startServer();
-    redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, connectionName: 'ballast' });
+    server = await startPrivateRedis();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1, connectionName: 'ballast' });
     redis.on('error', () => undefined);
     await redis.ping();
     const timersBefore = activeTimers();
@@ -58,8 +36,7 @@ describe('BullMQ worker shutdown during a Redis outage', () => {
     await backend.add([newJob('q', 'slow'), newJob('q', 'slow')]);
     await waitFor('both jobs running', () => started === 2);
 
-    server!.kill('SIGKILL');
-    await new Promise((resolve) => server!.once('exit', resolve));
+    await server.kill();
     await waitFor('client sees the outage', () => redis!.status !== 'ready');
 
     const closing = Date.now();

@@ -221,28 +221,30 @@ describe('@Job discovery', () => {
   });
 
   it('runs no worker with workers: false, and enqueues all the same', async () => {
-    let runs = 0;
     @Injectable()
     class CountingJobs {
+      /** Per application: which instance ran a job tells which application's worker took it. */
+      readonly ran: string[] = [];
       @Job('count')
-      count(): void {
-        runs++;
+      count(_data: unknown, context: JobContext): void {
+        this.ran.push(context.id);
       }
     }
     const enqueueOnly = await compile([CountingJobs], { workers: false });
     await enqueueOnly.init();
-    const id = await enqueueOnly.get(QueueService).add('default', 'count', {});
-    // A negative needs a window: several poll intervals in which the job must not start.
-    const until = Date.now() + 500;
-    while (Date.now() < until) {
-      expect(runs).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await enqueueOnly.get(QueueService).getJob('default', id))?.state).toBe('waiting');
-    // The same code with workers on picks it up.
-    const worker = await compile([CountingJobs]);
-    await worker.init();
-    await waitFor('the job to run', () => runs === 1, 10_000);
+    const queue = enqueueOnly.get(QueueService);
+    const first = await queue.add('default', 'count', {});
+    expect((await queue.getJob('default', first))?.state).toBe('waiting');
+    // Not a fixed wait: the same code with workers on, on the same store, runs every job, the first
+    // one enqueued before it booted and the rest while both applications are up (and notified of
+    // each job alike); the enqueue-only application, which would have raced it for each, ran none.
+    const withWorkers = await compile([CountingJobs]);
+    await withWorkers.init();
+    const runs = () => ({ enqueueOnly: enqueueOnly.get(CountingJobs).ran, withWorkers: withWorkers.get(CountingJobs).ran });
+    await waitFor('the first job to run', () => runs().enqueueOnly.length + runs().withWorkers.length === 1, 10_000);
+    const more = [await queue.add('default', 'count', {}), await queue.add('default', 'count', {}), await queue.add('default', 'count', {})];
+    await waitFor('all four jobs to run', () => runs().enqueueOnly.length + runs().withWorkers.length === 4, 10_000);
+    expect(runs()).toEqual({ enqueueOnly: [], withWorkers: [first, ...more] });
   });
 
   it('keeps each handler within its own concurrency when a queue mixes limits', async () => {

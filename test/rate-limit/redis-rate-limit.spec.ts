@@ -1,76 +1,41 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { BallastBackendError, minutes, RateLimitService, type RateLimitPolicy } from '../../lib/index.js';
 import { FIXED_WINDOW_LUA } from '../../lib/rate-limit/redis/fixed-window.lua.js';
 import { RedisScript } from '../../lib/rate-limit/redis/redis-script.js';
 import { bootBallast } from '../support/boot.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { uniquePrefix } from '../support/unique-name.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * A Redis server of this suite's own, so it can be killed and restarted (which also empties its
- * script cache) without touching the shared one. Only the process this suite started is killed,
- * by the pid it wrote.
+ * A Redis server of this suite's own (a free port picked at run time, a process this suite holds),
+ * so it can be killed and restarted (which also empties its script cache) without touching the
+ * shared one or another run's.
  */
-const PORT = 6391;
-const PID_FILE = `/tmp/ballast-test-redis-${PORT}.pid`;
-const URL = `redis://127.0.0.1:${PORT}`;
 const FIXED_WINDOW_SHA = new RedisScript('fixed-window', FIXED_WINDOW_LUA).sha;
 
-function startServer(): void {
-  execFileSync('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', PID_FILE]);
-}
-
-function stopServer(): void {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(PID_FILE, 'utf8').trim());
-  } catch {
-    return;
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  rmSync(PID_FILE, { force: true });
-}
-
-async function serverUp(): Promise<void> {
-  await waitFor('the private redis-server to answer', async () => {
-    const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  }, 10_000, 50);
-}
-
 describe('redis rate-limit store', () => {
+  let server: PrivateRedis;
+  let url: string;
   let admin: Redis;
 
   beforeAll(async () => {
-    stopServer();
-    startServer();
-    await serverUp();
-    admin = new Redis(URL, { maxRetriesPerRequest: 1 });
+    server = await startPrivateRedis();
+    url = server.url;
+    admin = new Redis(url, { maxRetriesPerRequest: 1 });
     admin.on('error', () => undefined);
   });
 
   afterAll(async () => {
-    admin.disconnect();
-    stopServer();
+    admin?.disconnect();
+    await server?.stop();
   });
 
   it('writes one expiring key per counter, under the module prefix, with the caller key hashed', async () => {
     const keyPrefix = uniquePrefix('rl-keys');
-    const moduleRef = await bootBallast({ redis: { url: URL }, cache: { provider: 'redis' }, keyPrefix, rateLimit: { provider: 'redis' } });
+    const moduleRef = await bootBallast({ redis: { url }, cache: { provider: 'redis' }, keyPrefix, rateLimit: { provider: 'redis' } });
     try {
       const limiter = moduleRef.get(RateLimitService);
       const long = 'user:' + 'x'.repeat(5000);
@@ -94,7 +59,7 @@ describe('redis rate-limit store', () => {
   it('fails open while the server is down, logs once, and after a restart reloads its scripts and counts again', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const moduleRef = await bootBallast({
-      redis: { url: URL },
+      redis: { url },
       cache: { provider: 'redis' },
       keyPrefix: uniquePrefix('rl-restart'),
       rateLimit: { provider: 'redis', timeoutMs: 300 },
@@ -105,7 +70,7 @@ describe('redis rate-limit store', () => {
       expect(await limiter.consume('k', policy)).toMatchObject({ allowed: true, remaining: 2 });
       expect(await admin.script('EXISTS', FIXED_WINDOW_SHA)).toEqual([1]);
 
-      stopServer();
+      await server.kill();
       const started = Date.now();
       for (let i = 0; i < 20; i++) {
         const result = await limiter.consume('k', policy);
@@ -117,8 +82,7 @@ describe('redis rate-limit store', () => {
       expect(failures).toHaveLength(1);
       expect(String(failures[0]![0])).toMatch(/policy "restart" let the call through \(onStoreError: 'allow'\)/);
 
-      startServer();
-      await serverUp();
+      await server.restart();
       expect(await admin.script('EXISTS', FIXED_WINDOW_SHA)).toEqual([0]);
       // A new server knows no scripts: the first call gets NOSCRIPT and falls back to EVAL.
       const back = await waitFor('decisions from the store again', async () => {
