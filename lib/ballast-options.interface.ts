@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PostgresPool } from './connections/postgres-pool.interface.js';
+import type { PgliteInstance } from './connections/pglite-instance.interface.js';
 import type { Redis } from 'ioredis';
 import type { ProviderName } from './common/provider-name.js';
 import type { Clock } from './common/clock.js';
@@ -35,14 +35,14 @@ export type PostgresConnectionOptions =
       preparedStatements?: boolean;
     }
   | {
-      /** Your own `pg.Pool`; Ballast uses it and never ends it. */
-      pool: Pool;
+      /** Your own `pg.Pool` (any value of the {@link PostgresPool} shape); Ballast uses it and never ends it. */
+      pool: PostgresPool;
       /** See {@link PostgresServerOptions.preparedStatements}. */
       preparedStatements?: boolean;
     }
   | {
-      /** Your own PGlite instance; Ballast uses it and never closes it. */
-      pglite: PGlite;
+      /** Your own PGlite instance (see {@link PgliteInstance}); Ballast uses it and never closes it. */
+      pglite: PgliteInstance;
     }
   | {
       /** In-process PGlite that Ballast opens: in memory, or persisted under `dataDir`. */
@@ -87,6 +87,14 @@ export interface BallastModuleOptions {
    * @default 'ballast:'
    */
   keyPrefix?: string;
+  /**
+   * How long, in ms, each boot step against a store may take: connecting (a refused connection is
+   * retried meanwhile, for a store that starts beside the app), migrating, starting workers. Past
+   * it the boot fails with a `BallastConnectionError` naming the store and the option or env var
+   * that points at it. Env `BALLAST_BOOT_TIMEOUT_MS`.
+   * @default 15000
+   */
+  bootTimeoutMs?: number;
   /**
    * The time source for expiry computed in Node (the Postgres cache). Tests pass a fake one.
    * @default the system clock

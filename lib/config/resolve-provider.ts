@@ -7,6 +7,11 @@ import { pickOption } from './pick-option.js';
  * A service's provider: the option in code, else its env var, else `postgres`. Case and
  * surrounding spaces are forgiven in env values; anything else unknown fails the boot.
  */
+/** Whether the app chose the provider (in code or env) rather than taking the default. */
+export function providerChosen(option: unknown, env: BallastEnv, envVar: string): boolean {
+  return pickOption(option, 'provider', env, envVar) !== undefined;
+}
+
 export function resolveProvider(option: unknown, key: string, env: BallastEnv, envVar: string): ProviderName {
   const chosen = pickOption(option, key, env, envVar);
   if (!chosen) return 'postgres';

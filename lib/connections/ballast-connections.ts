@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import type { RedisProtocolProviderName } from '../common/provider-name.js';
+import type { ProviderName, RedisProtocolProviderName } from '../common/provider-name.js';
 import type { BallastConfig } from '../config/ballast-config.js';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
 import type { SqlDatabase } from './sql-client.js';
 import { PgPoolDatabase } from './pg-pool.database.js';
 import { PgliteDatabase } from './pglite.database.js';
+import { runBootStep } from './boot-step.js';
+import type { StoreEndpoint } from './store-endpoint.js';
 
 /**
  * One shared connection per backend for this module instance, opened on first use. On shutdown it
@@ -21,10 +23,61 @@ export class BallastConnections implements OnApplicationShutdown {
 
   constructor(@Inject(BALLAST_CONFIG) private readonly config: BallastConfig) {}
 
-  /** The Postgres backend (a pg pool or PGlite), opened once. */
+  /** The Postgres backend (a pg pool or PGlite), opened once; a failed open is tried again next time. */
   postgres(): Promise<SqlDatabase> {
-    this.postgresDb ??= this.openPostgres();
+    this.postgresDb ??= this.openPostgres().catch((error: unknown) => {
+      this.postgresDb = undefined;
+      throw error;
+    });
     return this.postgresDb;
+  }
+
+  /** Where a provider's store is and what configured it, for logs and errors (never a password). */
+  endpoint(provider: ProviderName): StoreEndpoint {
+    if (provider === 'postgres') return this.config.postgres.endpoint;
+    const connection = this.config.redisProtocol[provider];
+    return connection?.endpoint ?? { where: `no ${provider} connection`, source: provider === 'valkey' ? 'VALKEY_URL' : 'REDIS_URL' };
+  }
+
+  /**
+   * Runs a boot step against a provider's store (connect, migrate, start workers) within
+   * `bootTimeoutMs`, retrying while the store refuses connections; a failure becomes a
+   * `BallastConnectionError` naming the store. The boot then fails, and Nest runs no shutdown hook
+   * for an app that never finished booting: so every connection this registry opened is closed
+   * here, and nothing of Ballast (a client reconnecting, an idle pooled session) keeps the process
+   * alive after a failed boot.
+   */
+  async atBoot<T>(provider: ProviderName, what: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await runBootStep(provider, this.endpoint(provider), what, this.config.bootTimeoutMs, this.logger, step);
+    } catch (error) {
+      // Not awaited: a store that does not answer must not hold up the error that says so.
+      void this.onApplicationShutdown();
+      throw error;
+    }
+  }
+
+  /** Resolves once the provider's shared client is connected; rejects on its next connection error. */
+  redisReady(provider: RedisProtocolProviderName): Promise<void> {
+    const client = this.redis(provider);
+    if (client.status === 'ready') return Promise.resolve();
+    // A user's client made with `lazyConnect` waits for a first command; ask it to connect now.
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown) => {
+        client.off('ready', onReady);
+        client.off('error', onError);
+        client.off('end', onEnd);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = () => settle();
+      const onError = (error: unknown) => settle(error ?? new Error('connection failed'));
+      const onEnd = () => settle(new Error('the connection was closed'));
+      client.on('ready', onReady);
+      client.on('error', onError);
+      client.on('end', onEnd);
+    });
   }
 
   /** The ioredis client for `valkey` or `redis`, opened once. Config validation guarantees it is configured. */
@@ -48,6 +101,7 @@ export class BallastConnections implements OnApplicationShutdown {
       // An owned client reports errors through its callers; without a listener ioredis would print each one.
       if (entry.owned) entry.client.on('error', () => undefined);
       this.redisClients.set(provider, entry);
+      this.logger.log(`${provider === 'valkey' ? 'Valkey' : 'Redis'}: ${connection.endpoint.where} (${connection.endpoint.source}), keys under "${this.config.keyPrefix}"`);
     }
     return entry.client;
   }
@@ -71,6 +125,9 @@ export class BallastConnections implements OnApplicationShutdown {
 
   private async openPostgres(): Promise<SqlDatabase> {
     const connection = this.config.postgres;
+    const { where, source } = connection.endpoint;
+    // Every mode says once where the data lives.
+    if (connection.kind !== 'embedded') this.logger.log(`Postgres: ${where} (${source}), schema "${this.config.schema}"`);
     switch (connection.kind) {
       case 'url': {
         const pool = new pg.Pool({
@@ -83,15 +140,19 @@ export class BallastConnections implements OnApplicationShutdown {
         return new PgPoolDatabase(pool, true, connection.preparedStatements);
       }
       case 'pool':
-        return new PgPoolDatabase(connection.pool, false, connection.preparedStatements);
+        // The one place a user's pool meets the driver's type: `PostgresPool` is the part of it we call.
+        return new PgPoolDatabase(connection.pool as pg.Pool, false, connection.preparedStatements);
       case 'pglite':
         return new PgliteDatabase(connection.pglite, false);
       case 'embedded': {
         const { PGlite } = await import('@electric-sql/pglite');
         const db = await PGlite.create(connection.dataDir);
         this.logger.warn(
-          `Using embedded Postgres (PGlite, ${connection.dataDir ? `data in ${connection.dataDir}` : 'in memory'}): ` +
-            'single-process and meant for development. Set DATABASE_URL or postgres.connectionString for production.',
+          connection.dataDir
+            ? `Postgres: embedded PGlite, data in ${connection.dataDir} (${source}): one process only, meant for development. ` +
+                'Set DATABASE_URL or postgres.connectionString for production.'
+            : `Postgres: embedded PGlite in memory (${source}): everything Ballast stores (jobs, cache, counters) is lost when this ` +
+                'process exits. Set DATABASE_URL for a server, or BALLAST_PGLITE_DIR to keep the data in a directory.',
         );
         return new PgliteDatabase(db, true);
       }

@@ -6,7 +6,9 @@ import { JobEventDispatcher } from './job-event.dispatcher.js';
 import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
 import type { JobContext } from './job.interface.js';
 import { toStoredResult } from './job-result.js';
-import { QueueBackend, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
+import { QueueBackend, type JobEvent, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
+import { LazyQueueBackend } from './lazy-queue.backend.js';
+import { BallastConnections } from '../connections/ballast-connections.js';
 
 /** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
 const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
@@ -33,31 +35,52 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(
-    @Inject(QueueBackend) private readonly backend: QueueBackend,
+    @Inject(QueueBackend) private readonly backend: LazyQueueBackend,
     @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
+    private readonly connections: BallastConnections,
     private readonly registry: JobRegistry,
     private readonly events: JobEventDispatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const queues = this.registry.queues();
-    if (queues.size === 0) return;
-    if (!this.config.queue.workers) {
+    const runWorkers = queues.size > 0 && this.config.queue.workers;
+    if (queues.size > 0 && !runWorkers) {
       this.logger.log(`Queue workers are off (queue.workers: false / BALLAST_WORKERS=false): this process only enqueues to ${[...queues.keys()].join(', ')}`);
-      return;
     }
+    // A queue the app chose a provider for, or has handlers for, is opened (connected, migrated)
+    // before the app is ready: an unreachable store fails the boot, naming it, within bootTimeoutMs.
+    if (!runWorkers && !this.config.queue.providerChosen) return;
+    const provider = this.backend.provider;
+    await this.connections.atBoot(provider, 'opening the queue', async () => {
+      if (provider !== 'postgres') await this.connections.redisReady(provider);
+      await this.backend.ready();
+    });
+    if (!runWorkers) return;
+    try {
+      await this.startWorkers(queues);
+    } catch (error) {
+      // Nothing of a failed boot may keep running (or keep the process alive).
+      await this.onModuleDestroy();
+      await this.backend.close();
+      throw error;
+    }
+  }
+
+  private async startWorkers(queues: ReturnType<JobRegistry['queues']>): Promise<void> {
     for (const [queue, handlers] of queues) {
       const concurrency = Math.max(...[...handlers.values()].map((h) => h.concurrency));
       const routed = new Map<string, JobHandler>();
       for (const [name, handler] of handlers) routed.set(name, this.toJobHandler(handler, concurrency));
-      const worker = await this.backend.startWorker({
+      const spec = {
         queue,
         handlers: routed,
         concurrency,
         shutdownTimeoutMs: this.config.queue.shutdownTimeoutMs,
         timeout: Math.max(...[...handlers.values()].map((h) => h.defaults.timeout)),
-        onEvent: (event) => this.events.dispatch(event),
-      });
+        onEvent: (event: JobEvent) => this.events.dispatch(event),
+      };
+      const worker = await this.connections.atBoot(this.backend.provider, `starting the worker of queue '${queue}'`, () => this.backend.startWorker(spec));
       this.workers.push(worker);
       this.keepAlive ??= setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
       this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${concurrency}`);

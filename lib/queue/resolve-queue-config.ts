@@ -2,13 +2,18 @@ import type { BallastEnv } from '../config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { readFlag } from '../config/read-flag.js';
 import { readInteger } from '../config/read-integer.js';
-import { resolveProvider } from '../config/resolve-provider.js';
+import { providerChosen, resolveProvider } from '../config/resolve-provider.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import type { QueueOptions } from './queue-options.interface.js';
+
+/** Times a job may lose its worker and go back to the queue before it fails. */
+export const DEFAULT_MAX_STALLS = 3;
 
 /** The queue's options after env and defaults. */
 export interface ResolvedQueueConfig {
   provider: ProviderName;
+  /** The app chose the provider (option or `QUEUE_PROVIDER`): the queue then opens at boot. */
+  providerChosen: boolean;
   workers: boolean;
   pollIntervalMs: number;
   shutdownTimeoutMs: number;
@@ -22,6 +27,7 @@ export interface ResolvedQueueConfig {
 export function resolveQueueConfig(options: QueueOptions = {}, env: BallastEnv): ResolvedQueueConfig {
   return {
     provider: resolveProvider(options.provider, 'queue.provider', env, 'QUEUE_PROVIDER'),
+    providerChosen: providerChosen(options.provider, env, 'QUEUE_PROVIDER'),
     workers: readFlag(options.workers, 'queue.workers', env, 'BALLAST_WORKERS', true),
     pollIntervalMs: readInteger(options.pollIntervalMs, 'queue.pollIntervalMs', { min: 10, fallback: 1000 }),
     shutdownTimeoutMs: readInteger(options.shutdownTimeoutMs, 'queue.shutdownTimeoutMs', { min: 0, fallback: 10_000 }),
@@ -29,7 +35,8 @@ export function resolveQueueConfig(options: QueueOptions = {}, env: BallastEnv):
     defaultTimeout: readInteger(options.defaultTimeout, 'queue.defaultTimeout', { min: 1000, fallback: 30_000 }),
     timeoutMs: readInteger(options.timeoutMs, 'queue.timeoutMs', { min: 1, fallback: 5000 }),
     durableEnqueue: readBoolean(options.durableEnqueue, 'queue.durableEnqueue', true),
-    maxStalls: readInteger(options.maxStalls, 'queue.maxStalls', { min: 0, fallback: 1 }),
+    // A few crashes (a deploy that SIGKILLs, an OOM loop) must not dead-letter jobs that never threw.
+    maxStalls: readInteger(options.maxStalls, 'queue.maxStalls', { min: 0, fallback: DEFAULT_MAX_STALLS }),
   };
 }
 

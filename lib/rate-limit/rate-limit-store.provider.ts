@@ -27,10 +27,22 @@ export const rateLimitStoreProvider: FactoryProvider<RateLimitStore> = {
     // Postgres decides by the injected clock when there is one; Valkey/Redis by the server's.
     const clock = provider === 'postgres' ? config.clock : systemClock;
     const store = new LazyRateLimitStore(provider, clock, () => openStore(config, connections));
-    if (config.rateLimit.policies.size > 0) await store.ready();
+    if (config.rateLimit.policies.size > 0 || config.rateLimit.providerChosen) await openAtBoot(store, config, connections);
     return store;
   },
 };
+
+/**
+ * Opens the store before the app is ready, within `bootTimeoutMs`: an unreachable store fails the
+ * boot, naming it, instead of every decision later falling to `onStoreError`.
+ */
+export async function openAtBoot(store: LazyRateLimitStore, config: BallastConfig, connections: BallastConnections): Promise<void> {
+  const provider = config.rateLimit.provider;
+  await connections.atBoot(provider, 'opening the rate-limit store', async () => {
+    if (provider !== 'postgres') await connections.redisReady(provider);
+    await store.ready();
+  });
+}
 
 async function openStore(config: BallastConfig, connections: BallastConnections): Promise<RateLimitStore> {
   const provider = config.rateLimit.provider;

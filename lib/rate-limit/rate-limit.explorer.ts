@@ -6,6 +6,8 @@ import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants.js';
 import { LazyRateLimitStore } from './lazy-rate-limit.store.js';
+import { openAtBoot } from './rate-limit-store.provider.js';
+import { BallastConnections } from '../connections/ballast-connections.js';
 import { RateLimitStore } from './rate-limit-store.interface.js';
 import { RateLimitService } from './rate-limit.service.js';
 
@@ -25,6 +27,7 @@ export class RateLimitExplorer implements OnModuleInit {
     private readonly limiter: RateLimitService,
     @Inject(RateLimitStore) private readonly store: RateLimitStore,
     @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
+    private readonly connections: BallastConnections,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -38,7 +41,7 @@ export class RateLimitExplorer implements OnModuleInit {
         limited = this.check(prototype[method] as object, `${controller.name}.${method}`) || limited;
       }
     }
-    if (limited && this.store instanceof LazyRateLimitStore) await this.store.ready();
+    if (limited && this.store instanceof LazyRateLimitStore) await openAtBoot(this.store, this.config, this.connections);
   }
 
   /** Validates the target's decorators; `true` when it declares any policy. */

@@ -1,7 +1,7 @@
 import type { BallastEnv } from '../config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { readInteger } from '../config/read-integer.js';
-import { resolveProvider } from '../config/resolve-provider.js';
+import { providerChosen, resolveProvider } from '../config/resolve-provider.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { RateLimitOptions } from './rate-limit-options.interface.js';
@@ -11,6 +11,8 @@ import { resolveRateLimitPolicy, SAFE_POLICY_NAME, type ResolvedRateLimitPolicy 
 /** The rate-limit options after env, defaults and validation. */
 export interface ResolvedRateLimitConfig {
   provider: ProviderName;
+  /** The app chose the provider (option or `RATE_LIMIT_PROVIDER`): the store then opens at boot. */
+  providerChosen: boolean;
   policies: ReadonlyMap<string, ResolvedRateLimitPolicy>;
   global: readonly string[];
   guard: boolean;
@@ -42,6 +44,7 @@ export function resolveRateLimitConfig(options: RateLimitOptions = {}, env: Ball
   }
   return {
     provider: resolveProvider(options.provider, 'rateLimit.provider', env, 'RATE_LIMIT_PROVIDER'),
+    providerChosen: providerChosen(options.provider, env, 'RATE_LIMIT_PROVIDER'),
     policies,
     global,
     guard: readBoolean(options.guard, 'rateLimit.guard', true),

@@ -4,19 +4,22 @@ import { BallastBackendError, BallastTimeoutError, CacheService } from '../../li
 import { setupBackend } from '../support/backends.js';
 import { bootBallast } from '../support/boot.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
+import { startPrivateRedis } from '../support/private-redis.js';
 import { uniquePrefix } from '../support/unique-name.js';
 
 /** A failing or hung store surfaces as a typed error naming the provider, within the configured bound. */
 describe('cache backend errors', () => {
-  it.each(['redis', 'valkey'] as const)('%s unreachable: calls fail with BallastBackendError, never hang', async (provider) => {
-    // Port 1 on loopback: nothing listens, so every connection attempt is refused.
+  it.each(['redis', 'valkey'] as const)('%s gone after boot: calls fail with BallastBackendError, never hang', async (provider) => {
+    const server = await startPrivateRedis();
     const moduleRef = await bootBallast({
-      [provider]: { url: 'redis://127.0.0.1:1' },
+      [provider]: { url: server.url },
       cache: { provider, timeoutMs: 300 },
       keyPrefix: uniquePrefix('down'),
     });
     try {
       const cache = moduleRef.get(CacheService);
+      await cache.set('k', 1);
+      await server.kill();
       const started = Date.now();
       const error = await cache.get('k').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BallastBackendError);
@@ -26,6 +29,7 @@ describe('cache backend errors', () => {
       await expect(cache.set('k', 1)).rejects.toBeInstanceOf(BallastBackendError);
     } finally {
       await moduleRef.close();
+      await server.stop();
     }
   });
 

@@ -85,6 +85,13 @@ describe('config errors', () => {
       value: '',
       allowed: /postgres:\/\//,
     },
+    {
+      title: 'pool that is not a pool',
+      options: { postgres: { pool: 'not a pool' as never } },
+      key: 'postgres.pool',
+      value: 'not a pool',
+      allowed: /query\(\)/,
+    },
   ];
 
   it.each(cases)('$title', ({ options, env, key, value, allowed }) => {
@@ -113,7 +120,7 @@ describe('config errors', () => {
   it('defaults to embedded Postgres with no options and no env', () => {
     const config = resolveBallastConfig({}, {});
     expect(config.cache.provider).toBe('postgres');
-    expect(config.postgres).toEqual({ kind: 'embedded', dataDir: undefined });
+    expect(config.postgres).toMatchObject({ kind: 'embedded', dataDir: undefined, endpoint: { where: 'embedded PGlite, in memory' } });
     expect(config.schema).toBe('ballast');
     expect(config.keyPrefix).toBe('ballast:');
   });
@@ -138,11 +145,65 @@ describe('config errors', () => {
       connectionString: 'postgres://x@h/db',
       poolSize: 10,
       preparedStatements: true,
+      endpoint: { where: 'h:5432/db', source: 'DATABASE_URL' },
     });
-    expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).postgres).toEqual({ kind: 'embedded', dataDir: '/tmp/pgdata' });
+    expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).postgres).toMatchObject({ kind: 'embedded', dataDir: '/tmp/pgdata' });
     const valkey = resolveBallastConfig({}, { CACHE_PROVIDER: ' Valkey ', VALKEY_URL: 'redis://127.0.0.1:6379' });
     expect(valkey.cache.provider).toBe('valkey');
-    expect(valkey.redisProtocol.valkey).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });
+    expect(valkey.redisProtocol.valkey).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379', endpoint: { where: '127.0.0.1:6379', source: 'VALKEY_URL' } });
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'not-a-url' }, 'DATABASE_URL', 'not-a-url'],
+    [{ DATABASE_URL: 'mysql://root:hunter2@db/app' }, 'DATABASE_URL', 'mysql://root:***@db/app'],
+    [{ DATABASE_URL: 'postgres//app:hunter2@db/app' }, 'DATABASE_URL', 'postgres//app:***@db/app'],
+    [{ CACHE_PROVIDER: 'redis', REDIS_URL: 'localhost:6379' }, 'REDIS_URL', 'localhost:6379'],
+    [{ CACHE_PROVIDER: 'redis', REDIS_URL: 'http://:hunter2@cache:6379' }, 'REDIS_URL', 'http://:***@cache:6379/'],
+  ])('refuses a malformed connection string (%j) naming the variable, never the password', (env, key, shown) => {
+    const error = catchError(() => resolveBallastConfig({}, env)) as BallastConfigError;
+    expect(error).toBeInstanceOf(BallastConfigError);
+    expect(error.key).toBe(key);
+    expect(error.value).toBe(shown);
+    expect(error.message).toContain(key);
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('does not check DATABASE_URL when no service runs on Postgres (it may be the app\'s own)', () => {
+    const config = resolveBallastConfig(
+      { cache: { provider: 'redis' }, queue: { provider: 'redis' }, rateLimit: { provider: 'redis' } },
+      { DATABASE_URL: 'mysql://app@db/app', REDIS_URL: 'redis://127.0.0.1:6379' },
+    );
+    expect(config.redisProtocol.redis?.endpoint.where).toBe('127.0.0.1:6379');
+  });
+
+  it('refuses in production an in-memory embedded store that was not asked for, and says how to ask', () => {
+    const error = catchError(() => resolveBallastConfig({}, { NODE_ENV: 'production' })) as BallastConfigError;
+    expect(error).toBeInstanceOf(BallastConfigError);
+    expect(error.key).toBe('DATABASE_URL');
+    expect(error.message).toMatch(/NODE_ENV=production/);
+    expect(error.message).toMatch(/BALLAST_PGLITE_DIR=memory:\/\//);
+    // Asked for by name, or persisted to a directory, or not used at all: allowed.
+    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: 'memory://' }).postgres).toMatchObject({ kind: 'embedded', dataDir: undefined });
+    expect(resolveBallastConfig({ postgres: { embedded: { dataDir: 'memory://' } } }, { NODE_ENV: 'production' }).postgres.kind).toBe('embedded');
+    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: '/var/lib/app' }).postgres).toMatchObject({ dataDir: '/var/lib/app' });
+    expect(catchError(() => resolveBallastConfig({ postgres: { embedded: {} } }, { NODE_ENV: 'production' }))).toBeInstanceOf(BallastConfigError);
+    expect(() =>
+      resolveBallastConfig({ cache: { provider: 'redis' }, queue: { provider: 'redis' }, rateLimit: { provider: 'redis' } }, { NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' }),
+    ).not.toThrow();
+  });
+
+  it.each(['pg_catalog', 'pg_ballast', 'information_schema'])('refuses the schema %s, which Postgres reserves', (schema) => {
+    const error = catchError(() => resolveBallastConfig({ schema }, {})) as BallastConfigError;
+    expect(error).toBeInstanceOf(BallastConfigError);
+    expect(error.key).toBe('schema');
+    expect(error.allowed).toMatch(/pg_/);
+  });
+
+  it('reads bootTimeoutMs from options or BALLAST_BOOT_TIMEOUT_MS', () => {
+    expect(resolveBallastConfig({}, {}).bootTimeoutMs).toBe(15_000);
+    expect(resolveBallastConfig({ bootTimeoutMs: 2000 }, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).bootTimeoutMs).toBe(2000);
+    expect(resolveBallastConfig({}, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).bootTimeoutMs).toBe(9000);
+    expect(catchError(() => resolveBallastConfig({}, { BALLAST_BOOT_TIMEOUT_MS: 'soon' }))).toMatchObject({ key: 'BALLAST_BOOT_TIMEOUT_MS' });
   });
 });
 

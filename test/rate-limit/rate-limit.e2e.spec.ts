@@ -5,12 +5,11 @@ import type { BallastModuleOptions } from '../../lib/index.js';
 import { DEMO_PASSWORD } from '../../sample-app/auth/auth.controller.js';
 import { createSampleApp, type HttpPlatform } from '../../sample-app/create-app.js';
 import { setupBackend, type BackendSetup } from '../support/backends.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 
 afterAll(closeSharedPglite);
 
-/** Nothing listens on port 1 of loopback: every connection is refused at once. */
-const CLOSED_REDIS = 'redis://127.0.0.1:1';
 
 /**
  * The guard through the sample app over HTTP, on both platforms, with the sample's own policies:
@@ -20,6 +19,7 @@ const CLOSED_REDIS = 'redis://127.0.0.1:1';
 describe.each(['express', 'fastify'] as const)('rate limiting in the sample app on %s', (platform: HttpPlatform) => {
   let setup: BackendSetup | undefined;
   let app: INestApplication | undefined;
+  let redisServer: PrivateRedis | undefined;
 
   async function start(ballast: BallastModuleOptions = {}, trustProxy = false): Promise<ReturnType<INestApplication['getHttpServer']>> {
     setup = await setupBackend('pglite', 'rl_e2e');
@@ -31,6 +31,8 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
 
   afterEach(async () => {
     await app?.close();
+    await redisServer?.stop();
+    redisServer = undefined;
     await setup?.cleanup();
     app = undefined;
     setup = undefined;
@@ -38,7 +40,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
 
   it('sends the IETF and X-RateLimit headers on a route under the global policy', async () => {
     const server = await start();
-    const first = await request(server).get('/health').expect(200);
+    const first = await request(server).get('/time').expect(200);
     expect(first.headers['ratelimit-policy']).toBe('"api";q=300;w=60');
     // Sliding window: the quota is fully back once this window and the next have passed (61-120 s).
     const [, r, t] = /^"api";r=(\d+);t=(\d+)$/.exec(String(first.headers['ratelimit'])) ?? [];
@@ -48,7 +50,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
     expect(first.headers['x-ratelimit-limit']).toBe('300');
     expect(first.headers['x-ratelimit-remaining']).toBe('299');
     expect(first.headers['x-ratelimit-reset']).toBe(t);
-    const second = await request(server).get('/health').expect(200);
+    const second = await request(server).get('/time').expect(200);
     expect(second.headers['ratelimit']).toMatch(/^"api";r=298;t=\d+$/);
     expect(second.headers['x-ratelimit-remaining']).toBe('298');
   });
@@ -72,7 +74,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expect(limited.headers['x-ratelimit-reset']).toBe(String(retryAfter));
     // The rejected request was refunded to `api`: 5 taken so far, this one makes 6.
-    const next = await request(server).get('/health').expect(200);
+    const next = await request(server).get('/time').expect(200);
     expect(next.headers['x-ratelimit-remaining']).toBe('294');
   });
 
@@ -95,7 +97,11 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
       expect(response.headers['ratelimit-policy']).toBeUndefined();
       expect(response.headers['x-ratelimit-limit']).toBeUndefined();
     }
-    const counted = await request(server).get('/health').expect(200);
+    // The health probe too: a liveness check must never get a 429.
+    const health = await request(server).get('/health').expect(200);
+    expect(health.headers['ratelimit']).toBeUndefined();
+    expect(health.headers['x-ratelimit-limit']).toBeUndefined();
+    const counted = await request(server).get('/time').expect(200);
     expect(counted.headers['x-ratelimit-remaining']).toBe('299');
   });
 
@@ -116,7 +122,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
   it('ignores X-Forwarded-For unless the platform trusts the proxy', async () => {
     const server = await start();
     const remaining = async (forwardedFor: string) =>
-      (await request(server).get('/health').set('X-Forwarded-For', forwardedFor).expect(200)).headers['x-ratelimit-remaining'];
+      (await request(server).get('/time').set('X-Forwarded-For', forwardedFor).expect(200)).headers['x-ratelimit-remaining'];
     // A client cannot buy itself a fresh budget by sending a header.
     expect(await remaining('203.0.113.7')).toBe('299');
     expect(await remaining('203.0.113.8')).toBe('298');
@@ -125,7 +131,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
   it('keys by the forwarded client when the platform trusts the proxy', async () => {
     const server = await start({}, true);
     const remaining = async (forwardedFor: string) =>
-      (await request(server).get('/health').set('X-Forwarded-For', forwardedFor).expect(200)).headers['x-ratelimit-remaining'];
+      (await request(server).get('/time').set('X-Forwarded-For', forwardedFor).expect(200)).headers['x-ratelimit-remaining'];
     expect(await remaining('203.0.113.7')).toBe('299');
     expect(await remaining('203.0.113.7')).toBe('298');
     expect(await remaining('203.0.113.8')).toBe('299');
@@ -135,8 +141,16 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
     expect(await remaining('2001:db8:1:3::1')).toBe('299');
   });
 
+  /** The app boots on a Redis of the test's own, which then dies. */
+  async function startThenLoseRedis(onStoreError: 'allow' | 'deny'): Promise<ReturnType<INestApplication['getHttpServer']>> {
+    redisServer = await startPrivateRedis();
+    const server = await start({ redis: { url: redisServer.url }, rateLimit: { provider: 'redis', onStoreError, timeoutMs: 300 } });
+    await redisServer.kill();
+    return server;
+  }
+
   it("store down with onStoreError 'allow': requests pass, without rate-limit headers", async () => {
-    const server = await start({ redis: { url: CLOSED_REDIS }, rateLimit: { provider: 'redis', onStoreError: 'allow', timeoutMs: 300 } });
+    const server = await startThenLoseRedis('allow');
     const started = Date.now();
     for (let i = 0; i < 3; i++) {
       const response = await request(server).post('/auth/login').send({ username: 'alice', password: DEMO_PASSWORD }).expect(200);
@@ -149,7 +163,7 @@ describe.each(['express', 'fastify'] as const)('rate limiting in the sample app 
   });
 
   it("store down with onStoreError 'deny': 503 with a problem body, the handler never runs", async () => {
-    const server = await start({ redis: { url: CLOSED_REDIS }, rateLimit: { provider: 'redis', onStoreError: 'deny', timeoutMs: 300 } });
+    const server = await startThenLoseRedis('deny');
     const response = await request(server).post('/auth/login').send({ username: 'alice', password: DEMO_PASSWORD }).expect(503);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.body).toMatchObject({ title: 'Service Unavailable', status: 503 });

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_STALLS } from '../resolve-queue-config.js';
+
 /**
  * Tuning of the Postgres runner. Only `pollIntervalMs` is a public option (`queue.pollIntervalMs`);
  * the rest have defaults that are fast without tuning and exist so tests and benchmarks can shorten
@@ -45,7 +47,7 @@ export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
   pollIntervalMs: 1000,
   reapIntervalMs: 1000,
   reapBatchSize: 500,
-  maxStalls: 1,
+  maxStalls: DEFAULT_MAX_STALLS,
   pruneIntervalMs: 5000,
   pruneBatchSize: 1000,
   maxPrefetch: 100,
