@@ -7,7 +7,8 @@ export class BallastTimeoutError extends BallastBackendError {
     provider: ProviderName,
     operation: string,
     readonly timeoutMs: number,
+    options?: { outcome?: 'unknown' },
   ) {
-    super(provider, operation, `no answer within ${timeoutMs} ms`);
+    super(provider, operation, `no answer within ${timeoutMs} ms`, options);
   }
 }

@@ -15,8 +15,12 @@ export class JobLeaseExpiredError extends BallastError {
     super(JobLeaseExpiredError.describe(maxStalls));
   }
 
-  /** The error text stored on a job failed for stalling. */
+  /** The error text stored on a job failed for stalling: it stalled once more than allowed. */
   static describe(maxStalls: number): string {
-    return `job stalled more than ${maxStalls} time${maxStalls === 1 ? '' : 's'} (queue.maxStalls): its worker stopped or could not renew the lease in time`;
+    const stalls = maxStalls + 1;
+    return (
+      `job stalled ${stalls} time${stalls === 1 ? '' : 's'} (queue.maxStalls is ${maxStalls}): its worker died, hung or lost the store ` +
+      'before it finished; the handler did not throw'
+    );
   }
 }

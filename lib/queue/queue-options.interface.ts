@@ -32,8 +32,8 @@ export interface QueueOptions {
    * Times a job may lose its lease (its worker died, hung or lost the store) and go back to the
    * queue. Such a return does not use up an attempt: a deploy or a crash never costs a job its
    * retries. Past this many, the job fails (a job that keeps killing its worker must stop somewhere).
-   * BullMQ's `maxStalledCount`.
-   * @default 1
+   * BullMQ's `maxStalledCount`. Such a failure says "job stalled N times" in its error.
+   * @default 3
    */
   maxStalls?: number;
   /**

@@ -6,6 +6,9 @@ import type { SqlClient } from '../connections/sql-client.js';
 import { toJson } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
 import { toBackendError } from '../common/with-timeout.js';
+import { rejectedByServer } from '../connections/rejected-by-server.js';
+import { BallastBackendError } from '../errors/ballast-backend.error.js';
+import { BallastTimeoutError } from '../errors/ballast-timeout.error.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import { UnsupportedOptionError } from '../errors/unsupported-option.error.js';
 import { assertAnyJobId, assertJobName, assertQueueName } from './assert-job-names.js';
@@ -51,7 +54,7 @@ export class QueueService implements OnApplicationShutdown {
    */
   async add<Data = unknown>(queue: string, name: string, data: Data, options: JobOptions = {}): Promise<string> {
     const job = this.prepare(queue, name, data, options, 'add');
-    const [id] = await this.call('add', (backend) => backend.add([job], options.client));
+    const [id] = await this.write('add', (backend) => backend.add([job], options.client));
     return id!;
   }
 
@@ -87,7 +90,7 @@ export class QueueService implements OnApplicationShutdown {
       prepared.push(job);
     });
     if (prepared.length === 0) return [];
-    const ids = await this.call('addBulk', (backend) => backend.add(prepared, client));
+    const ids = await this.write('addBulk', (backend) => backend.add(prepared, client));
     return positions.map((position) => ids[position]!);
   }
 
@@ -157,6 +160,19 @@ export class QueueService implements OnApplicationShutdown {
     return toNewJob(queue, name, json, options, defaults, Date.now());
   }
 
+  /**
+   * An enqueue. When it fails in a way that does not prove nothing was written (a timeout, a lost
+   * connection; not an answer refusing the statement), the job may exist all the same: the error says
+   * so (`outcome: 'unknown'`), so a caller retries with a `jobId` rather than risk a second job.
+   */
+  private async write<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
+    try {
+      return await this.call(operation, work);
+    } catch (error) {
+      throw outcomeUnknown(error, `queue.${operation}`);
+    }
+  }
+
   /** Opening the backend (first use) is not timed: PGlite alone can take seconds to start. */
   private async call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
     const backend =
@@ -166,4 +182,13 @@ export class QueueService implements OnApplicationShutdown {
       }));
     return this.deadlines.run(`queue.${operation}`, () => work(backend));
   }
+}
+
+/** The error of a failed write that may have been applied, marked as such. */
+function outcomeUnknown(error: unknown, operation: string): unknown {
+  if (!(error instanceof BallastBackendError) || error.outcome === 'unknown' || rejectedByServer(error.cause)) return error;
+  // Only the write itself can have been applied; opening the backend (or a closed one) sent nothing.
+  if (error.operation !== operation) return error;
+  if (error instanceof BallastTimeoutError) return new BallastTimeoutError(error.provider, error.operation, error.timeoutMs, { outcome: 'unknown' });
+  return new BallastBackendError(error.provider, error.operation, error.reason, { cause: error.cause, outcome: 'unknown' });
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Queue, Worker } from 'bullmq';
-import { JobAbortedError, NoJobHandlerError } from '../../lib/index.js';
+import { JobAbortedError, JobLeaseExpiredError, NoJobHandlerError } from '../../lib/index.js';
 import type { JobContext } from '../../lib/queue/job.interface.js';
 import { waitFor } from '../support/wait-for.js';
 import { BullmqHarness, deferred, newJob } from './bullmq-harness.js';
@@ -230,16 +230,24 @@ describe('BullMQ queue worker', () => {
     await h.startWorker('q', { n: (data) => void ran.push(data as string) }, {}, other);
     await h.backend.pause('q');
     const [id] = await h.backend.add([newJob('q', 'n', 'while-paused')]);
-    // A negative can only be checked over a window: long enough for an unpaused worker to pick up a
-    // job many times over (pickup takes about a millisecond).
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Not a fixed wait: the other process's worker has fetched since, which it shows by promoting a
+    // job that falls due meanwhile. BullMQ promotes due jobs in the same atomic fetch that takes the
+    // next waiting one, so that fetch would have taken the paused job had the pause not held.
+    // (A tick not delayed right after its add proves nothing, the machine was slow: another, later.)
+    let tick: string | undefined;
+    for (let delay = 50; !tick; delay *= 2) {
+      const [added] = await h.backend.add([newJob('q', 'n', 'tick', { runAt: Date.now() + delay })]);
+      if ((await h.backend.getJob('q', added!))!.state === 'delayed') tick = added;
+      else await h.backend.remove('q', added!);
+    }
+    await waitFor('the worker to fetch (promoting the due job)', async () => (await h.backend.getJob('q', tick!))?.state !== 'delayed');
     expect(ran).toEqual([]);
     expect((await h.backend.getJob('q', id!))!.state).toBe('waiting');
-    expect((await h.backend.getCounts('q')).waiting).toBe(1);
+    expect((await h.backend.getCounts('q')).waiting).toBe(2);
 
     await h.backend.resume('q');
-    await waitFor('job ran after resume', () => ran.length === 1);
-    expect(ran).toEqual(['while-paused']);
+    await waitFor('jobs ran after resume', () => ran.length === 2);
+    expect(ran).toEqual(['while-paused', 'tick']);
   });
 
   it('refuses to remove a running job', async () => {
@@ -262,12 +270,13 @@ describe('BullMQ queue worker', () => {
   it('lets running jobs finish on close, losing none', async () => {
     const started: string[] = [];
     const finished: string[] = [];
+    const release = deferred();
     const worker = await h.startWorker(
       'q',
       {
         slow: async (data) => {
           started.push(data as string);
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          await release.promise;
           finished.push(data as string);
         },
       },
@@ -275,7 +284,10 @@ describe('BullMQ queue worker', () => {
     );
     await h.backend.add(['a', 'b', 'c', 'd', 'e', 'f'].map((x) => newJob('q', 'slow', x)));
     await waitFor('four running', () => started.length === 4);
-    await worker.close();
+    // The running jobs end only once close() has begun, however slow the machine: none may start after.
+    const closing = worker.close();
+    release.resolve();
+    await closing;
 
     expect(finished.sort()).toEqual([...started].sort());
     expect(h.eventsOf('completed')).toHaveLength(4);
@@ -347,6 +359,26 @@ describe('BullMQ queue worker', () => {
       await waitFor('completed by a second run', () => lost.eventsOf('completed', id).length === 1, 10_000);
       expect(lost.eventsOf('stalled', id)).toEqual([{ type: 'stalled', queue: 'q', jobId: id }]);
       expect(lost.eventsOf('completed', id)[0]).toMatchObject({ result: 'second run' });
+    } finally {
+      await lost.close();
+    }
+  });
+
+  it('fails a job that stalled past maxStalledCount saying how often it stalled, as on Postgres', async () => {
+    const lost = new BullmqHarness({ stalledIntervalMs: 500, maxStalledCount: 0 });
+    try {
+      let runs = 0;
+      await lost.startWorker('q', { n: (_data, { signal }) => (runs++, new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))) }, { timeout: 1000 });
+      const [id] = await lost.backend.add([newJob('q', 'n')]);
+      await waitFor('the run', () => runs === 1);
+      await lost.redis.del(`${lost.keyPrefix}queue:q:${id}:lock`);
+      const failed = await waitFor('the job to fail for stalling', async () => {
+        const info = await lost.backend.getJob('q', id!);
+        return info?.state === 'failed' ? info : undefined;
+      }, 10_000);
+      expect(failed!.error).toEqual({ message: JobLeaseExpiredError.describe(0) });
+      expect(failed!.error!.message).toMatch(/^job stalled 1 time \(queue\.maxStalls is 0\)/);
+      expect(runs).toBe(1);
     } finally {
       await lost.close();
     }

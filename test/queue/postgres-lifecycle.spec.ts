@@ -8,6 +8,31 @@ import { aborted, gate, newJob, openHarness, recorder, recordingSpec, type Postg
 
 afterAll(closeSharedPglite);
 
+/** Slack between the database's clock (leases are `now()` + timeout) and the test's. */
+const CLOCK_SLACK_MS = 50;
+
+/**
+ * Watches what the backend sends through `h.db.queryPrepared` (claims, renewals, reaper runs,
+ * outcomes), so a test waits on the runs that would have caught a fault instead of a guessed
+ * duration. `since(t, text, queue?)` counts the finished statements of `text` (for `queue`, its
+ * first parameter) sent at or after `t`. `before` runs ahead of each statement and may hold it up.
+ */
+function watchStatements(h: QueueHarness, before?: (text: string) => Promise<void> | void) {
+  const real = h.db.queryPrepared.bind(h.db);
+  const done: Array<{ text: string; queue: unknown; sentAt: number }> = [];
+  jest.spyOn(h.db, 'queryPrepared').mockImplementation(async (text, params) => {
+    await before?.(text);
+    const sentAt = Date.now();
+    const result = await real(text, params);
+    done.push({ text, queue: params?.[0], sentAt });
+    return result;
+  });
+  return {
+    since: (t: number, text: string, queue?: string) =>
+      done.filter((s) => s.text === text && s.sentAt >= t && (queue === undefined || s.queue === queue)).length,
+  };
+}
+
 describe('retry backoff', () => {
   it('computes fixed and exponential delays, with jitter taking up to its fraction off', () => {
     expect(retryDelay({ type: 'fixed', delay: 500, jitter: 0 }, 1)).toBe(500);
@@ -35,40 +60,51 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
   describe('leases', () => {
     it('renews the lease of a job that runs longer than its timeout, so it runs once and is not reaped', async () => {
       h = await openHarness(flavor, 'pl_heartbeat');
+      const statements = watchStatements(h);
       const rec = recorder();
       let leaseSeenMidway: number | null = null;
       await h.start(
         recordingSpec(rec, async () => {
-          await new Promise((resolve) => setTimeout(resolve, 2500));
+          // Runs on, not for a guessed time, until the reaper has looked three times since its first
+          // lease (claimed before this started) ran out, and the lease was renewed three times: a
+          // lease that was not kept would have been reaped by then.
+          const firstLeaseOver = Date.now() + 900 + CLOCK_SLACK_MS;
+          const caughtUp = () => statements.since(firstLeaseOver, h.sql.reap) >= 3 && statements.since(0, h.sql.renew) >= 3;
+          await waitFor('three reaper runs past the first lease, and three renewals', caughtUp, 10_000);
           leaseSeenMidway = (await h.rows())[0]!.lease_left_ms;
         }),
       );
       // Renewed every ~300 ms; a renewal may come up to 600 ms late on a busy machine and still hold.
       await h.backend.add([newJob({}, { timeout: 900 })]);
-      await waitFor('the long job to complete', () => rec.eventsOf('completed').length === 1, 10_000);
+      const settled = () => rec.eventsOf('completed').length + rec.eventsOf('stalled').length > 0;
+      await waitFor('the long job to complete (or be reaped)', settled, 15_000);
+      expect(rec.eventsOf('stalled')).toEqual([]);
+      await waitFor('the long job to complete', () => rec.eventsOf('completed').length === 1);
       expect(rec.runs.size).toBe(1);
       expect([...rec.runs.values()]).toEqual([1]);
       expect(rec.eventsOf('stalled')).toEqual([]);
-      // Nearly three timeouts in, the lease was still in the future: it was renewed.
+      // Past its first lease, with the reaper running, the lease was still in the future: it was renewed.
       expect(leaseSeenMidway).toBeGreaterThan(0);
     });
 
     it('keeps the lease of a finished job until its outcome is written, so a slow write never runs it twice', async () => {
       h = await openHarness(flavor, 'pl_slowwrite');
-      // The database takes 1.5 s (five leases) to take the completion; everything else runs as usual.
-      const real = h.db.queryPrepared.bind(h.db);
+      // The database takes the completion only once the reaper has looked three times after the
+      // job's lease, as it stood when the write was sent, would have run out; everything else runs as usual.
       let delayed = 0;
-      jest.spyOn(h.db, 'queryPrepared').mockImplementation(async (text, params) => {
-        if (text === h.sql.complete) {
-          delayed += 1;
-          await new Promise((resolve) => setTimeout(resolve, 1500));
-        }
-        return real(text, params);
+      const statements = watchStatements(h, async (text) => {
+        if (text !== h.sql.complete) return;
+        delayed += 1;
+        const leaseOver = Date.now() + 300 + CLOCK_SLACK_MS;
+        await waitFor('three reaper runs past the lease', () => statements.since(leaseOver, h.sql.reap) >= 3, 10_000);
       });
       const rec = recorder();
       await h.start(recordingSpec(rec));
       const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
-      await waitFor('the slow completion to be written', () => rec.eventsOf('completed').length === 1, 10_000);
+      const settled = () => rec.eventsOf('completed').length + rec.eventsOf('stalled').length > 0;
+      await waitFor('the slow completion to be written (or the job reaped)', settled, 15_000);
+      expect(rec.eventsOf('stalled')).toEqual([]);
+      await waitFor('the slow completion to be written', () => rec.eventsOf('completed').length === 1);
       expect(delayed).toBeGreaterThan(0);
       expect(rec.runs.get(id!)).toBe(1);
       expect(rec.eventsOf('stalled')).toEqual([]);
@@ -106,6 +142,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const info = await h.backend.getJob('q', id!);
       expect(info).toMatchObject({ state: 'failed', attemptsMade: 1 });
       expect(info!.error!.message).toBe(JobLeaseExpiredError.describe(0));
+      expect(info!.error!.message).toMatch(/^job stalled 1 time \(queue\.maxStalls is 0\)/);
       expect(rec.runs.size).toBe(0);
     });
 
@@ -450,8 +487,15 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       await worker.close();
       await worker.close();
       expect(Date.now() - t0).toBeLessThan(2000);
+      const statements = watchStatements(h);
+      const added = Date.now();
       await h.backend.add([newJob({})]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Not a fixed wait: a live worker on another queue of the same backend, polling on the same
+      // interval and listening on the same channel, has looked for jobs three times since; the
+      // closed worker, had it kept its poll or its subscription, would have claimed the job by then.
+      await h.start(recordingSpec(recorder(), undefined, { queue: 'other' }));
+      await waitFor('a live worker to poll three times', () => statements.since(added, h.sql.claim, 'other') >= 3, 5000);
+      expect(statements.since(added, h.sql.claim, 'q')).toBe(0);
       expect(rec.order).toHaveLength(1);
       expect(await h.backend.getCounts('q')).toMatchObject({ waiting: 1, active: 0 });
     });

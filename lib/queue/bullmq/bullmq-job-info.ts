@@ -1,5 +1,9 @@
 import type { Job, JobState as BullmqJobState } from 'bullmq';
+import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
 import type { JobInfo, JobState } from '../job.interface.js';
+
+/** What BullMQ stores as the failure of a job that stalled more than `maxStalledCount` times. */
+const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
 
 /** BullMQ's states folded into Ballast's five; `undefined` for a job BullMQ no longer knows. */
 export function toJobState(state: BullmqJobState | 'unknown'): JobState | undefined {
@@ -40,8 +44,11 @@ export function toJobInfo(queue: string, job: Job, state: JobState, delayedScore
   if (state === 'completed') info.result = job.returnvalue;
   // BullMQ keeps the last failure on a job that later completed; Ballast reports it until then.
   if (job.failedReason && state !== 'completed') {
+    // BullMQ's own words for a job that stalled too often say neither how often nor that the
+    // handler never threw; Ballast says the same as on Postgres.
+    const message = job.failedReason === BULLMQ_STALLED_REASON ? JobLeaseExpiredError.describe(Math.max(0, job.stalledCounter - 1)) : job.failedReason;
     const stack = job.stacktrace?.at(-1);
-    info.error = stack === undefined ? { message: job.failedReason } : { message: job.failedReason, stack };
+    info.error = stack === undefined || message !== job.failedReason ? { message } : { message, stack };
   }
   return info;
 }

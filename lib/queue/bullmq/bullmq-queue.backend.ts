@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ErrorCode, Queue, type RedisOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { OutageLog } from '../../common/outage-log.js';
+import { DEFAULT_MAX_STALLS } from '../resolve-queue-config.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import type { SqlClient } from '../../connections/sql-client.js';
 import { UnsupportedOptionError } from '../../errors/unsupported-option.error.js';
@@ -179,7 +180,7 @@ export class BullmqQueueBackend implements QueueBackend {
         prefix: this.prefix,
         lockDuration,
         stalledInterval: this.settings.stalledIntervalMs ?? lockDuration,
-        maxStalledCount: this.settings.maxStalledCount ?? 1,
+        maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
       },
       (closed) => this.workers.delete(closed),
       new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.queue)}`),

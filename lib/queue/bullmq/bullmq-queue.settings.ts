@@ -17,8 +17,8 @@ export interface BullmqQueueSettings {
   stalledIntervalMs?: number;
   /**
    * Times one job may lose its lease and go back to waiting; past it the job fails
-   * ("job stalled more than allowable limit"). BullMQ's `maxStalledCount`.
-   * @default 1
+   * ("job stalled N times", as on Postgres). BullMQ's `maxStalledCount`.
+   * @default 3 (`queue.maxStalls`)
    */
   maxStalledCount?: number;
 }

@@ -118,7 +118,8 @@ export class BullmqQueueWorker implements QueueWorker {
       // Connection errors repeat while Redis is down and BullMQ reconnects on its own: the outage is
       // logged once. During shutdown, failures to finish handed-back jobs are expected.
       if (this.closing) return;
-      this.outage.failed(`the BullMQ worker of queue ${JSON.stringify(queue)}`, error);
+      if (lostConnection(error)) this.outage.failed(`the BullMQ worker of queue ${JSON.stringify(queue)}`, error);
+      else this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: ${error.message}`);
     });
     // A (re)connection of one of the worker's two connections: the outage ends once both are up.
     this.worker.getBackend().on('ready', () => {
@@ -179,6 +180,13 @@ export class BullmqQueueWorker implements QueueWorker {
       this.onClosed(this);
     }
   }
+}
+
+/** Errors of a connection that is down (refused, reset, closed, unresolvable), as ioredis reports them. */
+function lostConnection(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/.test(code)) return true;
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|ECONNREFUSED|ECONNRESET/.test(error.message);
 }
 
 /** ioredis's own default: retry soon, at most every 2 s. */
