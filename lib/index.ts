@@ -13,7 +13,10 @@ export { PROVIDER_NAMES, type ProviderName } from './common/provider-name.js';
 export { milliseconds, seconds, minutes, hours, days } from './common/duration.js';
 export type { Clock } from './common/clock.js';
 export { MAX_KEY_LENGTH } from './common/assert-key.js';
+export { MAX_JSON_DEPTH } from './common/json-value.js';
 export type { SqlClient, SqlResult, SqlDatabase } from './connections/sql-client.js';
+export type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from './connections/postgres-pool.interface.js';
+export type { PgliteInstance } from './connections/pglite-instance.interface.js';
 
 export { CacheService } from './cache/cache.service.js';
 export type { CacheOptions } from './cache/cache-options.interface.js';
@@ -68,10 +71,13 @@ export type { RateLimitState } from './rate-limit/rate-limit-state.js';
 
 export { BallastError } from './errors/ballast.error.js';
 export { BallastConfigError } from './errors/ballast-config.error.js';
+export { BallastInputError } from './errors/ballast-input.error.js';
 export { BallastBackendError } from './errors/ballast-backend.error.js';
+export { BallastConnectionError } from './errors/ballast-connection.error.js';
 export { BallastTimeoutError } from './errors/ballast-timeout.error.js';
 export { InvalidKeyError } from './errors/invalid-key.error.js';
-export { InvalidTtlError } from './errors/invalid-ttl.error.js';
+export { InvalidTtlError, MAX_TTL } from './errors/invalid-ttl.error.js';
+export { BallastExceptionFilter } from './http/ballast-exception.filter.js';
 export { SerializationError } from './errors/serialization.error.js';
 export { UnsupportedOptionError } from './errors/unsupported-option.error.js';
 export { InvalidJobNameError } from './errors/invalid-job-name.error.js';

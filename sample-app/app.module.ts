@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { BallastModule, type BallastModuleOptions } from '../lib/index.js';
+import { APP_FILTER } from '@nestjs/core';
+import { BallastExceptionFilter, BallastModule, type BallastModuleOptions } from '../lib/index.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './health.controller.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -18,6 +19,8 @@ export class AppModule {
       // The sample's rate limits; options passed in (tests: provider, failure policy) win over them.
       imports: [BallastModule.forRoot({ ...ballast, rateLimit: { ...sampleRateLimits, ...ballast.rateLimit } }), CatalogModule, AuthModule, AccountsModule],
       controllers: [HealthController],
+      // Ballast's input errors (a bad cache key, job data JSON cannot carry) answer 400, store outages 503.
+      providers: [{ provide: APP_FILTER, useClass: BallastExceptionFilter }],
     };
   }
 }

@@ -9,8 +9,14 @@ import { AppModule } from './app.module.js';
 export type HttpPlatform = 'express' | 'fastify';
 
 /**
+ * The proxies the sample trusts with TRUST_PROXY=1: one on the same host. Trust only the proxies you
+ * run, by address; `true` (trust everyone) lets any client pick its own address, and so its budget.
+ */
+const TRUSTED_PROXIES = 'loopback';
+
+/**
  * Builds the sample app on either HTTP platform; `main.ts` and the e2e tests share it, so the tests
- * exercise exactly what `npm run sample` serves. `trustProxy` mirrors what an app behind one proxy sets.
+ * exercise exactly what `npm run sample` serves. `trustProxy` trusts a proxy on loopback, as an app behind one local proxy would.
  */
 export async function createSampleApp(
   platform: HttpPlatform,
@@ -20,12 +26,12 @@ export async function createSampleApp(
   const module = AppModule.forRoot(ballast);
   const logger = options.logger === false ? false : undefined;
   if (platform === 'fastify') {
-    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ trustProxy: options.trustProxy ?? false }), {
+    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(options.trustProxy ? { trustProxy: TRUSTED_PROXIES } : {}), {
       ...(logger === false ? { logger } : {}),
     });
     return app;
   }
   const app = await NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), { ...(logger === false ? { logger } : {}) });
-  if (options.trustProxy) app.set('trust proxy', 1);
+  if (options.trustProxy) app.set('trust proxy', TRUSTED_PROXIES);
   return app;
 }

@@ -5,7 +5,7 @@ import type { ProviderName } from '../common/provider-name.js';
 import { assertKey } from '../common/assert-key.js';
 import { toJson } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
-import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
+import { InvalidTtlError, MAX_TTL } from '../errors/invalid-ttl.error.js';
 import { CacheStore } from './cache-store.interface.js';
 import type { CacheSetOptions } from './cache-set-options.interface.js';
 import { SingleFlight } from './single-flight.js';
@@ -124,7 +124,7 @@ export class CacheService implements OnModuleDestroy {
   private ttlOf(options: CacheSetOptions): number | undefined {
     const ttl = options.ttl ?? this.defaultTtl;
     if (ttl === undefined) return undefined;
-    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0) throw new InvalidTtlError(ttl);
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw new InvalidTtlError(ttl);
     return ttl === 0 ? undefined : ttl;
   }
 }

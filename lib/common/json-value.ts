@@ -1,4 +1,5 @@
 import { SerializationError } from '../errors/serialization.error.js';
+import { isWellFormedText } from './well-formed-text.js';
 
 /**
  * Serializes `value` to JSON text, or throws `SerializationError` if JSON would not give the same
@@ -9,19 +10,27 @@ import { SerializationError } from '../errors/serialization.error.js';
  */
 export function toJson(value: unknown): string {
   // The common case (a valid value) takes the quick check, which builds no path strings; only a
-  // value that fails it is walked again to say where and why.
-  if (!isJsonSafe(value, [])) assertJsonSafe(value, '$', new Set());
+  // value that fails it is walked again to say where and why. A getter that throws (or a proxy)
+  // fails the quick check; the second walk says where.
+  let safe: boolean;
+  try {
+    safe = isJsonSafe(value, []);
+  } catch {
+    safe = false;
+  }
+  if (!safe) assertJsonSafe(value, '$', new Set());
   return JSON.stringify(value);
 }
 
-/** `String.prototype.isWellFormed` (ES2024, in every Node Ballast supports; not yet in our TS lib). */
-interface WellFormedCheck {
-  isWellFormed(): boolean;
-}
+/**
+ * Deepest nesting accepted. Far past what real data needs, and well inside what JSON, Postgres
+ * jsonb and a Node stack handle: a value nested 10,000 deep would otherwise overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 512;
 
 /** Whether jsonb can hold the string: no NUL, no lone surrogate. */
 function storable(text: string): boolean {
-  return !text.includes('\u0000') && (text as unknown as WellFormedCheck).isWellFormed();
+  return !text.includes('\u0000') && isWellFormedText(text);
 }
 
 /** Why jsonb cannot hold the string (which `storable` refused). */
@@ -46,7 +55,7 @@ function isJsonSafe(value: unknown, ancestors: object[]): boolean {
       return false;
   }
   if (value === null) return true;
-  if (ancestors.includes(value)) return false;
+  if (ancestors.length >= MAX_JSON_DEPTH || ancestors.includes(value)) return false;
   ancestors.push(value);
   let safe = true;
   if (Array.isArray(value)) {
@@ -91,19 +100,38 @@ function assertJsonSafe(value: unknown, path: string, ancestors: Set<object>): v
   if (value === null) return;
   const object = value as object;
   if (ancestors.has(object)) throw new SerializationError(path, 'the object refers to itself (cycle)');
+  if (ancestors.size >= MAX_JSON_DEPTH) throw new SerializationError(path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
   ancestors.add(object);
   if (Array.isArray(object)) {
     object.forEach((item, index) => assertJsonSafe(item, `${path}[${index}]`, ancestors));
   } else {
-    const proto = Object.getPrototypeOf(object) as unknown;
+    const proto = prototypeOf(object, path);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
       throw new SerializationError(path, `a ${kind} does not survive JSON; store a plain object or array (e.g. date.toISOString())`);
     }
     for (const key of Object.keys(object)) {
       if (!storable(key)) throw new SerializationError(path, unstorableReason(key, 'keys'));
-      assertJsonSafe((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+      assertJsonSafe(read(object, key, `${path}.${key}`), `${path}.${key}`, ancestors);
     }
   }
   ancestors.delete(object);
+}
+
+/** A property's value; a getter that throws is the value's fault, reported where it is. */
+function read(object: object, key: string, path: string): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch (error) {
+    throw new SerializationError(path, `reading it threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The prototype; a proxy that throws on being asked is not plain data. */
+function prototypeOf(object: object, path: string): unknown {
+  try {
+    return Object.getPrototypeOf(object) as unknown;
+  } catch (error) {
+    throw new SerializationError(path, `inspecting it threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -1,10 +1,10 @@
-import { BallastError } from './ballast.error.js';
+import { BallastInputError } from './ballast-input.error.js';
 
 /**
  * A `cost` a rate-limit policy can never accept: not a whole number, negative, or above the
  * policy's `limit` (no amount of waiting would let it through, so it is a caller bug, not a 429).
  */
-export class InvalidCostError extends BallastError {
+export class InvalidCostError extends BallastInputError {
   constructor(
     readonly cost: unknown,
     readonly limit: number,

@@ -1,10 +1,10 @@
-import { BallastError } from './ballast.error.js';
+import { BallastInputError } from './ballast-input.error.js';
 
 /**
  * A queue name, job name or job id Ballast will not use. They become Redis keys and index entries,
  * so they are bounded and restricted to characters that mean the same on every backend.
  */
-export class InvalidJobNameError extends BallastError {
+export class InvalidJobNameError extends BallastInputError {
   constructor(
     readonly field: 'queue' | 'name' | 'jobId' | 'id',
     readonly value: unknown,

@@ -1,11 +1,11 @@
-import { BallastError } from './ballast.error.js';
+import { BallastInputError } from './ballast-input.error.js';
 
 /**
  * A job option out of range, of the wrong type, or combined with one it excludes (`delay` with
  * `runAt`). `option` is its name, `value` what it held, `allowed` what it may hold; `source` says
  * where it was given (`add`, or `@Job on Class.method` at bootstrap). Nothing was enqueued.
  */
-export class InvalidJobOptionError extends BallastError {
+export class InvalidJobOptionError extends BallastInputError {
   constructor(
     readonly option: string,
     readonly value: unknown,

@@ -1,4 +1,5 @@
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
+import { isWellFormedText } from '../common/well-formed-text.js';
 
 /** Longest queue name; it is part of every Redis key and Postgres index entry of the queue. */
 export const MAX_QUEUE_NAME_LENGTH = 64;
@@ -42,4 +43,6 @@ function assertBounded(field: 'queue' | 'name' | 'jobId' | 'id', value: unknown,
   if (typeof value !== 'string') throw new InvalidJobNameError(field, value, 'expected a string');
   if (value.length === 0) throw new InvalidJobNameError(field, value, 'it is empty');
   if (value.length > max) throw new InvalidJobNameError(field, value, `it is ${value.length} characters; the maximum is ${max}`);
+  // Every store would replace the half character, so two such ids would name one job (or none).
+  if (!isWellFormedText(value)) throw new InvalidJobNameError(field, value, 'it contains a lone UTF-16 surrogate (half of a character, e.g. an emoji cut by slice())');
 }

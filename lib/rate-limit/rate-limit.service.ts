@@ -7,6 +7,7 @@ import { toBackendError } from '../common/with-timeout.js';
 import type { BallastError } from '../errors/ballast.error.js';
 import { InvalidCostError } from '../errors/invalid-cost.error.js';
 import { InvalidKeyError } from '../errors/invalid-key.error.js';
+import { isWellFormedText } from '../common/well-formed-text.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
 import { resolveRateLimitPolicy, type ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
@@ -195,6 +196,8 @@ export class RateLimitService implements OnModuleDestroy {
 function assertRateLimitKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new InvalidKeyError(key, `expected a string, got ${key === null ? 'null' : typeof key}`);
   if (key.length === 0) throw new InvalidKeyError(key, 'the key is empty');
+  // Hashed as UTF-8, a lone surrogate becomes U+FFFD: '\ud800' and '\udbff' would share a budget.
+  if (!isWellFormedText(key)) throw new InvalidKeyError(key, 'the key contains a lone UTF-16 surrogate (half of a character, e.g. an emoji cut by slice())');
 }
 
 function costOf(cost: unknown, policy: ResolvedRateLimitPolicy): number {

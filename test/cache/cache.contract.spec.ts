@@ -4,7 +4,9 @@ import {
   CacheService,
   InvalidKeyError,
   InvalidTtlError,
+  MAX_JSON_DEPTH,
   MAX_KEY_LENGTH,
+  MAX_TTL,
   SerializationError,
   seconds,
 } from '../../lib/index.js';
@@ -182,6 +184,8 @@ describe.each(ALL_BACKENDS)('cache contract on %s', (backend: TestBackend) => {
       ['NUL in string', 'a\u0000b'],
       ['lone surrogate', '😀'.slice(0, 1)],
       ['lone surrogate in a key', { ['k\udc00']: 1 }],
+      ['nested 10,000 deep', nested(10_000)],
+      ['a getter that throws', throwingGetter()],
     ];
     for (const [label, value] of bad) {
       await expect(cache.set(`bad:${label}`, value)).rejects.toBeInstanceOf(SerializationError);
@@ -217,6 +221,38 @@ describe.each(ALL_BACKENDS)('cache contract on %s', (backend: TestBackend) => {
     expect(await cache.get(longest)).toBe('fits');
   });
 
+  it('gives objects back with their keys in the order they were stored', async () => {
+    const value = { zeta: 1, alpha: { b: 2, a: 1, '10': 'ten', '2': 'two' }, mid: [{ y: 1, x: 2 }], 'long key name': true, a: null };
+    await cache.set('ordered', value);
+    expect(JSON.stringify(await cache.get('ordered'))).toBe(JSON.stringify(value));
+    await cache.mset([{ key: 'ordered-many', value }]);
+    expect(JSON.stringify((await cache.mget(['ordered-many']))[0])).toBe(JSON.stringify(value));
+  });
+
+  it('accepts values nested up to MAX_JSON_DEPTH and refuses deeper ones with a SerializationError', async () => {
+    await cache.set('deep', nested(MAX_JSON_DEPTH - 1));
+    expect(JSON.stringify(await cache.get('deep'))).toBe(JSON.stringify(nested(MAX_JSON_DEPTH - 1)));
+    const error = await cache.set('deeper', nested(MAX_JSON_DEPTH + 1)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as SerializationError).reason).toMatch(/nested deeper than/);
+  });
+
+  it('refuses keys every store would change (NUL, a lone surrogate) and TTLs past 100 years, the same on every provider', async () => {
+    for (const key of ['a\u0000b', '\ud800', 'x\udbff', '😀'.slice(1)]) {
+      await expect(cache.set(key, 1)).rejects.toBeInstanceOf(InvalidKeyError);
+      await expect(cache.get(key)).rejects.toBeInstanceOf(InvalidKeyError);
+    }
+    // Whole characters are fine, and distinct.
+    await cache.set('\ufffd', 'replacement');
+    await cache.set('😀', 'emoji');
+    expect(await cache.get('\ufffd')).toBe('replacement');
+    expect(await cache.get('😀')).toBe('emoji');
+    await expect(cache.set('k', 1, { ttl: 2.5e14 })).rejects.toBeInstanceOf(InvalidTtlError);
+    await expect(cache.set('k', 1, { ttl: MAX_TTL + 1 })).rejects.toBeInstanceOf(InvalidTtlError);
+    await cache.set('k', 1, { ttl: MAX_TTL });
+    expect(await cache.get('k')).toBe(1);
+  });
+
   it('keeps keys with unusual characters distinct', async () => {
     const keys = ['a:b', 'a*', 'a?', '[a]', "o'brien", 'emoji 🚀', 'a\\b', '%_'];
     for (const [i, key] of keys.entries()) await cache.set(key, i);
@@ -241,3 +277,15 @@ describe.each(ALL_BACKENDS)('cache contract on %s', (backend: TestBackend) => {
     }
   });
 });
+
+/** `{ d: { d: ... 1 } }`, `depth` objects deep. */
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = { d: value };
+  return value;
+}
+
+/** A plain object whose property cannot be read. */
+function throwingGetter(): object {
+  return Object.defineProperty({}, 'broken', { enumerable: true, get: () => { throw new Error('no'); } });
+}

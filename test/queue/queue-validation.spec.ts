@@ -52,7 +52,8 @@ describe('queue config', () => {
       defaultTimeout: 30_000,
       timeoutMs: 5000,
       durableEnqueue: true,
-      maxStalls: 1,
+      maxStalls: 3,
+      providerChosen: false,
     });
   });
 
@@ -101,6 +102,11 @@ describe('QueueService input checks', () => {
       ['jobId with a colon', () => queue.add('q', 'n', 1, { jobId: 'order:42' }), 'jobId', 'order:42'],
       ['jobId too long', () => queue.add('q', 'n', 1, { jobId: 'x'.repeat(MAX_JOB_ID_LENGTH + 1) }), 'jobId', 'x'.repeat(MAX_JOB_ID_LENGTH + 1)],
       ['empty id in getJob', () => queue.getJob('q', ''), 'id', ''],
+      // Every store would replace half a character, so two such ids would name one job (or none).
+      ['jobId with a lone surrogate', () => queue.add('q', 'n', 1, { jobId: 'order-\ud800' }), 'jobId', 'order-\ud800'],
+      ['jobId with another lone surrogate', () => queue.add('q', 'n', 1, { jobId: 'order-\udbff' }), 'jobId', 'order-\udbff'],
+      ['getJob with a lone surrogate', () => queue.getJob('q', 'x\udc00'), 'id', 'x\udc00'],
+      ['jobId with NUL', () => queue.add('q', 'n', 1, { jobId: 'a\u0000b' }), 'jobId', 'a\u0000b'],
     ];
     for (const [label, call, field, value] of bad) {
       const error = await call().catch((e: unknown) => e);

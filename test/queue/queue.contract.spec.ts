@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import { UnsupportedOptionError, type JobFailedEvent, type JobInfo, type QueueService } from '../../lib/index.js';
+import { InvalidJobNameError, UnsupportedOptionError, type JobFailedEvent, type JobInfo, type QueueService } from '../../lib/index.js';
+import { QueueWorkers } from '../../lib/queue/queue.workers.js';
 import { ALL_BACKENDS, setupBackend, type BackendSetup, type TestBackend } from '../support/backends.js';
 import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_VALKEY_URL } from '../support/test-env.js';
@@ -46,6 +47,46 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
       return found?.state === state ? found : undefined;
     }, DEADLINE);
     return job!;
+  }
+
+  /**
+   * The job's state as the store holds it. On Postgres the raw column, which only the worker's
+   * promotion moves from delayed to waiting (`getJob` shows a due delayed job as waiting already);
+   * BullMQ keeps a due job in its delayed set until a worker's fetch promotes it.
+   */
+  async function storedState(queueName: string, id: string): Promise<string | undefined> {
+    if (backend === 'redis' || backend === 'valkey') return (await queue.getJob(queueName, id))?.state;
+    const text = `SELECT state FROM "${setup.schema}".queue_jobs WHERE queue = $1 AND coalesce(job_key, id::text) = $2`;
+    if (backend === 'pglite') return (await (await sharedPglite()).query<{ state: string }>(text, [queueName, id])).rows[0]?.state;
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      return (await client.query<{ state: string }>(text, [queueName, id])).rows[0]?.state;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * Resolves once the worker of `queueName` (paused or not) has looked for jobs twice since the
+   * call: each time, a delayed job added for the purpose is seen promoted in the store, which only
+   * that worker does, and only on its way to claiming (BullMQ promotes and claims in one script;
+   * the Postgres worker promotes, then claims, so the second promotion comes after a whole claim).
+   * A tick that reads as not delayed right after its add proves nothing (the machine was slow, or
+   * the store wrote it as waiting): it is tried again with a longer delay.
+   */
+  async function workerLookedTwice(queueName: string): Promise<void> {
+    let delay = 50;
+    for (let looks = 0; looks < 2; ) {
+      const tick = await queue.add(queueName, 'record', 'tick', { delay, jobId: `tick-${looks}-${delay}-${Date.now()}` });
+      if ((await storedState(queueName, tick)) !== 'delayed') {
+        delay *= 2;
+        continue;
+      }
+      const promoted = async () => (await storedState(queueName, tick)) !== 'delayed';
+      await waitFor(`the ${queueName} worker to promote delayed job ${tick}`, promoted, DEADLINE, 20);
+      looks++;
+    }
   }
 
   it('runs on the chosen provider', () => {
@@ -196,6 +237,18 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(app.probe.runsOf('main', 'order-43')[0]!.data).toEqual({ fresh: true });
   });
 
+  it('refuses ids no store keeps as given (half a character, NUL), and keeps whole-character ids apart', async () => {
+    for (const jobId of ['order-\ud800', 'order-\udbff', 'a\u0000b']) {
+      await expect(queue.add('main', 'record', {}, { jobId })).rejects.toBeInstanceOf(InvalidJobNameError);
+    }
+    await queue.pause('main');
+    expect(await queue.add('main', 'record', { n: 1 }, { jobId: 'order-\ufffd', removeOnComplete: false })).toBe('order-\ufffd');
+    expect(await queue.add('main', 'record', { n: 2 }, { jobId: 'order-😀', removeOnComplete: false })).toBe('order-😀');
+    expect((await queue.getJob('main', 'order-\ufffd'))?.data).toEqual({ n: 1 });
+    expect((await queue.getJob('main', 'order-😀'))?.data).toEqual({ n: 2 });
+    expect((await queue.getCounts('main')).waiting).toBe(2);
+  });
+
   it('stores any JSON payload exactly, through add and addBulk', async () => {
     await queue.pause('main');
     const payloads: unknown[] = [
@@ -245,12 +298,11 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     const paused = await queue.add('main', 'record', 'paused');
     const elsewhere = await queue.add('other', 'record', 'elsewhere');
     await waitFor('the other queue to run', () => app.probe.runsOf('other', elsewhere).length === 1, DEADLINE);
-    // A negative needs a window: a few poll intervals in which the paused job must not start.
-    const until = Date.now() + 600;
-    while (Date.now() < until) {
-      expect(app.probe.runsOf('main', paused)).toHaveLength(0);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Not a fixed wait: the paused queue's worker has since looked for jobs twice, and would have
+    // taken the paused job then had the pause not held.
+    await workerLookedTwice('main');
+    expect(app.probe.runsOf('main', paused)).toHaveLength(0);
+    expect(await storedState('main', paused)).toBe('waiting');
     expect((await queue.getJob('main', paused))?.state).toBe('waiting');
     await queue.resume('main');
     await waitFor('the resumed job to run', () => app.probe.runsOf('main', paused).length === 1, DEADLINE);
@@ -293,12 +345,17 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await waitFor('four jobs to run', () => app.probe.active.get('held') === 4, DEADLINE);
     const inFlight = app.probe.runs.map((run) => run.id);
     expect(inFlight).toHaveLength(4);
-    // Shutdown waits for the running jobs. They are released once shutdown has begun (the hooks
-    // before Ballast's run in microtasks, well inside 100 ms), so the worker must not start more.
-    const closing = app.close();
-    const releaser = setTimeout(() => app.probe.release(), 100);
-    await closing;
-    clearTimeout(releaser);
+    // Shutdown waits for the running jobs. They are released the moment Ballast has told its
+    // workers to stop (onModuleDestroy has called close() on each), not after a guessed delay: from
+    // then on the worker must not start more.
+    const workers = app.moduleRef.get(QueueWorkers);
+    const stopWorkers = workers.onModuleDestroy.bind(workers);
+    jest.spyOn(workers, 'onModuleDestroy').mockImplementation(() => {
+      const drained = stopWorkers();
+      app.probe.release();
+      return drained;
+    });
+    await app.close();
     expect(app.probe.finished.sort()).toEqual(inFlight.map((id) => `held/${id}`).sort());
     for (const id of inFlight) expect((await peek(setup, 'held', id))?.state).toBe('completed');
 

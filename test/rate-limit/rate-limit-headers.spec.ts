@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BallastBackendError, type RateLimitResult } from '../../lib/index.js';
 import { addressBlock } from '../../lib/rate-limit/client-address.js';
 import { rateLimitHeaders } from '../../lib/rate-limit/rate-limit.headers.js';
+import { describeState, stateAt } from '../../lib/rate-limit/rate-limit-state.js';
 import { resolveRateLimitPolicy } from '../../lib/rate-limit/resolve-rate-limit-policy.js';
 
 const policy = (name: string, limit: number, window: number) => resolveRateLimitPolicy({ name, limit, window }, name, { onStoreError: 'allow' });
@@ -25,6 +26,20 @@ describe('rate-limit headers', () => {
       'X-RateLimit-Remaining': '3',
       'X-RateLimit-Reset': '1801',
     });
+  });
+
+  it('gives the README example: a sliding window is fully restored up to two windows later', () => {
+    const login = resolveRateLimitPolicy({ name: 'login', limit: 5, window: 900_000 }, 'login', { onStoreError: 'allow' });
+    const windowStart = Date.UTC(2030, 0, 1, 12, 0, 0);
+    const now = windowStart + 90_000;
+    // Four attempts in this window, none in the one before.
+    const state = stateAt(login, { windowStart, used: 4, prevUsed: 0 }, now);
+    const verdict = describeState(login, state, now, true, 1);
+    const headers = Object.fromEntries(rateLimitHeaders([{ policy: login, result: verdict }], { draft: true, legacy: true }));
+    expect(headers.RateLimit).toBe('"login";r=1;t=1710');
+    expect(headers['X-RateLimit-Reset']).toBe('1710');
+    expect(verdict.resetMs).toBeGreaterThan(login.window);
+    expect(verdict.resetMs).toBeLessThanOrEqual(2 * login.window);
   });
 
   it('on rejection, t and X-RateLimit-Reset say when the request would fit; the rejecting policy is the tightest', () => {

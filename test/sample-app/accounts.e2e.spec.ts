@@ -55,4 +55,12 @@ describe.each(['express', 'fastify'] as const)('sample app signup on %s', (platf
     // Not even a possible job id: still a 404.
     await request(server).get('/signup/no%20such%3Ajob').expect(404);
   });
+
+  it('answers 400, not 500, for data the queue cannot store (Ballast\'s input errors through BallastExceptionFilter)', async () => {
+    const server = app.getHttpServer();
+    // Valid JSON text holding half an emoji: JSON.parse gives a lone surrogate, which no store keeps.
+    const response = await request(server).post('/signup').set('Content-Type', 'application/json').send('{"email":"\\ud83d@example.com"}').expect(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 400, title: 'Bad Request', error: 'SerializationError' });
+  });
 });

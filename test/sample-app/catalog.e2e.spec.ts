@@ -43,8 +43,14 @@ describe.each(['express', 'fastify'] as const)('sample app catalog on %s', (plat
     expect(lookup.calls).toBe(2);
   });
 
-  it('reports the backend on /health', async () => {
+  it('reports the backends on /health', async () => {
     const response = await request(app.getHttpServer()).get('/health').expect(200);
-    expect(response.body).toMatchObject({ status: 'ok', cache: 'postgres' });
+    expect(response.body).toEqual({ status: 'ok', cache: 'postgres', queue: 'postgres', rateLimit: 'postgres' });
+  });
+
+  it('answers 400, not 500, for an id that cannot be a cache key', async () => {
+    const response = await request(app.getHttpServer()).get('/products/a%00b').expect(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 400, error: 'InvalidKeyError', detail: expect.stringContaining('NUL') });
   });
 });

@@ -15,7 +15,7 @@ export function cacheSql(s: string) {
     getMany: `SELECT key, value::text AS value FROM ${table} WHERE key = ANY($1::text[]) AND ${live}`,
 
     /** $1 key, $2 JSON text, $3 expires_at (null for none). Insert or overwrite in one statement. */
-    set: `INSERT INTO ${table} (key, value, expires_at) VALUES ($1, $2::jsonb, $3)
+    set: `INSERT INTO ${table} (key, value, expires_at) VALUES ($1, $2::json, $3)
           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
 
     /**
@@ -23,7 +23,7 @@ export function cacheSql(s: string) {
      * same length and with distinct keys (ON CONFLICT cannot touch one row twice). One round trip.
      */
     setMany: `INSERT INTO ${table} (key, value, expires_at)
-              SELECT key, value::jsonb, expires_at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(key, value, expires_at)
+              SELECT key, value::json, expires_at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(key, value, expires_at)
               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
 
     /** $1 key, $2 now. Deletes the row, expired or not; `live` tells whether readers could still see it. */
