@@ -4,7 +4,7 @@ import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.j
 import { retryDelay } from '../../lib/queue/postgres/postgres-queue.backoff.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { waitFor } from '../support/wait-for.js';
-import { aborted, gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
+import { aborted, claimArgs, gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
 
 afterAll(closeSharedPglite);
 
@@ -116,7 +116,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       // One attempt only: a crash must not use it up.
       const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, timeout: 200 })]);
       // A worker that claims and then dies: nothing renews or completes.
-      const { rows } = await h.db.query<{ token: string }>(h.sql.claim, ['q', 10]);
+      const { rows } = await h.db.query<{ token: string }>(h.sql.claim, claimArgs('q', 10));
       expect(rows).toHaveLength(1);
       const rec = recorder();
       const seen: number[] = [];
@@ -131,7 +131,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
     it('fails a stalled job past maxStalls, with the lease error, reporting stalled and failed', async () => {
       h = await openHarness(flavor, 'pl_reapfail', { maxStalls: 0 });
       const [id] = await h.backend.add([newJob({}, { attempts: 3, timeout: 150 })]);
-      await h.db.query(h.sql.claim, ['q', 10]);
+      await h.db.query(h.sql.claim, claimArgs('q', 10));
       const rec = recorder();
       await h.start(recordingSpec(rec));
       await waitFor('the stalled job to be failed', () => rec.eventsOf('failed').length === 1, 5000);
@@ -151,11 +151,11 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       const [id] = await h.backend.add([newJob({}, { attempts: 5, timeout: 100 })]);
       const stalls = async () => (await h.db.query<{ stalls: number }>(`SELECT stalls FROM ${h.table}`)).rows[0]!.stalls;
       // A worker claims and dies, twice; a reaper takes the job back once its lease is over.
-      await h.db.query(h.sql.claim, ['q', 10]);
+      await h.db.query(h.sql.claim, claimArgs('q', 10));
       await waitFor('the first stall to be reaped', async () => (await h.reap('q', 1)) === 1, 5000);
       expect((await h.rows())[0]).toMatchObject({ state: 'waiting', attempts_made: 0 });
       expect(await stalls()).toBe(1);
-      await h.db.query(h.sql.claim, ['q', 10]);
+      await h.db.query(h.sql.claim, claimArgs('q', 10));
       await waitFor('the second stall to be reaped', async () => (await h.reap('q', 1)) === 1, 5000);
       expect((await h.rows())[0]).toMatchObject({ state: 'failed', attempts_made: 1 });
       expect(await stalls()).toBe(2);
@@ -164,14 +164,50 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(await stalls()).toBe(0);
     });
 
+    it('counts a stall only for jobs whose handler started: a dead worker\'s buffered jobs go back with nothing counted', async () => {
+      h = await openHarness(flavor, 'pl_buffered', { maxStalls: 0 });
+      await h.backend.add(Array.from({ length: 6 }, (_, i) => newJob({ i }, { timeout: 100 })));
+      // A worker claims six, starts two at once, starts a third from its buffer (the store hears of
+      // it through markStarted), then dies with three never started.
+      const claimed = (await h.db.query<{ id: string; token: string }>(h.sql.claim, claimArgs('q', 6, 2))).rows;
+      expect(claimed).toHaveLength(6);
+      await h.db.query(h.sql.markStarted, [[claimed[2]!.id], [claimed[2]!.token]]);
+      await waitFor('every lease to be reaped', async () => (await h.reap('q', 0)) > 0 && (await h.rows()).every((row) => row.state !== 'active'), 5000);
+      const { rows } = await h.db.query<{ id: string; state: string; stalls: number; attempts_made: number }>(
+        `SELECT id::text AS id, state, stalls, attempts_made FROM ${h.table} ORDER BY id`,
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      // maxStalls 0: the three that ran fail at their first stall; the three that never ran wait again, untouched.
+      for (const job of claimed.slice(0, 3)) expect(byId.get(job.id)).toMatchObject({ state: 'failed', stalls: 1 });
+      for (const job of claimed.slice(3)) expect(byId.get(job.id)).toMatchObject({ state: 'waiting', stalls: 0, attempts_made: 0 });
+    });
+
+    it('a running job is always known to the store as started, also one that waited in the buffer', async () => {
+      h = await openHarness(flavor, 'pl_marks');
+      const rec = recorder();
+      const unmarked: string[] = [];
+      // Each handler waits until the store says its job started (the claim said so, or a later mark).
+      await h.start(
+        recordingSpec(rec, async (_data, context) => {
+          const started = async () =>
+            (await h.db.query<{ started: boolean }>(`SELECT started FROM ${h.table} WHERE coalesce(job_key, id::text) = $1`, [context.id])).rows[0]?.started;
+          await waitFor(`job ${context.id} to be marked started`, started, 3000, 5).catch(() => unmarked.push(context.id));
+        }, { concurrency: 2 }),
+      );
+      // Quick jobs first, so the worker learns they are quick and claims beyond its free slots.
+      await h.backend.add(Array.from({ length: 40 }, (_, i) => newJob({ i })));
+      await waitFor('every job to complete', () => rec.eventsOf('completed').length === 40, 20_000);
+      expect(unmarked).toEqual([]);
+    });
+
     it('applies no outcome from a worker whose lease was lost (token check)', async () => {
       h = await openHarness(flavor, 'pl_token');
       const [id] = await h.backend.add([newJob({}, { attempts: 3, removeOnComplete: false, removeOnFail: false })]);
-      const first = (await h.db.query<{ id: string; token: string }>(h.sql.claim, ['q', 1])).rows[0]!;
+      const first = (await h.db.query<{ id: string; token: string }>(h.sql.claim, claimArgs('q', 1))).rows[0]!;
       // The lease runs out and another worker claims the job.
       await h.db.query(`UPDATE ${h.schema}.queue_jobs SET locked_until = now() - interval '1 second'`);
       expect(await h.reap('q', 1)).toBe(1);
-      const second = (await h.db.query<{ id: string; token: string; attempts_made: number }>(h.sql.claim, ['q', 1])).rows[0]!;
+      const second = (await h.db.query<{ id: string; token: string; attempts_made: number }>(h.sql.claim, claimArgs('q', 1))).rows[0]!;
       // The stall gave the first claim's attempt back.
       expect(second.attempts_made).toBe(1);
       expect(second.token).not.toBe(first.token);
@@ -337,7 +373,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
     it('removes jobs that are not running', async () => {
       h = await openHarness(flavor, 'pl_remove');
       const [waiting, running] = await h.backend.add([newJob({}, { jobId: 'w-1' }), newJob({}, { priority: -1 })]);
-      await h.db.query(h.sql.claim, ['q', 1]);
+      await h.db.query(h.sql.claim, claimArgs('q', 1));
       expect((await h.backend.getJob('q', running!))!.state).toBe('active');
       expect(await h.backend.remove('q', running!)).toBe(false);
       expect(await h.backend.remove('other', waiting!)).toBe(false);

@@ -4,7 +4,7 @@ import { quoteIdentifier } from '../../lib/config/identifiers.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
-import { gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
+import { claimArgs, gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
 
 afterAll(closeSharedPglite);
 
@@ -80,7 +80,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
       newJob({ n: 'd' }),
       newJob({ n: 'e' }, { priority: 2 }),
     ]);
-    const claim = (limit: number) => h.db.query<{ public_id: string; token: string; attempts_made: number }>(h.sql.claim, ['q', limit]);
+    const claim = (limit: number) => h.db.query<{ public_id: string; token: string; attempts_made: number }>(h.sql.claim, claimArgs('q', limit));
     const first = (await claim(3)).rows;
     expect(first.map((r) => r.public_id)).toEqual([ids[1], ids[3], ids[2]]);
     expect(new Set(first.map((r) => r.token)).size).toBe(3);
@@ -99,14 +99,14 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_claimorder');
     // Ids 1..120 cross 9 -> 10 and 99 -> 100, where text order and number order differ.
     const ids = await h.backend.add(Array.from({ length: 120 }, (_, i) => newJob({ i })));
-    const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, ['q', 120]);
+    const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, claimArgs('q', 120));
     expect(rows.map((r) => r.public_id)).toEqual(ids);
   });
 
   it('never hands one job to two concurrent claims', async () => {
     h = await openHarness(flavor, 'pq_skip');
     await h.backend.add(Array.from({ length: 200 }, (_, i) => newJob({ i })));
-    const claims = await Promise.all(Array.from({ length: 8 }, () => h.db.query<{ public_id: string }>(h.sql.claim, ['q', 30])));
+    const claims = await Promise.all(Array.from({ length: 8 }, () => h.db.query<{ public_id: string }>(h.sql.claim, claimArgs('q', 30))));
     const claimed = claims.flatMap((c) => c.rows.map((r) => r.public_id));
     expect(claimed).toHaveLength(200);
     expect(new Set(claimed).size).toBe(200);
@@ -117,7 +117,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const [first] = await h.backend.add([newJob({ n: 1 })]);
     const [late] = await h.backend.add([newJob({ n: 2 }, { runAt: Date.now() - 3_600_000 })]);
     const [bulkLate] = await h.backend.add([newJob({ n: 3 }, { runAt: Date.now() - 7_200_000 }), newJob({ n: 4 })]);
-    const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, ['q', 10]);
+    const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, claimArgs('q', 10));
     expect(rows.map((r) => r.public_id).slice(0, 3)).toEqual([first, late, bulkLate]);
   });
 
@@ -240,7 +240,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const claims = jest.spyOn(h.db, 'queryPrepared');
     const claimsSoFar = () => claims.mock.calls.filter(([text]) => text === h.sql.claim).length;
     await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ i })));
-    expect((await h.db.query(h.sql.claim, ['q', 10])).rows).toEqual([]);
+    expect((await h.db.query(h.sql.claim, claimArgs('q', 10))).rows).toEqual([]);
     // Not a fixed wait: the worker has looked for jobs (on the notification, then by polling)
     // several times since they were added, and started none.
     const seen = claimsSoFar();

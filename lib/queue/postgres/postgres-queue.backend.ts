@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { OutageLog } from '../../common/outage-log.js';
+import { settlesWithin } from '../../common/settles-within.js';
 import type { SqlClient, SqlDatabase, SqlResult } from '../../connections/sql-client.js';
 import type { JobCounts, JobInfo, JobState } from '../job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
@@ -12,6 +13,8 @@ import { postgresQueueSettings, type PostgresQueueSettings } from './postgres-qu
 import { queueSql, type QueueSql } from './postgres-queue.sql.js';
 import { PostgresQueueWorker } from './postgres-queue.worker.js';
 
+/** How long closing waits for enqueues in flight (their callers have their own deadlines). */
+const ENQUEUE_DRAIN_MS = 1000;
 /** Failed jobs moved per statement by `retryAllFailed`. */
 const RETRY_BATCH = 1000;
 
@@ -149,9 +152,10 @@ export class PostgresQueueBackend implements QueueBackend {
 
   /** Stops what the backend runs (workers, the pruner) and waits for enqueues in flight; the connection belongs to the registry. */
   async close(): Promise<void> {
+    // Each worker bounds its own shutdown; the rest waits on the database at most a moment more.
     await Promise.all([...this.workers].map((worker) => worker.close()));
     await this.pruner.stop();
-    await this.enqueuer.drain();
+    await settlesWithin(this.enqueuer.drain(), ENQUEUE_DRAIN_MS);
   }
 
   /** Deletes finished jobs past their retention now, rather than on the next timer tick. */

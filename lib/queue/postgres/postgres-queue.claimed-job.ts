@@ -34,6 +34,11 @@ export interface ClaimedJob {
   token: string;
   /** The job is removed on completion, so its result is not sent. */
   dropResult: boolean;
+  /**
+   * The store knows the handler started (it counts a stall if the lease runs out): set by the claim
+   * for jobs that start at once, and by a later write for jobs that waited in the buffer.
+   */
+  startedInStore: boolean;
   /** Client time at which the lease should next be renewed. */
   renewAt: number;
   /** Fires on shutdown past the grace period or on lease loss. */
@@ -45,7 +50,7 @@ export interface ClaimedJob {
   released: boolean;
 }
 
-export function toClaimedJob(row: ClaimRow, now: number): ClaimedJob {
+export function toClaimedJob(row: ClaimRow, now: number, startedInStore: boolean): ClaimedJob {
   return {
     rowId: row.id,
     id: row.public_id,
@@ -57,6 +62,7 @@ export function toClaimedJob(row: ClaimRow, now: number): ClaimedJob {
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,
+    startedInStore,
     renewAt: now + row.timeout_ms / 3,
     controller: new AbortController(),
     released: false,

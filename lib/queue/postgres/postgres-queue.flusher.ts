@@ -49,6 +49,8 @@ export class PostgresQueueFlusher {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set by `drain()`: the worker is stopping, so a failed write is not retried on a timer any more. */
   private closing = false;
+  /** Set by `stop()`: the worker is closed, and nothing more is written, even by a write loop in flight. */
+  private stopped = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -86,8 +88,19 @@ export class PostgresQueueFlusher {
     await this.writing;
   }
 
+  /**
+   * Ends all writing: called after `drain()` (or after giving up on it, when the database does not
+   * answer). Pending outcomes are left to their leases; the reaper hands those jobs on.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.closing = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.writing || this.retryTimer) return;
+    if (this.stopped || this.scheduled || this.writing || this.retryTimer) return;
     this.scheduled = true;
     // Let every handler that finishes in this turn of the event loop join the batch.
     setImmediate(() => {
@@ -98,7 +111,7 @@ export class PostgresQueueFlusher {
 
   private async writeAll(final: boolean): Promise<void> {
     try {
-      while (this.pending > 0) {
+      while (this.pending > 0 && !this.stopped) {
         const completions = this.completions.splice(0, this.maxBatch);
         const failures = this.failures.splice(0, this.maxBatch);
         const [wroteCompletions, wroteFailures] = await Promise.allSettled([

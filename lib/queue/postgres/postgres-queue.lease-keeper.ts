@@ -35,6 +35,10 @@ export class PostgresQueueLeaseKeeper {
     this.held.delete(job);
   }
 
+  /**
+   * Stops renewing; resolves once a renewal in flight is done (bound it: the database may not
+   * answer). A renewal that answers after that changes nothing: no job is held any more.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -104,4 +104,16 @@ export const queueMigrations: readonly Migration[] = [
                               floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint))`,
     ],
   },
+  {
+    service: 'queue',
+    version: 4,
+    name: 'stalls count only started jobs',
+    statements: (s) => [
+      // Whether the claimed job's handler has started. A worker claims a few jobs beyond its free
+      // slots into a buffer; when it dies, those come back too, but they never ran, so they must
+      // not count a stall (with maxStalls low, two crashes close together dead-lettered jobs that
+      // had never run). A constant default adds the column without rewriting the table.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN started boolean NOT NULL DEFAULT false`,
+    ],
+  },
 ];

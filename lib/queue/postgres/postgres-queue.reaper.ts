@@ -16,6 +16,8 @@ interface ReapedRow {
   name: string;
   state: 'waiting' | 'failed';
   attempts_made: number;
+  /** The handler had started, so this return counted a stall; false for a job that sat in a buffer. */
+  stalled: boolean;
 }
 
 /**
@@ -79,7 +81,8 @@ export class PostgresQueueReaper {
 
   private report(job: ReapedRow): void {
     try {
-      this.onEvent({ type: 'stalled', queue: this.queue, jobId: job.id, name: job.name });
+      // A job that never started is handed back, not stalled.
+      if (job.stalled) this.onEvent({ type: 'stalled', queue: this.queue, jobId: job.id, name: job.name });
       if (job.state === 'failed') {
         this.onEvent({
           type: 'failed',

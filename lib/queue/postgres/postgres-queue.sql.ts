@@ -24,6 +24,8 @@ export function queueSql(s: string) {
   // or hand-back is undone and its lease runs out), which the at-least-once contract allows.
   const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
   type Commit = 'durable' | 'async';
+  /** Reaper: the expired job had started and has already stalled as often as allowed. */
+  const overStalls = `(j.started AND j.stalls >= $7::int)`;
 
   /**
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
@@ -95,22 +97,35 @@ export function queueSql(s: string) {
     addOneAsync: addOne('async'),
 
     /**
-     * $1 queue, $2 limit. Claims at most $2 waiting jobs of queue $1, by priority, then the time
-     * they became ready, then id; a row locked by another worker is skipped, never waited on, and
-     * nothing is claimed while the queue is paused. In the same statement each claimed job becomes
-     * active with a fresh token, a lease of its own timeout and one more attempt counted. Rows come
-     * back in claim order. Delayed jobs are claimable once `promote` has made them waiting.
+     * $1 queue, $2 limit, $3 how many start at once, $4/$5 ids and tokens of jobs this worker
+     * started since its last claim. Claims at most $2 waiting jobs of queue $1, by priority, then
+     * the time they became ready, then id; a row locked by another worker is skipped, never waited
+     * on, and nothing is claimed while the queue is paused. In the same statement each claimed job
+     * becomes active with a fresh token, a lease of its own timeout and one more attempt counted.
+     * The first $3 are `started` (their handlers run at once); the rest wait in the worker's buffer,
+     * and are marked started when they do (the $4/$5 of a later claim, or `markStarted`): only a
+     * started job counts a stall when its lease runs out. Rows come back in claim order. Delayed jobs
+     * are claimable once `promote` has made them waiting.
      */
-    claim: `WITH picked AS (
-              SELECT id FROM ${jobs}
-              WHERE queue = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
-              ORDER BY priority, run_at, id
-              LIMIT $2 FOR UPDATE SKIP LOCKED
+    // \`marked\` runs though nothing reads it: Postgres runs every data-modifying WITH exactly once.
+    claim: `WITH marked AS (
+              UPDATE ${jobs} j SET started = true
+              FROM unnest($4::bigint[], $5::uuid[]) AS r(id, token)
+              WHERE j.id = r.id AND j.lock_token = r.token
+              RETURNING 1
+            ),
+            picked AS (
+              SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS n FROM (
+                SELECT id, priority, run_at FROM ${jobs}
+                WHERE queue = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
+                ORDER BY priority, run_at, id
+                LIMIT $2 FOR UPDATE SKIP LOCKED
+              ) AS ready
             ),
             claimed AS (
               UPDATE ${jobs} j
               SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
-                  locked_until = now() + ${ms('j.timeout_ms')}
+                  locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
               FROM picked, ${asyncCommit}
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
@@ -121,6 +136,14 @@ export function queueSql(s: string) {
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result
             -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
             FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
+
+    /**
+     * $1 ids, $2 tokens. Marks buffered jobs whose handlers started as started, where the claim
+     * still holds (token matches), when no claim came soon enough to carry the marks.
+     */
+    markStarted: `UPDATE ${jobs} j SET started = true
+                  FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
+                  WHERE j.id = r.id AND j.lock_token = r.token`,
 
     /**
      * $1 queue, $2 batch size, $3 channel. Makes at most $2 delayed jobs of queue $1 whose time has
@@ -233,30 +256,32 @@ export function queueSql(s: string) {
      * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel, $7 max
      * stalls. Only while this statement holds the reap try-lock (so one process reaps a queue at a
      * time; others skip): at most $4 active jobs of $3 whose lease has expired (their worker died or
-     * hung) lose their claim and count a stall. A job within $7 stalls waits again and gets back the
-     * attempt it was claimed for (a crash is not the job's failure); past $7 it is failed with $5 as
-     * its error. Queue $3 is notified when jobs went back. Returns each reaped job.
+     * hung) lose their claim and get back the attempt they were claimed for (a crash is not the
+     * job's failure). A job whose handler had started counts a stall: within $7 stalls it waits
+     * again, past $7 it is failed with $5 as its error. A job that never started (it sat in a dead
+     * worker's buffer) waits again with nothing counted. Queue $3 is notified when jobs went back.
+     * Returns each reaped job.
      */
     reap: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
            expired AS (
-             SELECT id FROM ${jobs}
+             SELECT id, stalls FROM ${jobs}
              WHERE (SELECT held FROM lock) AND queue = $3 AND state = 'active' AND locked_until < now()
              ORDER BY locked_until
              LIMIT $4 FOR UPDATE SKIP LOCKED
            ),
            reaped AS (
              UPDATE ${jobs} j
-             SET state = CASE WHEN j.stalls >= $7::int THEN 'failed' ELSE 'waiting' END,
-                 stalls = j.stalls + 1,
-                 attempts_made = CASE WHEN j.stalls >= $7::int THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
-                 lock_token = NULL, locked_until = NULL,
-                 error_message = CASE WHEN j.stalls >= $7::int THEN $5 ELSE j.error_message END,
-                 error_stack = CASE WHEN j.stalls >= $7::int THEN NULL ELSE j.error_stack END,
-                 finished_at = CASE WHEN j.stalls >= $7::int THEN now() END,
-                 keep_count = CASE WHEN j.stalls >= $7::int THEN j.keep_failed END,
-                 purge_at = CASE WHEN j.stalls >= $7::int THEN now() + ${ms('j.keep_failed_ms')} END
+             SET state = CASE WHEN ${overStalls} THEN 'failed' ELSE 'waiting' END,
+                 stalls = j.stalls + CASE WHEN j.started THEN 1 ELSE 0 END,
+                 attempts_made = CASE WHEN ${overStalls} THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
+                 lock_token = NULL, locked_until = NULL, started = false,
+                 error_message = CASE WHEN ${overStalls} THEN $5 ELSE j.error_message END,
+                 error_stack = CASE WHEN ${overStalls} THEN NULL ELSE j.error_stack END,
+                 finished_at = CASE WHEN ${overStalls} THEN now() END,
+                 keep_count = CASE WHEN ${overStalls} THEN j.keep_failed END,
+                 purge_at = CASE WHEN ${overStalls} THEN now() + ${ms('j.keep_failed_ms')} END
              FROM expired, ${asyncCommit} WHERE j.id = expired.id
-             RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made
+             RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled
            ),
            notified AS (
              SELECT pg_notify($6, '0|' || $3::text) WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting')

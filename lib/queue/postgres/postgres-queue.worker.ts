@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
 import type { OutageLog } from '../../common/outage-log.js';
 import { RetryBackoff } from '../../common/retry-backoff.js';
+import { settlesWithin } from '../../common/settles-within.js';
 import { performance } from 'node:perf_hooks';
 import type { SqlDatabase } from '../../connections/sql-client.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
@@ -22,6 +23,17 @@ const MAX_TIMER_MS = 2_147_483_647;
 const PROMOTE_BATCH = 1000;
 /** Weight of the newest handler duration in the running average that sizes the buffer. */
 const DURATION_WEIGHT = 0.2;
+/**
+ * How long a buffered job that started may wait for the next claim to tell the store so, before a
+ * statement of its own does. Until then its death would not count as a stall.
+ */
+const START_MARK_DELAY_MS = 50;
+/**
+ * Time a worker's shutdown gives the database before the grace period (stop listening, hand back the
+ * buffer) and again after it (hand back the unfinished, write the outcomes). So a worker closes
+ * within `shutdownTimeoutMs` plus twice this, whatever the database does.
+ */
+const SHUTDOWN_STORE_BUDGET_MS = 1500;
 /** Retries of a failed claim: from 100 ms, doubling to at most 2 s, so a worker is back soon after its database. */
 const CLAIM_RETRY_BASE_MS = 100;
 const CLAIM_RETRY_MAX_MS = 2000;
@@ -72,6 +84,9 @@ export class PostgresQueueWorker implements QueueWorker {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly claimBackoff = new RetryBackoff(CLAIM_RETRY_BASE_MS, CLAIM_RETRY_MAX_MS);
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** Buffered jobs that started and that the store does not know started yet. */
+  private startMarks: ClaimedJob[] = [];
+  private startMarkTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Infinity;
   private unlisten: (() => Promise<void>) | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -127,19 +142,34 @@ export class PostgresQueueWorker implements QueueWorker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await Promise.allSettled([this.unlisten?.(), this.reaper.stop()]);
+    if (this.startMarkTimer) clearTimeout(this.startMarkTimer);
+    // Each phase that waits on the database has a budget, so a database that stopped answering
+    // cannot hold app.close() for ever: what is not handed back or written in time comes back to the
+    // queue when its lease runs out, as after a crash.
+    let budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
+    const within = (step: Promise<unknown> | undefined) => settlesWithin(step, budget - Date.now());
+    await within(Promise.allSettled([this.unlisten?.(), this.reaper.stop()]));
     // A claim in flight hands back what it gets (it sees `closed`).
-    await this.claiming;
-    await this.release(this.takeBuffered());
+    await within(this.claiming);
+    await within(this.release(this.takeBuffered()));
     if (this.running.size > 0) await this.idle(this.spec.shutdownTimeoutMs);
     const unfinished = [...this.running];
     for (const job of unfinished) {
       this.letGo(job);
       job.controller.abort(new JobAbortedError(this.spec.queue, job.id, 'shutdown'));
     }
-    await this.release(unfinished);
-    await this.flusher.drain();
-    await this.leases.stop();
+    budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
+    const handedBack = await within(this.release(unfinished));
+    const drained = await within(this.flusher.drain());
+    // Nothing is written after close: outcomes still pending now are left to their leases.
+    this.flusher.stop();
+    await within(this.leases.stop());
+    if (!handedBack || !drained) {
+      this.context.logger.warn(
+        `queue '${this.spec.queue}': the database did not answer during shutdown; ` +
+          `${unfinished.length} handed-back job(s) and ${this.flusher.pending} outcome(s) may not be written and return when their leases run out`,
+      );
+    }
     this.onClosed(this);
   }
 
@@ -224,17 +254,29 @@ export class PostgresQueueWorker implements QueueWorker {
       const signals = this.signals;
       const pauses = this.pauses;
       if (this.promoteFirst) await this.promote();
+      // The claimed jobs that will start the moment they arrive: slots free now, after the buffered
+      // jobs ahead of them. Slots only free up while the claim is out, so at least these start.
+      const startNow = Math.max(0, this.spec.concurrency - this.running.size - this.buffer.length);
+      const marks = this.startMarks.splice(0);
       let rows: ClaimRow[];
       try {
-        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [this.spec.queue, want]));
+        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [
+          this.spec.queue,
+          want,
+          startNow,
+          marks.map((job) => job.rowId),
+          marks.map((job) => job.token),
+        ]));
       } catch (error) {
+        this.startMarks.unshift(...marks);
         this.claimFailed(error);
         return;
       }
+      for (const job of marks) job.startedInStore = true;
       this.context.outage.succeeded();
       this.claimBackoff.reset();
       const now = Date.now();
-      const jobs = rows.map((row) => toClaimedJob(row, now));
+      const jobs = rows.map((row, i) => toClaimedJob(row, now, i < startNow));
       if (this.closed || pauses !== this.pauses) {
         await this.release(jobs);
         return;
@@ -293,6 +335,7 @@ export class PostgresQueueWorker implements QueueWorker {
 
   private run(job: ClaimedJob): void {
     this.running.add(job);
+    if (!job.startedInStore) this.markStarted(job);
     const started = performance.now();
     void this.execute(job).then((outcome) => this.finish(job, outcome, performance.now() - started));
   }
@@ -327,6 +370,34 @@ export class PostgresQueueWorker implements QueueWorker {
     }
     if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.pump();
+  }
+
+  /**
+   * A buffered job started: the store must learn it, so that its lease running out counts a stall.
+   * The next claim carries the mark; failing that, a statement of its own after a moment.
+   */
+  private markStarted(job: ClaimedJob): void {
+    this.startMarks.push(job);
+    if (this.startMarkTimer || this.closed) return;
+    this.startMarkTimer = setTimeout(() => {
+      this.startMarkTimer = undefined;
+      void this.writeStartMarks();
+    }, START_MARK_DELAY_MS);
+    this.startMarkTimer.unref();
+  }
+
+  private async writeStartMarks(): Promise<void> {
+    const marks = this.startMarks.splice(0).filter((job) => !job.released);
+    if (marks.length === 0 || this.closed) return;
+    try {
+      await this.context.db.queryPrepared(this.context.sql.markStarted, [marks.map((job) => job.rowId), marks.map((job) => job.token)]);
+      for (const job of marks) job.startedInStore = true;
+      this.context.outage.succeeded();
+    } catch (error) {
+      // The next claim, which keeps retrying through an outage, carries them.
+      this.context.outage.failed(`marking ${marks.length} buffered job(s) of queue '${this.spec.queue}' started`, error);
+      this.startMarks.unshift(...marks);
+    }
   }
 
   private onLeaseLost(job: ClaimedJob): void {
