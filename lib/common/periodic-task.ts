@@ -1,8 +1,14 @@
+import { settlesWithin } from './settles-within.js';
+
+/** How long `stop()` waits for a run in progress. */
+const STOP_WAIT_MS = 1000;
+
 /**
  * Background upkeep (sweeping, pruning, reaping) on an unref'd interval timer, so it never keeps
  * the process alive. One run at a time: a tick that finds the previous run still going skips. A
  * failed run goes to `onError` and the next tick tries again. `stop()` waits for a run in progress,
- * so the connection can close after it.
+ * so the connection can close after it, but at most `STOP_WAIT_MS`: a run stuck on a store that
+ * stopped answering must not hold up shutdown (the connection's close then cuts it).
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
@@ -25,7 +31,7 @@ export class PeriodicTask {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    await settlesWithin(this.running, STOP_WAIT_MS);
   }
 
   private tick(): void {

@@ -8,6 +8,7 @@ import type { SqlDatabase } from './sql-client.js';
 import { PgPoolDatabase } from './pg-pool.database.js';
 import { PgliteDatabase } from './pglite.database.js';
 import { runBootStep } from './boot-step.js';
+import { closeRedisClient } from './close-redis-client.js';
 import type { StoreEndpoint } from './store-endpoint.js';
 
 /**
@@ -109,11 +110,7 @@ export class BallastConnections implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const closing: Promise<unknown>[] = [];
     for (const { client, owned } of this.redisClients.values()) {
-      if (!owned) continue;
-      // QUIT lets queued replies arrive; a client that is not connected has nothing to wait for,
-      // and QUIT would sit in its offline queue while it keeps reconnecting.
-      if (client.status === 'ready') closing.push(client.quit().catch(() => client.disconnect()));
-      else client.disconnect();
+      if (owned) closing.push(closeRedisClient(client));
     }
     this.redisClients.clear();
     if (this.postgresDb) {

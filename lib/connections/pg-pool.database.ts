@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, Notification } from 'pg';
 import type { SqlClient, SqlDatabase, SqlResult } from './sql-client.js';
 import { quoteIdentifier } from '../config/identifiers.js';
+import { settlesWithin } from '../common/settles-within.js';
 
 /** How long to wait before re-opening a LISTEN session that broke. */
 const RELISTEN_DELAY_MS = 1000;
+/**
+ * How long closing an owned pool waits for its sessions to finish. A server that stopped answering
+ * (a silent connection, not a refused one) never lets a session finish; past this, the sessions'
+ * sockets are destroyed, so `app.close()` ends.
+ */
+const CLOSE_WAIT_MS = 1500;
 
 /**
  * `SqlDatabase` over a `pg.Pool`. LISTEN needs a session of its own, so one pooled client is kept
@@ -19,13 +26,20 @@ export class PgPoolDatabase implements SqlDatabase {
   private closed = false;
   private relistenTimer: NodeJS.Timeout | undefined;
   private readonly statementNames = new Map<string, string>();
+  /** The sessions of an owned pool, so a close can cut them when the server does not answer. */
+  private readonly sessions = new Set<PoolClient>();
 
   constructor(
     private readonly pool: Pool,
     private readonly owned: boolean,
     /** `false` (behind a pooler that cannot carry them): `queryPrepared` sends plain statements. */
     private readonly prepared = true,
-  ) {}
+  ) {
+    if (owned) {
+      pool.on('connect', (client) => this.sessions.add(client));
+      pool.on('remove', (client) => this.sessions.delete(client));
+    }
+  }
 
   get maxConnections(): number {
     // pg's own default pool size when the pool was made without `max`.
@@ -101,7 +115,13 @@ export class PgPoolDatabase implements SqlDatabase {
       listener.removeAllListeners('notification');
       listener.release(true);
     }
-    if (this.owned) await this.pool.end();
+    if (!this.owned) return;
+    const ended = this.pool.end();
+    if (await settlesWithin(ended, CLOSE_WAIT_MS)) return;
+    // Sessions stuck on a server that does not answer: cut them, which fails their statements and
+    // lets the pool end.
+    for (const session of this.sessions) session.connection.stream.destroy();
+    await settlesWithin(ended, CLOSE_WAIT_MS);
   }
 
   private ensureListener(): Promise<PoolClient> {

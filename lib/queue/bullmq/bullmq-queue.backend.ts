@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ErrorCode, Queue, type RedisOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { OutageLog } from '../../common/outage-log.js';
+import { settlesWithin } from '../../common/settles-within.js';
 import { DEFAULT_MAX_STALLS } from '../resolve-queue-config.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import type { SqlClient } from '../../connections/sql-client.js';
@@ -13,6 +14,8 @@ import { toBullmqJobOptions } from './bullmq-job-options.js';
 import { DEFAULT_BULLMQ_LEASE_MS, type BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
 
+/** How long closing waits for BullMQ's queues to close. */
+const QUEUE_CLOSE_WAIT_MS = 1000;
 /** Failed jobs retried per round trip by `retryAllFailed`. */
 const RETRY_BATCH = 500;
 
@@ -200,8 +203,9 @@ export class BullmqQueueBackend implements QueueBackend {
     await Promise.all([...this.workers].map((worker) => worker.close()));
     const queues = [...this.queues.values()];
     this.queues.clear();
-    // Queues share the registry's client; closing them leaves it open.
-    await Promise.all(queues.map((queue) => queue.close()));
+    // Queues share the registry's client; closing them leaves it open. Bounded: a server that stopped
+    // answering must not hold up shutdown (the registry then drops the connection).
+    await settlesWithin(Promise.all(queues.map((queue) => queue.close())), QUEUE_CLOSE_WAIT_MS);
   }
 
   private queue(name: string): Queue {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Worker, type Job, type RedisOptions } from 'bullmq';
 import type { OutageLog } from '../../common/outage-log.js';
+import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
 import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
 import type { QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
@@ -192,17 +193,4 @@ function lostConnection(error: Error): boolean {
 /** ioredis's own default: retry soon, at most every 2 s. */
 function defaultRetryStrategy(times: number): number {
   return Math.min(times * 50, 2000);
-}
-
-/** True if `promise` settles within `ms`; false (leaving it running) otherwise. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

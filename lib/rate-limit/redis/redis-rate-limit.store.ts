@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../common/clock.js';
+import { closeRedisClient } from '../../connections/close-redis-client.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import { ALGORITHM_CODES, type RateLimitAlgorithm } from '../rate-limit-algorithm.js';
 import type { RateLimitState } from '../rate-limit-state.js';
@@ -77,9 +78,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.redis.off('ready', this.onReady);
-    // QUIT lets replies in flight arrive; a client that is not connected has nothing to wait for.
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+    await closeRedisClient(this.redis);
   }
 
   private async detectCluster(): Promise<void> {
