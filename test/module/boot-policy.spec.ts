@@ -1,24 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BallastConnectionError, BallastModule, Job, type BallastModuleOptions } from '../../lib/index.js';
+import { freePort } from '../support/free-port.js';
 import { TEST_VALKEY_URL } from '../support/test-env.js';
 import { uniquePrefix, uniqueSchema } from '../support/unique-name.js';
 
-/** A loopback port nobody listens on: every connection to it is refused. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 @Injectable()
 class BootJobs {
@@ -79,7 +68,7 @@ describe('boot on an unreachable store', () => {
       false,
     ],
   ])('Redis, for %s: fails within bootTimeoutMs, naming redis.url and host:port, never the password', async (_what, operation, options, withJobs) => {
-    const port = await closedPort();
+    const port = await freePort();
     const { error, ms } = await bootError({ ...options(`redis://:hunter2@127.0.0.1:${port}`), keyPrefix: uniquePrefix('boot'), bootTimeoutMs: BOOT_TIMEOUT }, withJobs);
     expect(error).toBeInstanceOf(BallastConnectionError);
     const connection = error as BallastConnectionError;
@@ -93,7 +82,7 @@ describe('boot on an unreachable store', () => {
   });
 
   it('Postgres: fails within bootTimeoutMs naming postgres.connectionString and host:port, never the password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { error, ms } = await bootError({
       postgres: { connectionString: `postgres://app:hunter2@127.0.0.1:${port}/app` },
       schema: uniqueSchema('boot'),
@@ -111,7 +100,7 @@ describe('boot on an unreachable store', () => {
     ['postgres', (port: number) => ({ DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${port}/app` }), 'DATABASE_URL'],
     ['redis', (port: number) => ({ QUEUE_PROVIDER: 'redis', CACHE_PROVIDER: 'redis', REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }), 'REDIS_URL'],
   ] as const)('a worker-only process on an unreachable %s exits non-zero soon, saying which variable to fix', async (_store, env, variable) => {
-    const port = await closedPort();
+    const port = await freePort();
     const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
     const child = spawn(process.execPath, ['--import', here('../queue/crash/register-ts.mjs'), here('../queue/fault/worker-app.ts')], {
       env: { ...process.env, ...env(port), BALLAST_BOOT_TIMEOUT_MS: String(BOOT_TIMEOUT), BALLAST_KEY_PREFIX: uniquePrefix('boot'), NO_COLOR: '1' },

@@ -1,9 +1,10 @@
 import { afterAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface PrivateRedisOptions {
   /**
@@ -190,19 +191,6 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   return server;
 }
 
-/** A port nothing listens on right now: bound on 127.0.0.1:0 and closed again. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no port from the OS'))));
-    });
-  });
-}
 
 type Launch = { kind: 'up'; child: ChildProcess } | { kind: 'failed'; reason: string; portTaken: boolean };
 
