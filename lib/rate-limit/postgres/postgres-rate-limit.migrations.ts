@@ -2,8 +2,8 @@ import type { Migration } from '../../migrations/migration.js';
 
 /**
  * Columns of both counter tables. `window_start`, `used` and `prev_used` hold a `RateLimitState`;
- * `allowed` is the verdict of the last decision and `granted` (migration 2) how many of its calls fit,
- * so the single upsert can return them; `expires_at`
+ * `allowed` was the verdict of the last decision; migration 2 replaces it by `granted`, how many of
+ * its calls fit, so the single upsert can return it; `expires_at`
  * (epoch ms) is when the row no longer affects any decision and the pruner may delete it.
  */
 const COUNTER_COLUMNS = `(
@@ -44,6 +44,9 @@ export const rateLimitMigrations: readonly Migration[] = [
       // them fit. A column with a constant default is added without rewriting the table.
       `ALTER TABLE ${s}.rate_limits ADD COLUMN granted integer NOT NULL DEFAULT 0`,
       `ALTER TABLE ${s}.rate_limits_durable ADD COLUMN granted integer NOT NULL DEFAULT 0`,
+      // `granted > 0` is the verdict; keeping `allowed` too would cost every decision one more evaluation.
+      `ALTER TABLE ${s}.rate_limits DROP COLUMN allowed`,
+      `ALTER TABLE ${s}.rate_limits_durable DROP COLUMN allowed`,
     ],
   },
 ];

@@ -71,13 +71,12 @@ function tableSql(t: string) {
      * window. The row stops mattering when its window ends.
      */
     fixedWindow: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
-      SELECT $1, c.start, ${fresh} * $5::float8, 0, true, ${fresh}, c.start + $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, granted, expires_at)
+      SELECT $1, c.start, ${fresh} * $5::float8, 0, ${fresh}, c.start + $4::bigint
       FROM (SELECT n - n % $4::bigint AS start FROM (SELECT ${NOW} AS n) AS clock) AS c
       ON CONFLICT (key) DO UPDATE SET
         used = ${fixedLoad} + ${granted(fixedLoad)} * $5::float8,
         granted = ${granted(fixedLoad)},
-        allowed = ${granted(fixedLoad)} > 0,
         window_start = ${windowStart},
         expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
@@ -89,14 +88,13 @@ function tableSql(t: string) {
      * full window after its window ends.
      */
     slidingWindow: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
-      SELECT $1, c.start, ${fresh} * $5::float8, 0, true, ${fresh}, c.start + 2 * $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, granted, expires_at)
+      SELECT $1, c.start, ${fresh} * $5::float8, 0, ${fresh}, c.start + 2 * $4::bigint
       FROM (SELECT n - n % $4::bigint AS start FROM (SELECT ${NOW} AS n) AS clock) AS c
       ON CONFLICT (key) DO UPDATE SET
         used = ${current} + ${granted(slidingLoad)} * $5::float8,
         prev_used = ${previous},
         granted = ${granted(slidingLoad)},
-        allowed = ${granted(slidingLoad)} > 0,
         window_start = ${windowStart},
         expires_at = GREATEST(r.expires_at, EXCLUDED.expires_at)
       RETURNING ${DECISION}`,
@@ -107,13 +105,12 @@ function tableSql(t: string) {
      * time). The row stops mattering once the bucket is full, at most one window after the last call.
      */
     tokenBucket: `
-      INSERT INTO ${t} AS r (key, window_start, used, prev_used, allowed, granted, expires_at)
-      SELECT $1, c.now, ${fresh} * $5::float8, 0, true, ${fresh}, c.now + $4::bigint
+      INSERT INTO ${t} AS r (key, window_start, used, prev_used, granted, expires_at)
+      SELECT $1, c.now, ${fresh} * $5::float8, 0, ${fresh}, c.now + $4::bigint
       FROM (SELECT ${NOW} AS now) AS c
       ON CONFLICT (key) DO UPDATE SET
         used = ${drained} + ${granted(drained)} * $5::float8,
         granted = ${granted(drained)},
-        allowed = ${granted(drained)} > 0,
         window_start = GREATEST(r.window_start, EXCLUDED.window_start),
         expires_at = GREATEST(r.window_start, EXCLUDED.window_start) + $4::bigint
       RETURNING ${DECISION}`,

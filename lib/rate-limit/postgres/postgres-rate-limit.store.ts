@@ -5,6 +5,9 @@ import type { RateLimitStore, RateLimitStoreDecision, RateLimitStorePolicy } fro
 import type { PostgresRateLimitPruner } from './postgres-rate-limit.pruner.js';
 import type { RateLimitTableSql } from './postgres-rate-limit.sql.js';
 
+/** Decisions queued inside embedded PGlite at once (16 measured about a third slower here than 64). */
+const EMBEDDED_IN_FLIGHT = 64;
+
 interface DecisionRow {
   window_start: string | number;
   used: number;
@@ -38,8 +41,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
     readonly clock: Clock,
   ) {
     // As many decisions in flight as the database has sessions for us: more would only wait for a
-    // connection inside the driver, where the wait would count against their deadline.
-    this.maxConcurrentCalls = db.maxConnections;
+    // connection inside the driver, where the wait would count against their deadline. PGlite has
+    // one session but runs in this process: a few statements queued inside it keep it busy, with
+    // no gap between one and the next, and cost no round trip.
+    this.maxConcurrentCalls = db.embedded ? EMBEDDED_IN_FLIGHT : db.maxConnections;
     this.pruner.start();
   }
 
