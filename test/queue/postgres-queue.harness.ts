@@ -127,7 +127,7 @@ export interface RowView {
 /** A job as `QueueService` would hand it to the backend, with test-friendly defaults. */
 /** Parameters of the claim statement for `limit` jobs of `queue`, as a worker with room to start them all would send. */
 export function claimArgs(queue: string, limit: number, startNow = limit): unknown[] {
-  return [queue, limit, startNow, [], []];
+  return [queue, limit, startNow];
 }
 
 export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): NewJob {

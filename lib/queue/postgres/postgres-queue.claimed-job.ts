@@ -35,10 +35,10 @@ export interface ClaimedJob {
   /** The job is removed on completion, so its result is not sent. */
   dropResult: boolean;
   /**
-   * The store knows the handler started (it counts a stall if the lease runs out): set by the claim
-   * for jobs that start at once, and by a later write for jobs that waited in the buffer.
+   * Its handler started in this worker. The claim told the store so for the jobs that started at
+   * once; for one that waited in the buffer, the next lease renewal does (a stall counts only then).
    */
-  startedInStore: boolean;
+  started: boolean;
   /** Client time at which the lease should next be renewed. */
   renewAt: number;
   /** Fires on shutdown past the grace period or on lease loss. */
@@ -50,7 +50,7 @@ export interface ClaimedJob {
   released: boolean;
 }
 
-export function toClaimedJob(row: ClaimRow, now: number, startedInStore: boolean): ClaimedJob {
+export function toClaimedJob(row: ClaimRow, now: number): ClaimedJob {
   return {
     rowId: row.id,
     id: row.public_id,
@@ -62,7 +62,7 @@ export function toClaimedJob(row: ClaimRow, now: number, startedInStore: boolean
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,
-    startedInStore,
+    started: false,
     renewAt: now + row.timeout_ms / 3,
     controller: new AbortController(),
     released: false,

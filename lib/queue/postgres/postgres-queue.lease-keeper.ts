@@ -65,7 +65,11 @@ export class PostgresQueueLeaseKeeper {
     const due = [...this.held].filter((job) => job.renewAt <= now + job.timeoutMs / 6);
     if (due.length > 0) {
       try {
-        const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [due.map((j) => j.rowId), due.map((j) => j.token)]);
+        const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [
+          due.map((j) => j.rowId),
+          due.map((j) => j.token),
+          due.map((j) => j.started),
+        ]);
         this.outage.succeeded();
         const renewed = new Set(rows.map((row) => row.id));
         const at = Date.now();

@@ -97,24 +97,16 @@ export function queueSql(s: string) {
     addOneAsync: addOne('async'),
 
     /**
-     * $1 queue, $2 limit, $3 how many start at once, $4/$5 ids and tokens of jobs this worker
-     * started since its last claim. Claims at most $2 waiting jobs of queue $1, by priority, then
-     * the time they became ready, then id; a row locked by another worker is skipped, never waited
-     * on, and nothing is claimed while the queue is paused. In the same statement each claimed job
-     * becomes active with a fresh token, a lease of its own timeout and one more attempt counted.
-     * The first $3 are `started` (their handlers run at once); the rest wait in the worker's buffer,
-     * and are marked started when they do (the $4/$5 of a later claim, or `markStarted`): only a
-     * started job counts a stall when its lease runs out. Rows come back in claim order. Delayed jobs
-     * are claimable once `promote` has made them waiting.
+     * $1 queue, $2 limit, $3 how many start at once. Claims at most $2 waiting jobs of queue $1, by
+     * priority, then the time they became ready, then id; a row locked by another worker is skipped,
+     * never waited on, and nothing is claimed while the queue is paused. In the same statement each
+     * claimed job becomes active with a fresh token, a lease of its own timeout and one more attempt
+     * counted. The first $3 are `started` (their handlers run at once); the rest wait in the worker's
+     * buffer, and are marked started by a lease renewal if they run that long: only a started job
+     * counts a stall when its lease runs out. Rows come back in claim order. Delayed jobs are
+     * claimable once `promote` has made them waiting.
      */
-    // \`marked\` runs though nothing reads it: Postgres runs every data-modifying WITH exactly once.
-    claim: `WITH marked AS (
-              UPDATE ${jobs} j SET started = true
-              FROM unnest($4::bigint[], $5::uuid[]) AS r(id, token)
-              WHERE j.id = r.id AND j.lock_token = r.token
-              RETURNING 1
-            ),
-            picked AS (
+    claim: `WITH picked AS (
               SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS n FROM (
                 SELECT id, priority, run_at FROM ${jobs}
                 WHERE queue = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
@@ -136,14 +128,6 @@ export function queueSql(s: string) {
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result
             -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
             FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
-
-    /**
-     * $1 ids, $2 tokens. Marks buffered jobs whose handlers started as started, where the claim
-     * still holds (token matches), when no claim came soon enough to carry the marks.
-     */
-    markStarted: `UPDATE ${jobs} j SET started = true
-                  FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
-                  WHERE j.id = r.id AND j.lock_token = r.token`,
 
     /**
      * $1 queue, $2 batch size, $3 channel. Makes at most $2 delayed jobs of queue $1 whose time has
@@ -232,8 +216,8 @@ export function queueSql(s: string) {
      * $1 ids, $2 tokens. Extends the lease of each job whose token still matches by its own
      * timeout from now. Returns the ids renewed; a missing id means the lease was lost.
      */
-    renew: `UPDATE ${jobs} j SET locked_until = now() + ${ms('j.timeout_ms')}
-            FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
+    renew: `UPDATE ${jobs} j SET locked_until = now() + ${ms('j.timeout_ms')}, started = j.started OR r.started
+            FROM unnest($1::bigint[], $2::uuid[], $3::boolean[]) AS r(id, token, started), ${asyncCommit}
             WHERE j.id = r.id AND j.lock_token = r.token
             RETURNING j.id::text AS id`,
 

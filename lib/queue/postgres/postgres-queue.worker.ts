@@ -24,11 +24,6 @@ const PROMOTE_BATCH = 1000;
 /** Weight of the newest handler duration in the running average that sizes the buffer. */
 const DURATION_WEIGHT = 0.2;
 /**
- * How long a buffered job that started may wait for the next claim to tell the store so, before a
- * statement of its own does. Until then its death would not count as a stall.
- */
-const START_MARK_DELAY_MS = 50;
-/**
  * Time a worker's shutdown gives the database before the grace period (stop listening, hand back the
  * buffer) and again after it (hand back the unfinished, write the outcomes). So a worker closes
  * within `shutdownTimeoutMs` plus twice this, whatever the database does.
@@ -84,9 +79,6 @@ export class PostgresQueueWorker implements QueueWorker {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly claimBackoff = new RetryBackoff(CLAIM_RETRY_BASE_MS, CLAIM_RETRY_MAX_MS);
   private wakeTimer: NodeJS.Timeout | undefined;
-  /** Buffered jobs that started and that the store does not know started yet. */
-  private startMarks: ClaimedJob[] = [];
-  private startMarkTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Infinity;
   private unlisten: (() => Promise<void>) | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -142,7 +134,6 @@ export class PostgresQueueWorker implements QueueWorker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.startMarkTimer) clearTimeout(this.startMarkTimer);
     // Each phase that waits on the database has a budget, so a database that stopped answering
     // cannot hold app.close() for ever: what is not handed back or written in time comes back to the
     // queue when its lease runs out, as after a crash.
@@ -257,26 +248,17 @@ export class PostgresQueueWorker implements QueueWorker {
       // The claimed jobs that will start the moment they arrive: slots free now, after the buffered
       // jobs ahead of them. Slots only free up while the claim is out, so at least these start.
       const startNow = Math.max(0, this.spec.concurrency - this.running.size - this.buffer.length);
-      const marks = this.startMarks.splice(0);
       let rows: ClaimRow[];
       try {
-        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [
-          this.spec.queue,
-          want,
-          startNow,
-          marks.map((job) => job.rowId),
-          marks.map((job) => job.token),
-        ]));
+        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [this.spec.queue, want, startNow]));
       } catch (error) {
-        this.startMarks.unshift(...marks);
         this.claimFailed(error);
         return;
       }
-      for (const job of marks) job.startedInStore = true;
       this.context.outage.succeeded();
       this.claimBackoff.reset();
       const now = Date.now();
-      const jobs = rows.map((row, i) => toClaimedJob(row, now, i < startNow));
+      const jobs = rows.map((row) => toClaimedJob(row, now));
       if (this.closed || pauses !== this.pauses) {
         await this.release(jobs);
         return;
@@ -335,7 +317,7 @@ export class PostgresQueueWorker implements QueueWorker {
 
   private run(job: ClaimedJob): void {
     this.running.add(job);
-    if (!job.startedInStore) this.markStarted(job);
+    job.started = true;
     const started = performance.now();
     void this.execute(job).then((outcome) => this.finish(job, outcome, performance.now() - started));
   }
@@ -370,34 +352,6 @@ export class PostgresQueueWorker implements QueueWorker {
     }
     if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.pump();
-  }
-
-  /**
-   * A buffered job started: the store must learn it, so that its lease running out counts a stall.
-   * The next claim carries the mark; failing that, a statement of its own after a moment.
-   */
-  private markStarted(job: ClaimedJob): void {
-    this.startMarks.push(job);
-    if (this.startMarkTimer || this.closed) return;
-    this.startMarkTimer = setTimeout(() => {
-      this.startMarkTimer = undefined;
-      void this.writeStartMarks();
-    }, START_MARK_DELAY_MS);
-    this.startMarkTimer.unref();
-  }
-
-  private async writeStartMarks(): Promise<void> {
-    const marks = this.startMarks.splice(0).filter((job) => !job.released);
-    if (marks.length === 0 || this.closed) return;
-    try {
-      await this.context.db.queryPrepared(this.context.sql.markStarted, [marks.map((job) => job.rowId), marks.map((job) => job.token)]);
-      for (const job of marks) job.startedInStore = true;
-      this.context.outage.succeeded();
-    } catch (error) {
-      // The next claim, which keeps retrying through an outage, carries them.
-      this.context.outage.failed(`marking ${marks.length} buffered job(s) of queue '${this.spec.queue}' started`, error);
-      this.startMarks.unshift(...marks);
-    }
   }
 
   private onLeaseLost(job: ClaimedJob): void {
