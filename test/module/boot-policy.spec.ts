@@ -8,7 +8,6 @@ import { freePort } from '../support/free-port.js';
 import { TEST_VALKEY_URL } from '../support/test-env.js';
 import { uniquePrefix, uniqueSchema } from '../support/unique-name.js';
 
-
 @Injectable()
 class BootJobs {
   @Job('noop', { queue: 'boot' })
