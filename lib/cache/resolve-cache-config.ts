@@ -1,14 +1,12 @@
 import type { BallastEnv } from '../config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { readInteger } from '../config/read-integer.js';
-import { providerChosen, resolveProvider } from '../config/resolve-provider.js';
+import { resolveProvider } from '../config/resolve-provider.js';
 import type { CacheOptions } from './cache-options.interface.js';
 
 /** The cache's options after env and defaults. */
 export interface ResolvedCacheConfig {
   provider: ProviderName;
-  /** The app chose the provider (option or `CACHE_PROVIDER`). */
-  providerChosen: boolean;
   defaultTtl: number | undefined;
   timeoutMs: number;
   sweepIntervalMs: number;
@@ -21,7 +19,6 @@ export function resolveCacheConfig(options: CacheOptions = {}, env: BallastEnv):
   const defaultTtl = readInteger(options.defaultTtl, 'cache.defaultTtl', { min: 0, fallback: 0 });
   return {
     provider: resolveProvider(options.provider, 'cache.provider', env, 'CACHE_PROVIDER'),
-    providerChosen: providerChosen(options.provider, env, 'CACHE_PROVIDER'),
     defaultTtl: defaultTtl === 0 ? undefined : defaultTtl,
     timeoutMs: readInteger(options.timeoutMs, 'cache.timeoutMs', { min: 1, fallback: 5000 }),
     sweepIntervalMs: readInteger(options.sweepIntervalMs, 'cache.sweepIntervalMs', { min: 1, fallback: 60_000 }),

@@ -44,7 +44,8 @@ export type DeadlineRunner = <T>(operation: string, call: () => Promise<T>) => P
 export class RateLimitDecisionQueue {
   /** Groups not yet sent, by join key; calls join them until they are sent. */
   private readonly open = new Map<string, Group>();
-  private queue: Group[] = [];
+  /** Groups in arrival order; sent ones before `head` are cleared so they can be collected. */
+  private queue: Array<Group | undefined> = [];
   private head = 0;
   private inFlight = 0;
   private scheduled = false;
@@ -79,7 +80,7 @@ export class RateLimitDecisionQueue {
   private pump(): void {
     while (this.head < this.queue.length && this.inFlight < Math.max(1, this.store.maxConcurrentCalls)) {
       const group = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as Group;
+      this.queue[this.head++] = undefined;
       this.open.delete(group.id);
       this.send(group);
     }
@@ -121,6 +122,7 @@ export class RateLimitDecisionQueue {
     this.queue = [];
     this.head = 0;
     for (const group of waiting) {
+      if (!group) continue;
       this.open.delete(group.id);
       for (const waiter of group.waiters) waiter.reject(error);
     }
