@@ -6,6 +6,7 @@ import { bootBallast } from '../support/boot.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { startPrivateRedis } from '../support/private-redis.js';
 import { uniquePrefix } from '../support/unique-name.js';
+import { tableLocker } from '../support/table-locker.js';
 
 /** A failing or hung store surfaces as a typed error naming the provider, within the configured bound. */
 describe('cache backend errors', () => {
@@ -36,22 +37,20 @@ describe('cache backend errors', () => {
   it('postgres: a call blocked by a lock times out with BallastTimeoutError', async () => {
     const setup = await setupBackend('postgres', 'timeout');
     const moduleRef = await bootBallast({ ...setup.options, cache: { provider: 'postgres', timeoutMs: 200 } });
-    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await locker.connect();
+    const locker = await tableLocker();
     try {
       const cache = moduleRef.get(CacheService);
       await cache.set('k', 'v');
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${setup.schema}".cache_entries IN ACCESS EXCLUSIVE MODE`);
+      await locker.lock(setup.schema, 'cache_entries');
       const error = await cache.get('k').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BallastTimeoutError);
       expect((error as BallastTimeoutError).provider).toBe('postgres');
       expect((error as BallastTimeoutError).timeoutMs).toBe(200);
-      await locker.query('ROLLBACK');
+      await locker.release();
       // Once the lock is gone the same service works again.
       expect(await cache.get('k')).toBe('v');
     } finally {
-      await locker.end();
+      await locker.close();
       await moduleRef.close();
       await setup.cleanup();
     }

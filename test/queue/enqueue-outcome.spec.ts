@@ -7,6 +7,7 @@ import { startPrivateRedis } from '../support/private-redis.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { uniquePrefix } from '../support/unique-name.js';
 import { waitFor } from '../support/wait-for.js';
+import { tableLocker } from '../support/table-locker.js';
 
 /**
  * An `add` that fails after the store may have received it (a timeout, a lost connection) may still
@@ -17,24 +18,22 @@ describe('the outcome of a failed add', () => {
   it('postgres: an add that timed out is marked outcome unknown, and did create its job', async () => {
     const setup = await setupBackend('postgres', 'outcome');
     const moduleRef = await bootBallast({ ...setup.options, queue: { timeoutMs: 300, workers: false } });
-    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await locker.connect();
+    const locker = await tableLocker();
     try {
       const queue = moduleRef.get(QueueService);
       await queue.add('q', 'warm', {});
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${setup.schema}".queue_jobs IN ACCESS EXCLUSIVE MODE`);
+      await locker.lock(setup.schema, 'queue_jobs');
       const error = await queue.add('q', 'n', {}, { jobId: 'order-1' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BallastTimeoutError);
       expect((error as BallastTimeoutError).outcome).toBe('unknown');
       expect((error as Error).message).toMatch(/outcome unknown.*jobId/);
-      await locker.query('ROLLBACK');
+      await locker.release();
       // The statement was waiting on the lock, not lost: the job exists now.
       await waitFor('the job to appear', async () => (await queue.getJob('q', 'order-1')) !== undefined);
       // Retrying with the same jobId is harmless.
       expect(await queue.add('q', 'n', {}, { jobId: 'order-1' })).toBe('order-1');
     } finally {
-      await locker.end();
+      await locker.close();
       await moduleRef.close();
       await setup.cleanup();
     }

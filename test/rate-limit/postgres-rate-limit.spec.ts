@@ -9,6 +9,7 @@ import { FakeClock } from '../support/fake-clock.js';
 import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
+import { tableLocker } from '../support/table-locker.js';
 
 afterAll(closeSharedPglite);
 
@@ -145,23 +146,21 @@ describe('postgres rate-limit store that hangs', () => {
   it.each(['allow', 'deny'] as const)("a call blocked by a lock ends at timeoutMs and onStoreError '%s' decides", async (onStoreError) => {
     const setup = await setupBackend('postgres', 'rl_lock');
     const moduleRef = await bootBallast({ ...setup.options, rateLimit: { timeoutMs: 200, onStoreError } });
-    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await locker.connect();
+    const locker = await tableLocker();
     try {
       const limiter = moduleRef.get(RateLimitService);
       const policy: RateLimitPolicy = { name: 'locked', limit: 5, window: minutes(1) };
       expect((await limiter.consume('k', policy)).storeError).toBeUndefined();
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${setup.schema}".rate_limits IN ACCESS EXCLUSIVE MODE`);
+      await locker.lock(setup.schema, 'rate_limits');
       const started = Date.now();
       const result = await limiter.consume('k', policy);
       expect(Date.now() - started).toBeLessThan(3000);
       expect(result.storeError).toBeInstanceOf(BallastTimeoutError);
       expect(result).toMatchObject({ allowed: onStoreError === 'allow', remaining: onStoreError === 'allow' ? 5 : 0 });
-      await locker.query('ROLLBACK');
+      await locker.release();
       await waitFor('the store to answer again', async () => (await limiter.consume('k', policy)).storeError === undefined, 5000);
     } finally {
-      await locker.end();
+      await locker.close();
       await moduleRef.close();
       await setup.cleanup();
     }

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
-import pg from 'pg';
 import { BallastTimeoutError, hours, minutes, RateLimitService, type RateLimitPolicy, type RateLimitResult } from '../../lib/index.js';
 import { ALL_BACKENDS, setupBackend, type BackendSetup, type TestBackend } from '../support/backends.js';
 import { bootBallast } from '../support/boot.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
+import { tableLocker } from '../support/table-locker.js';
 
 afterAll(closeSharedPglite);
 
@@ -92,14 +92,12 @@ describe('rate limits behind a store that stops answering', () => {
     const setup = await setupBackend('postgres', 'rl_stall');
     // Two connections: every call past the first two queues in the service.
     const moduleRef = await bootBallast({ ...setup.options, postgres: { connectionString: TEST_DATABASE_URL, poolSize: 2 }, rateLimit: { timeoutMs: 300, onStoreError: 'deny' } });
-    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await locker.connect();
+    const locker = await tableLocker();
     try {
       const limiter = moduleRef.get(RateLimitService);
       const policy: RateLimitPolicy = { name: 'stalled', limit: 1000, window: minutes(1) };
       expect((await limiter.consume('warm', policy)).storeError).toBeUndefined();
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${setup.schema}".rate_limits IN ACCESS EXCLUSIVE MODE`);
+      await locker.lock(setup.schema, 'rate_limits');
       const started = Date.now();
       // 200 distinct keys, so nothing joins: without the fail-fast they would time out two by two,
       // 100 rounds of 300 ms.
@@ -108,8 +106,7 @@ describe('rate limits behind a store that stops answering', () => {
       expect(results.every((r) => !r.allowed && r.storeError instanceof BallastTimeoutError)).toBe(true);
       expect(elapsed).toBeLessThan(3000);
     } finally {
-      await locker.query('ROLLBACK').catch(() => undefined);
-      await locker.end();
+      await locker.close();
       await moduleRef.close();
       await setup.cleanup();
     }
@@ -118,8 +115,7 @@ describe('rate limits behind a store that stops answering', () => {
   it('a key known to be over its limit is refused without asking the store', async () => {
     const setup = await setupBackend('postgres', 'rl_known');
     const moduleRef = await bootBallast({ ...setup.options, rateLimit: { timeoutMs: 300 } });
-    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await locker.connect();
+    const locker = await tableLocker();
     try {
       const limiter = moduleRef.get(RateLimitService);
       const policy: RateLimitPolicy = { name: 'known', limit: 1, window: minutes(1), algorithm: 'fixed-window' };
@@ -127,8 +123,7 @@ describe('rate limits behind a store that stops answering', () => {
       const rejected = await limiter.consume('over', policy);
       expect(rejected.allowed).toBe(false);
       expect(rejected.storeError).toBeUndefined();
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${setup.schema}".rate_limits IN ACCESS EXCLUSIVE MODE`);
+      await locker.lock(setup.schema, 'rate_limits');
       // The store cannot answer now: another key times out (and the failure policy lets it through),
       // while the key known to be over its limit is refused at once, with no store error.
       const [other, over] = await Promise.all([limiter.consume('other', policy), limiter.consume('over', policy)]);
@@ -137,8 +132,7 @@ describe('rate limits behind a store that stops answering', () => {
       expect(over.storeError).toBeUndefined();
       expect(over.retryAfterMs).toBeGreaterThan(0);
     } finally {
-      await locker.query('ROLLBACK').catch(() => undefined);
-      await locker.end();
+      await locker.close();
       await moduleRef.close();
       await setup.cleanup();
     }
