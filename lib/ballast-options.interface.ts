@@ -1,5 +1,5 @@
-import type { PostgresPool } from './connections/postgres-pool.interface.js';
-import type { PgliteInstance } from './connections/pglite-instance.interface.js';
+import type { PostgresPool } from './core/connections/postgres-pool.interface.js';
+import type { PgliteInstance } from './core/connections/pglite-instance.interface.js';
 import type { Redis } from 'ioredis';
 import type { ProviderName } from './common/provider-name.js';
 import type { Clock } from './common/clock.js';

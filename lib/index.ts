@@ -7,16 +7,16 @@ export type {
   PostgresServerOptions,
   RedisConnectionOptions,
 } from './ballast-options.interface.js';
-export type { BallastConfig } from './config/ballast-config.js';
-export { resolveBallastConfig, type BallastEnv } from './config/resolve-config.js';
+export type { BallastConfig } from './core/config/ballast-core-config.js';
+export { resolveBallastConfig, type BallastEnv } from './core/config/resolve-core-config.js';
 export { PROVIDER_NAMES, type ProviderName } from './common/provider-name.js';
 export { milliseconds, seconds, minutes, hours, days } from './common/duration.js';
 export type { Clock } from './common/clock.js';
 export { MAX_KEY_LENGTH } from './common/assert-key.js';
 export { MAX_JSON_DEPTH } from './common/json-value.js';
-export type { SqlClient, SqlResult, SqlDatabase } from './connections/sql-client.js';
-export type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from './connections/postgres-pool.interface.js';
-export type { PgliteInstance } from './connections/pglite-instance.interface.js';
+export type { SqlClient, SqlResult, SqlDatabase } from './core/connections/sql-client.js';
+export type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from './core/connections/postgres-pool.interface.js';
+export type { PgliteInstance } from './core/connections/pglite-instance.interface.js';
 
 export { CacheService } from './cache/cache.service.js';
 export type { CacheOptions } from './cache/cache-options.interface.js';

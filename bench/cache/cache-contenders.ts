@@ -5,7 +5,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PGlite } from '@electric-sql/pglite';
 import { BallastModule, CacheService, type BallastModuleOptions } from '../../lib/index.js';
-import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
+import { unlinkByPrefix } from '../../lib/core/connections/unlink-by-prefix.js';
 import { dropSchema } from '../support/cleanup.js';
 
 /** What the bench drives: the three measured operations, the same for Ballast and the raw drivers. */

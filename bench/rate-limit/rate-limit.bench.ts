@@ -12,7 +12,7 @@ import {
   type BallastModuleOptions,
   type RateLimitAlgorithm,
 } from '../../lib/index.js';
-import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
+import { unlinkByPrefix } from '../../lib/core/connections/unlink-by-prefix.js';
 import { dropSchema } from '../support/cleanup.js';
 import { report } from '../support/report.js';
 import { runLoad } from '../support/run-load.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
+import { unlinkByPrefix } from '../../lib/core/connections/unlink-by-prefix.js';
 
 /** Drops a schema a bench created, on its own short-lived connection. */
 export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {

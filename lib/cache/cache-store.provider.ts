@@ -1,14 +1,14 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
-import { quoteIdentifier } from '../config/identifiers.js';
-import { BallastConnections } from '../connections/ballast-connections.js';
-import { migrate } from '../migrations/migrator.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
+import { quoteIdentifier } from '../core/config/identifiers.js';
+import { BallastConnections } from '../core/connections/ballast-connections.js';
+import { migrate } from '../core/migrations/migrator.js';
 import { CacheStore } from './cache-store.interface.js';
-import { cacheMigrations } from './postgres/postgres-cache.migrations.js';
-import { PostgresCacheStore } from './postgres/postgres-cache.store.js';
-import { PostgresCacheSweeper } from './postgres/postgres-cache.sweeper.js';
-import { RedisCacheStore } from './redis/redis-cache.store.js';
+import { cacheMigrations } from '../drivers/postgres/cache/postgres-cache.migrations.js';
+import { PostgresCacheStore } from '../drivers/postgres/cache/postgres-cache.store.js';
+import { PostgresCacheSweeper } from '../drivers/postgres/cache/postgres-cache.sweeper.js';
+import { RedisCacheStore } from '../drivers/redis/cache/redis-cache.store.js';
 
 /**
  * Builds the configured `CacheStore`. On Postgres it migrates the cache tables first, on Valkey/Redis

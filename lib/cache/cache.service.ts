@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { assertKey } from '../common/assert-key.js';
 import { toJson } from '../common/json-value.js';

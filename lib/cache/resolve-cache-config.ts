@@ -1,7 +1,7 @@
-import type { BallastEnv } from '../config/ballast-env.js';
+import type { BallastEnv } from '../core/config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
-import { readInteger } from '../config/read-integer.js';
-import { resolveProvider } from '../config/resolve-provider.js';
+import { readInteger } from '../core/config/read-integer.js';
+import { resolveProvider } from '../core/config/resolve-provider.js';
 import type { CacheOptions } from './cache-options.interface.js';
 
 /** The cache's options after env and defaults. */

@@ -1,4 +1,4 @@
-import type { SqlClient } from '../connections/sql-client.js';
+import type { SqlClient } from '../core/connections/sql-client.js';
 
 /** How long to wait before the next attempt of a failed job. */
 export interface BackoffOptions {

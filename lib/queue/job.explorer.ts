@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { DuplicateJobHandlerError } from '../errors/duplicate-job-handler.error.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';

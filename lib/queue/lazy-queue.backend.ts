@@ -1,5 +1,5 @@
 import type { ProviderName } from '../common/provider-name.js';
-import type { SqlClient } from '../connections/sql-client.js';
+import type { SqlClient } from '../core/connections/sql-client.js';
 import { OpenOnce } from '../common/open-once.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import type { JobCounts, JobInfo } from './job.interface.js';

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../common/provider-name.js';
-import type { SqlClient } from '../connections/sql-client.js';
+import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobContext, JobCounts, JobInfo } from './job.interface.js';
 import type { RetentionOption } from './job-options.interface.js';
 

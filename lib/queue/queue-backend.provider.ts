@@ -1,10 +1,10 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
-import { BallastConnections } from '../connections/ballast-connections.js';
-import { BullmqQueueBackend } from './bullmq/bullmq-queue.backend.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
+import { BallastConnections } from '../core/connections/ballast-connections.js';
+import { BullmqQueueBackend } from '../drivers/bullmq/bullmq-queue.backend.js';
 import { LazyQueueBackend } from './lazy-queue.backend.js';
-import { openPostgresQueueBackend } from './postgres/postgres-queue.backend-factory.js';
+import { openPostgresQueueBackend } from '../drivers/postgres/queue/postgres-queue.backend-factory.js';
 import { QueueBackend } from './queue-backend.interface.js';
 
 /**

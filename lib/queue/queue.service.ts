@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
-import type { SqlClient } from '../connections/sql-client.js';
+import type { SqlClient } from '../core/connections/sql-client.js';
 import { toJson } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
 import { toBackendError } from '../common/with-timeout.js';
-import { rejectedByServer } from '../connections/rejected-by-server.js';
+import { rejectedByServer } from '../core/connections/rejected-by-server.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import { BallastTimeoutError } from '../errors/ballast-timeout.error.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { JobConcurrencyGate } from './job-concurrency.gate.js';
 import { JobEventDispatcher } from './job-event.dispatcher.js';
 import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
@@ -8,7 +8,7 @@ import type { JobContext } from './job.interface.js';
 import { toStoredResult } from './job-result.js';
 import { QueueBackend, type JobEvent, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
 import { LazyQueueBackend } from './lazy-queue.backend.js';
-import { BallastConnections } from '../connections/ballast-connections.js';
+import { BallastConnections } from '../core/connections/ballast-connections.js';
 
 /** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
 const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;

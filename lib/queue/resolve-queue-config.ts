@@ -1,8 +1,8 @@
-import type { BallastEnv } from '../config/ballast-env.js';
+import type { BallastEnv } from '../core/config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
-import { readFlag } from '../config/read-flag.js';
-import { readInteger } from '../config/read-integer.js';
-import { providerChosen, resolveProvider } from '../config/resolve-provider.js';
+import { readFlag } from '../core/config/read-flag.js';
+import { readInteger } from '../core/config/read-integer.js';
+import { providerChosen, resolveProvider } from '../core/config/resolve-provider.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import type { QueueOptions } from './queue-options.interface.js';
 

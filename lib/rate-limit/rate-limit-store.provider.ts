@@ -2,17 +2,17 @@ import type { FactoryProvider } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
 import { systemClock } from '../common/clock.js';
-import type { BallastConfig } from '../config/ballast-config.js';
-import { quoteIdentifier } from '../config/identifiers.js';
-import { BallastConnections } from '../connections/ballast-connections.js';
-import { migrate } from '../migrations/migrator.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
+import { quoteIdentifier } from '../core/config/identifiers.js';
+import { BallastConnections } from '../core/connections/ballast-connections.js';
+import { migrate } from '../core/migrations/migrator.js';
 import { LazyRateLimitStore } from './lazy-rate-limit.store.js';
 import { RateLimitStore } from './rate-limit-store.interface.js';
-import { rateLimitMigrations } from './postgres/postgres-rate-limit.migrations.js';
-import { PostgresRateLimitPruner } from './postgres/postgres-rate-limit.pruner.js';
-import { rateLimitSql } from './postgres/postgres-rate-limit.sql.js';
-import { PostgresRateLimitStore } from './postgres/postgres-rate-limit.store.js';
-import { RedisRateLimitStore } from './redis/redis-rate-limit.store.js';
+import { rateLimitMigrations } from '../drivers/postgres/rate-limit/postgres-rate-limit.migrations.js';
+import { PostgresRateLimitPruner } from '../drivers/postgres/rate-limit/postgres-rate-limit.pruner.js';
+import { rateLimitSql } from '../drivers/postgres/rate-limit/postgres-rate-limit.sql.js';
+import { PostgresRateLimitStore } from '../drivers/postgres/rate-limit/postgres-rate-limit.store.js';
+import { RedisRateLimitStore } from '../drivers/redis/rate-limit/redis-rate-limit.store.js';
 
 /**
  * Builds the configured `RateLimitStore`, opened on first use, or at boot when `rateLimit.policies`

@@ -1,13 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants.js';
 import { LazyRateLimitStore } from './lazy-rate-limit.store.js';
 import { openAtBoot } from './rate-limit-store.provider.js';
-import { BallastConnections } from '../connections/ballast-connections.js';
+import { BallastConnections } from '../core/connections/ballast-connections.js';
 import { RateLimitStore } from './rate-limit-store.interface.js';
 import { RateLimitService } from './rate-limit.service.js';
 

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
 import type { ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { rateLimitStoreProvider } from './rate-limit-store.provider.js';
 import { RateLimitExplorer } from './rate-limit.explorer.js';
 import { RateLimitGuard } from './rate-limit.guard.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../config/ballast-config.js';
+import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
 import { toBackendError } from '../common/with-timeout.js';

@@ -1,7 +1,7 @@
-import type { BallastEnv } from '../config/ballast-env.js';
+import type { BallastEnv } from '../core/config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
-import { readInteger } from '../config/read-integer.js';
-import { providerChosen, resolveProvider } from '../config/resolve-provider.js';
+import { readInteger } from '../core/config/read-integer.js';
+import { providerChosen, resolveProvider } from '../core/config/resolve-provider.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { RateLimitOptions } from './rate-limit-options.interface.js';

@@ -2,11 +2,11 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import type { TestingModule } from '@nestjs/testing';
 import pg from 'pg';
 import { CacheService, minutes, seconds } from '../../lib/index.js';
-import { BallastConnections } from '../../lib/connections/ballast-connections.js';
-import type { SqlDatabase } from '../../lib/connections/sql-client.js';
-import { quoteIdentifier } from '../../lib/config/identifiers.js';
-import { BALLAST_LOCK_CLASS } from '../../lib/migrations/migrator.js';
-import { PostgresCacheSweeper } from '../../lib/cache/postgres/postgres-cache.sweeper.js';
+import { BallastConnections } from '../../lib/core/connections/ballast-connections.js';
+import type { SqlDatabase } from '../../lib/core/connections/sql-client.js';
+import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
+import { BALLAST_LOCK_CLASS } from '../../lib/core/migrations/migrator.js';
+import { PostgresCacheSweeper } from '../../lib/drivers/postgres/cache/postgres-cache.sweeper.js';
 import { setupBackend, type BackendSetup } from '../support/backends.js';
 import { bootBallast } from '../support/boot.js';
 import { FakeClock } from '../support/fake-clock.js';

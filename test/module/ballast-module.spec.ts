@@ -1,11 +1,11 @@
-import { cacheMigrations } from '../../lib/cache/postgres/postgres-cache.migrations.js';
+import { cacheMigrations } from '../../lib/drivers/postgres/cache/postgres-cache.migrations.js';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { BALLAST_CONFIG, BallastBackendError, BallastModule, CacheService, QueueService, RateLimitService, type BallastConfig } from '../../lib/index.js';
-import { BallastConnections } from '../../lib/connections/ballast-connections.js';
+import { BallastConnections } from '../../lib/core/connections/ballast-connections.js';
 import { bootBallast } from '../support/boot.js';
 import { dropSchemaOnServer } from '../support/backends.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_VALKEY_URL } from '../support/test-env.js';

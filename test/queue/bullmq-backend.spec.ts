@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PRIORITY_LIMIT } from 'bullmq';
 import { UnsupportedOptionError, type SqlClient } from '../../lib/index.js';
-import { toBullmqJobOptions, toKeepJobs } from '../../lib/queue/bullmq/bullmq-job-options.js';
-import { newBullmqJobId } from '../../lib/queue/bullmq/bullmq-job-id.js';
+import { toBullmqJobOptions, toKeepJobs } from '../../lib/drivers/bullmq/bullmq-job-options.js';
+import { newBullmqJobId } from '../../lib/drivers/bullmq/bullmq-job-id.js';
 import { MAX_PRIORITY } from '../../lib/queue/job-options.validation.js';
 import { BullmqHarness, newJob } from './bullmq-harness.js';
 

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import type { JobContext } from '../../lib/queue/job.interface.js';
 import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
-import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
-import type { BullmqQueueSettings } from '../../lib/queue/bullmq/bullmq-queue.settings.js';
-import { unlinkByPrefix } from '../../lib/connections/unlink-by-prefix.js';
+import { BullmqQueueBackend } from '../../lib/drivers/bullmq/bullmq-queue.backend.js';
+import type { BullmqQueueSettings } from '../../lib/drivers/bullmq/bullmq-queue.settings.js';
+import { unlinkByPrefix } from '../../lib/core/connections/unlink-by-prefix.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 import { uniquePrefix } from '../support/unique-name.js';
 

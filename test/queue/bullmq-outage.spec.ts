@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { BullmqQueueBackend } from '../../lib/queue/bullmq/bullmq-queue.backend.js';
+import { BullmqQueueBackend } from '../../lib/drivers/bullmq/bullmq-queue.backend.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { waitFor } from '../support/wait-for.js';
 import { newJob } from './bullmq-harness.js';

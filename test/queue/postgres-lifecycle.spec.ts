@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { JobAbortedError } from '../../lib/errors/job-aborted.error.js';
 import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
-import { retryDelay } from '../../lib/queue/postgres/postgres-queue.backoff.js';
+import { retryDelay } from '../../lib/queue/runner/retry-delay.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { waitFor } from '../support/wait-for.js';
 import { aborted, claimArgs, gate, newJob, openHarness, recorder, recordingSpec, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
-import { PostgresQueueEnqueuer } from '../../lib/queue/postgres/postgres-queue.enqueuer.js';
+import { PostgresQueueEnqueuer } from '../../lib/queue/runner/job-store.enqueuer.js';
 import type { NewJob } from '../../lib/queue/queue-backend.interface.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { waitFor } from '../support/wait-for.js';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import { quoteIdentifier } from '../../lib/config/identifiers.js';
+import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';

@@ -5,8 +5,8 @@
  * before a SIGKILL can land after it.
  */
 import pg from 'pg';
-import { PgPoolDatabase } from '../../../lib/connections/pg-pool.database.js';
-import { openPostgresQueueBackend } from '../../../lib/queue/postgres/postgres-queue.backend-factory.js';
+import { PgPoolDatabase } from '../../../lib/core/connections/pg-pool.database.js';
+import { openPostgresQueueBackend } from '../../../lib/drivers/postgres/queue/postgres-queue.backend-factory.js';
 
 const schema = process.env.CRASH_SCHEMA;
 const url = process.env.CRASH_DATABASE_URL;

@@ -2,11 +2,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { BullmqQueueBackend } from '../../../lib/queue/bullmq/bullmq-queue.backend.js';
+import { BullmqQueueBackend } from '../../../lib/drivers/bullmq/bullmq-queue.backend.js';
 import { TEST_REDIS_URL } from '../../support/test-env.js';
 import { uniquePrefix } from '../../support/unique-name.js';
 import { waitFor } from '../../support/wait-for.js';
-import { unlinkByPrefix } from '../../../lib/connections/unlink-by-prefix.js';
+import { unlinkByPrefix } from '../../../lib/core/connections/unlink-by-prefix.js';
 import { newJob } from '../bullmq-harness.js';
 import type { CrashJobData } from './redis-crash.worker.js';
 

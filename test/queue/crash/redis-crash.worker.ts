@@ -1,7 +1,7 @@
 // A worker process for redis-crash.spec.ts, run as `node --import ./register-ts.mjs redis-crash.worker.ts`
 // with its settings in the environment. It reports on its IPC channel and is meant to be SIGKILLed.
 import { Redis } from 'ioredis';
-import { BullmqQueueBackend } from '../../../lib/queue/bullmq/bullmq-queue.backend.js';
+import { BullmqQueueBackend } from '../../../lib/drivers/bullmq/bullmq-queue.backend.js';
 import type { JobHandler } from '../../../lib/queue/queue-backend.interface.js';
 
 export interface CrashJobData {

@@ -2,7 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { BallastModule, QueueService, type QueueOptions } from '../../../lib/index.js';
 import type { BackendSetup } from '../../support/backends.js';
-import { unlinkByPrefix } from '../../../lib/connections/unlink-by-prefix.js';
+import { unlinkByPrefix } from '../../../lib/core/connections/unlink-by-prefix.js';
 import { TEST_REDIS_URL } from '../../support/test-env.js';
 import { ContractJobsModule, JobProbe } from './contract-jobs.js';
 

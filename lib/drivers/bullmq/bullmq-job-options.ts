@@ -1,0 +1,39 @@
+import { PRIORITY_LIMIT, type JobsOptions, type KeepJobs } from 'bullmq';
+import type { RetentionOption } from '../../queue/job-options.interface.js';
+import type { NewJob } from '../../queue/queue-backend.interface.js';
+import { newBullmqJobId } from './bullmq-job-id.js';
+
+/**
+ * BullMQ options of one job. BullMQ stores the options with every job and parses them on every
+ * fetch, so only what differs from its defaults is set.
+ *
+ * - `runAt` becomes `delay` from `now`.
+ * - `priority`: both run 0 first and lower before higher, FIFO within one value; BullMQ stops at
+ *   2^21 - 1, so the highest value Ballast accepts shares that last rank.
+ * - `backoff` (fixed / exponential, `jitter` as a fraction shaved off) is BullMQ's own, same formula.
+ * - `timeout` is not per job on BullMQ: the worker's lease (`lockDuration`) covers every job it runs.
+ * - `jobId`: the caller's, or a fresh time-ordered id (`newBullmqJobId`), never BullMQ's counter,
+ *   which restarts at 1 when Redis loses its data.
+ */
+export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
+  const options: JobsOptions = { removeOnComplete: toKeepJobs(job.removeOnComplete) };
+  // BullMQ keeps failed jobs unless told otherwise, as Ballast does by default.
+  if (job.removeOnFail !== false) options.removeOnFail = toKeepJobs(job.removeOnFail);
+  if (job.runAt !== undefined && job.runAt > now) options.delay = job.runAt - now;
+  if (job.priority > 0) options.priority = Math.min(job.priority, PRIORITY_LIMIT);
+  if (job.attempts > 1) {
+    options.attempts = job.attempts;
+    const { type, delay, jitter } = job.backoff;
+    options.backoff = jitter > 0 ? { type, delay, jitter } : { type, delay };
+  }
+  options.jobId = job.jobId ?? newBullmqJobId(now);
+  return options;
+}
+
+/** Ballast retention to BullMQ's: the same shape, but BullMQ counts age in whole seconds. */
+export function toKeepJobs(option: RetentionOption): boolean | number | KeepJobs {
+  if (typeof option !== 'object') return option;
+  // Rounding up never removes a job earlier than asked.
+  const age = Math.ceil(option.age / 1000);
+  return option.count === undefined ? { age } : { age, count: option.count };
+}

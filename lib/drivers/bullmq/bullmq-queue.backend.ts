@@ -1,0 +1,251 @@
+import { Logger } from '@nestjs/common';
+import { ErrorCode, Queue, type RedisOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { OutageLog } from '../../common/outage-log.js';
+import { settlesWithin } from '../../common/settles-within.js';
+import { DEFAULT_MAX_STALLS } from '../../queue/resolve-queue-config.js';
+import type { RedisProtocolProviderName } from '../../common/provider-name.js';
+import type { SqlClient } from '../../core/connections/sql-client.js';
+import { UnsupportedOptionError } from '../../errors/unsupported-option.error.js';
+import type { JobCounts, JobInfo } from '../../queue/job.interface.js';
+import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
+import { toJobInfo, toJobState } from './bullmq-job-info.js';
+import { toBullmqJobOptions } from './bullmq-job-options.js';
+import { DEFAULT_BULLMQ_LEASE_MS, type BullmqQueueSettings } from './bullmq-queue.settings.js';
+import { BullmqQueueWorker } from './bullmq-queue.worker.js';
+
+/** How long closing waits for BullMQ's queues to close. */
+const QUEUE_CLOSE_WAIT_MS = 1000;
+/** Failed jobs retried per round trip by `retryAllFailed`. */
+const RETRY_BATCH = 500;
+
+type RetryOutcome = 'retried' | 'not-failed' | 'missing';
+
+/**
+ * `QueueBackend` on BullMQ, for Valkey and Redis alike (`provider` only names it). Keys live under
+ * BullMQ's prefix `<keyPrefix>queue` (`ballast:queue:<name>:wait`, ...), beside the cache's
+ * `<keyPrefix>cache:`. Queues share the registry's client; each worker opens its own two
+ * connections, since BullMQ blocks one on the fetch and needs `maxRetriesPerRequest: null` on both.
+ * Failed jobs stay in BullMQ's failed set: that is the dead-letter state.
+ */
+export class BullmqQueueBackend implements QueueBackend {
+  private readonly logger = new Logger('Ballast');
+  /** Outages of the queues' shared connection; each worker logs its own connections' outages. */
+  private readonly outage: OutageLog;
+  private readonly outageSubject: string;
+  private readonly prefix: string;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers = new Set<BullmqQueueWorker>();
+
+  constructor(
+    readonly provider: RedisProtocolProviderName,
+    private readonly redis: Redis,
+    keyPrefix: string,
+    private readonly settings: BullmqQueueSettings = {},
+  ) {
+    // BullMQ joins its prefix and the queue name with ':' itself.
+    this.prefix = `${keyPrefix}queue`;
+    this.outageSubject = `${provider === 'valkey' ? 'Valkey' : 'Redis'} queue (prefix "${this.prefix}")`;
+    this.outage = new OutageLog(this.logger, this.outageSubject);
+  }
+
+  async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
+    if (client !== undefined) {
+      throw new UnsupportedOptionError(
+        this.provider,
+        'client',
+        'transactional enqueue joins a SQL transaction, and Valkey/Redis has none; use the postgres queue provider',
+      );
+    }
+    const now = Date.now();
+    if (jobs.length === 1) {
+      const [job] = jobs as [NewJob];
+      const added = await this.queue(job.queue).add(job.name, JSON.parse(job.json), toBullmqJobOptions(job, now));
+      return [idOf(added)];
+    }
+    return this.addMany(jobs, now);
+  }
+
+  /**
+   * Many jobs: one `addBulk` per queue, all sent at once on the shared connection, so one round trip.
+   * Not a transaction: BullMQ pipelines a bulk (a MULTI of its scripts does not survive NOSCRIPT on
+   * ioredis), so a connection lost mid-batch can leave part of it. `jobId` makes a retry safe.
+   * Options are checked by `QueueService` first, so BullMQ's own checks do not refuse one queue's
+   * share after another's went out.
+   */
+  private async addMany(jobs: readonly NewJob[], now: number): Promise<string[]> {
+    const byQueue = new Map<string, number[]>();
+    jobs.forEach((job, index) => {
+      const indexes = byQueue.get(job.queue);
+      if (indexes) indexes.push(index);
+      else byQueue.set(job.queue, [index]);
+    });
+    // Everything is parsed before anything is sent.
+    const batches = [...byQueue].map(([queue, indexes]) => ({
+      queue,
+      indexes,
+      entries: indexes.map((index) => {
+        const job = jobs[index] as NewJob;
+        return { name: job.name, data: JSON.parse(job.json) as unknown, opts: toBullmqJobOptions(job, now) };
+      }),
+    }));
+    const ids = new Array<string>(jobs.length);
+    await Promise.all(
+      batches.map(async ({ queue, indexes, entries }) => {
+        const added = await this.queue(queue).addBulk(entries);
+        added.forEach((job, k) => {
+          ids[indexes[k] as number] = idOf(job);
+        });
+      }),
+    );
+    return ids;
+  }
+
+  async getJob(queueName: string, id: string): Promise<JobInfo | undefined> {
+    const queue = this.queue(queueName);
+    // Sent together on one connection: one round trip.
+    const [job, bullmqState, delayedScore] = await Promise.all([
+      queue.getJob(id),
+      queue.getJobState(id),
+      this.redis.zscore(queue.keys.delayed, id),
+    ]);
+    const state = toJobState(bullmqState);
+    if (!job || !state) return undefined;
+    return toJobInfo(queueName, job, state, state === 'delayed' ? delayedScore : null);
+  }
+
+  async getCounts(queueName: string): Promise<JobCounts> {
+    const counts = await this.queue(queueName).getJobCounts(
+      'waiting',
+      'prioritized',
+      'waiting-children',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+    );
+    const count = (type: string) => counts[type] ?? 0;
+    return {
+      waiting: count('waiting') + count('prioritized') + count('waiting-children'),
+      delayed: count('delayed'),
+      active: count('active'),
+      completed: count('completed'),
+      failed: count('failed'),
+    };
+  }
+
+  async retry(queueName: string, id: string): Promise<boolean> {
+    return (await this.retryOne(this.queue(queueName), id)) === 'retried';
+  }
+
+  async retryAllFailed(queueName: string): Promise<number> {
+    const queue = this.queue(queueName);
+    // The failed set is scored by failure time: jobs that fail again while this runs score above
+    // `until` and are left for the next call instead of looping for ever.
+    const until = Date.now();
+    let retried = 0;
+    // Ids whose job hash is gone stay in the set; page past them.
+    let skipped = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(queue.keys.failed, '-inf', until, 'LIMIT', skipped, RETRY_BATCH);
+      if (ids.length === 0) return retried;
+      const outcomes = await Promise.all(ids.map((id) => this.retryOne(queue, id)));
+      for (const outcome of outcomes) {
+        if (outcome === 'retried') retried++;
+        else if (outcome === 'missing') skipped++;
+      }
+    }
+  }
+
+  async remove(queueName: string, id: string): Promise<boolean> {
+    const queue = this.queue(queueName);
+    // BullMQ's remove answers 1 for an absent job too. EXISTS leaves first on the same connection,
+    // so it sees the job as it was just before the removal.
+    const [exists, removed] = await Promise.all([this.redis.exists(queue.toKey(id)), queue.remove(id)]);
+    return exists === 1 && removed === 1;
+  }
+
+  async pause(queueName: string): Promise<void> {
+    // A flag in the queue's meta hash: every worker of every process stops fetching.
+    await this.queue(queueName).pause();
+  }
+
+  async resume(queueName: string): Promise<void> {
+    await this.queue(queueName).resume();
+  }
+
+  async startWorker(spec: WorkerSpec): Promise<QueueWorker> {
+    const lockDuration = spec.timeout ?? this.settings.defaultTimeout ?? DEFAULT_BULLMQ_LEASE_MS;
+    const worker = new BullmqQueueWorker(
+      spec,
+      {
+        connection: workerConnection(this.redis),
+        prefix: this.prefix,
+        lockDuration,
+        stalledInterval: this.settings.stalledIntervalMs ?? lockDuration,
+        maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
+      },
+      (closed) => this.workers.delete(closed),
+      new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.queue)}`),
+    );
+    this.workers.add(worker);
+    try {
+      await worker.waitUntilReady();
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    // Workers first: a running job that enqueues must still find its queue open.
+    await Promise.all([...this.workers].map((worker) => worker.close()));
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    // Queues share the registry's client; closing them leaves it open. Bounded: a server that stopped
+    // answering must not hold up shutdown (the registry then drops the connection).
+    await settlesWithin(Promise.all(queues.map((queue) => queue.close())), QUEUE_CLOSE_WAIT_MS);
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.redis, prefix: this.prefix });
+      queue.on('error', (error) => this.outage.failed(`BullMQ queue ${JSON.stringify(name)}`, error));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private async retryOne(queue: Queue, id: string): Promise<RetryOutcome> {
+    const job = await queue.getJob(id);
+    if (!job) return 'missing';
+    try {
+      // A fresh attempt budget, as after a new add.
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return 'retried';
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === ErrorCode.JobNotInState) return 'not-failed';
+      if (code === ErrorCode.JobNotExist) return 'missing';
+      throw error;
+    }
+  }
+}
+
+/**
+ * The registry client's options with the change BullMQ requires of worker connections: commands
+ * wait out a reconnect instead of failing. A `retryStrategy: null` (never reconnect) is dropped, as a
+ * worker must outlive a Redis restart; the worker then uses ioredis's default.
+ */
+function workerConnection(redis: Redis): RedisOptions {
+  const { retryStrategy, ...options } = redis.options;
+  return retryStrategy ? { ...options, retryStrategy, maxRetriesPerRequest: null } : { ...options, maxRetriesPerRequest: null };
+}
+
+function idOf(job: { id?: string }): string {
+  // BullMQ sets the id of every job it added; its type leaves room for jobs not yet added.
+  if (job.id === undefined) throw new Error('BullMQ returned a job without an id');
+  return job.id;
+}

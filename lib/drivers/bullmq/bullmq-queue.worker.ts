@@ -1,0 +1,196 @@
+import { Logger } from '@nestjs/common';
+import { Worker, type Job, type RedisOptions } from 'bullmq';
+import type { OutageLog } from '../../common/outage-log.js';
+import { settlesWithin } from '../../common/settles-within.js';
+import { JobAbortedError } from '../../errors/job-aborted.error.js';
+import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
+import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
+import { BullmqJobContext } from './bullmq-job-context.js';
+import { BullmqRunningJob } from './bullmq-running-job.js';
+
+/** Where a worker connects and how it leases jobs; resolved by the backend. */
+export interface BullmqWorkerOptions {
+  /** Options of the worker's own connections (BullMQ opens two: commands and the blocking fetch). */
+  connection: RedisOptions;
+  prefix: string;
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+}
+
+/** Past the grace period, how long each forced step of shutdown (handback, close) may take. */
+const FORCED_STEP_MS = 2000;
+
+/**
+ * One BullMQ `Worker` for one queue, routing each job by name to its `@Job` handler (BullMQ has one
+ * processor per worker). BullMQ events become `JobEvent`s. Nothing here adds a Redis round trip
+ * per job: the routing, the context and the events are built from what the fetch returned.
+ */
+export class BullmqQueueWorker implements QueueWorker {
+  private readonly logger = new Logger('Ballast');
+  private readonly worker: Worker<unknown, unknown, string>;
+  private readonly running = new Map<string, BullmqRunningJob>();
+  private closing: Promise<void> | undefined;
+  /** Set once shutdown is forced: a connection that drops then stays down instead of retrying. */
+  private giveUpConnections = false;
+
+  constructor(
+    private readonly spec: WorkerSpec,
+    options: BullmqWorkerOptions,
+    private readonly onClosed: (worker: BullmqQueueWorker) => void,
+    /** This worker's: an outage of its connections is logged once when it starts and once when it ends. */
+    private readonly outage: OutageLog,
+  ) {
+    // Two parameters, no signal: BullMQ then creates no AbortController per job. Ours aborts with a
+    // JobAbortedError, like the Postgres worker's.
+    const processor = (job: Job, token: string | undefined) => this.process(job, token);
+    const retryStrategy = options.connection.retryStrategy ?? defaultRetryStrategy;
+    this.worker = new Worker<unknown, unknown, string>(spec.queue, processor, {
+      connection: {
+        ...options.connection,
+        // Worker commands wait out a Redis outage (BullMQ needs that) but not past a forced shutdown.
+        retryStrategy: (times) => (this.giveUpConnections ? null : retryStrategy(times)),
+      },
+      prefix: options.prefix,
+      concurrency: spec.concurrency,
+      lockDuration: options.lockDuration,
+      stalledInterval: options.stalledInterval,
+      maxStalledCount: options.maxStalledCount,
+    });
+    this.listen();
+  }
+
+  /** Resolves once both worker connections are up, so a caller knows jobs will be picked up. */
+  waitUntilReady(): Promise<void> {
+    return this.worker.waitUntilReady();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private process(job: Job, token: string | undefined): Promise<unknown> {
+    const handler = this.spec.handlers.get(job.name);
+    if (!handler) return Promise.reject(new NoJobHandlerError(this.spec.queue, job.name, [...this.spec.handlers.keys()]));
+    const id = job.id ?? '';
+    // The `retrying` event reads `delay` for `nextRunAt`. BullMQ sets it only for a non-zero retry
+    // delay, so a stale one (the previous retry's, stored on the job) must not linger.
+    job.delay = 0;
+    const running = new BullmqRunningJob(job, token);
+    this.running.set(id, running);
+    // One promise around the handler's, which `abandon` can reject at shutdown.
+    return new Promise<unknown>((resolve, reject) => {
+      running.abandon = reject;
+      const fail = (error: unknown) => {
+        this.running.delete(id);
+        reject(error);
+      };
+      try {
+        Promise.resolve(handler.handle(job.data, new BullmqJobContext(this.spec.queue, running))).then((result) => {
+          this.running.delete(id);
+          resolve(result);
+        }, fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+
+  private listen(): void {
+    const { queue, onEvent } = this.spec;
+    this.worker.on('completed', (job, result) => {
+      onEvent({ type: 'completed', queue, jobId: job.id ?? '', name: job.name, attempt: job.attemptsMade, result });
+    });
+    this.worker.on('failed', (job, error) => {
+      // No job: a stalled job that hit its limit and was deleted at once by its retention.
+      if (!job) return;
+      const base = { queue, jobId: job.id ?? '', name: job.name, attempt: job.attemptsMade, error };
+      // BullMQ stamps `finishedOn` only when the job moves to the failed set; a retry leaves it unset.
+      if (job.finishedOn) onEvent({ type: 'failed', ...base });
+      else onEvent({ type: 'retrying', ...base, nextRunAt: new Date(Date.now() + (job.delay || 0)) });
+    });
+    this.worker.on('stalled', (jobId) => onEvent({ type: 'stalled', queue, jobId }));
+    this.worker.on('lockRenewalFailed', (jobIds) => {
+      // Another worker may already run the job: tell the handler to stop.
+      for (const jobId of jobIds) this.running.get(jobId)?.abort(new JobAbortedError(queue, jobId, 'lease-lost'));
+    });
+    this.worker.on('error', (error) => {
+      // Connection errors repeat while Redis is down and BullMQ reconnects on its own: the outage is
+      // logged once. During shutdown, failures to finish handed-back jobs are expected.
+      if (this.closing) return;
+      if (lostConnection(error)) this.outage.failed(`the BullMQ worker of queue ${JSON.stringify(queue)}`, error);
+      else this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: ${error.message}`);
+    });
+    // A (re)connection of one of the worker's two connections: the outage ends once both are up.
+    this.worker.getBackend().on('ready', () => {
+      void this.connectionsReady().then((ready) => {
+        if (ready) this.outage.succeeded();
+      });
+    });
+  }
+
+  /** Whether both worker connections (commands and the blocking fetch) are connected. */
+  private async connectionsReady(): Promise<boolean> {
+    const backend = this.worker.getBackend();
+    const clients = await Promise.all([backend.client, backend.blockingClient].map((client) => Promise.resolve(client).catch(() => undefined)));
+    return clients.every((client) => client === undefined || client.status === 'ready');
+  }
+
+  /**
+   * Works around bullmq#4656: closing a worker whose blocking connection is waiting to reconnect
+   * clears ioredis's reconnect timer, so the connection never reports `end` and `Worker.close()`
+   * waits for ever (keeping its lock-renewal timer alive). One more connect attempt lets ioredis
+   * finish the manual close it was asked for and emit `end`.
+   */
+  private async unstickBlockingConnection(): Promise<void> {
+    const client = await this.worker.getBackend().blockingClient?.catch(() => undefined);
+    if (!client || client.status !== 'reconnecting') return;
+    await client.connect().then(
+      () => client.disconnect(),
+      () => undefined,
+    );
+  }
+
+  private async shutdown(): Promise<void> {
+    try {
+      // Stops fetching at once, waits for running jobs, then closes the worker's connections.
+      const closed = this.worker.close();
+      if (await settlesWithin(closed, this.spec.shutdownTimeoutMs)) return;
+      this.giveUpConnections = true;
+      const left = [...this.running.values()];
+      const { queue } = this.spec;
+      for (const running of left) running.abort(new JobAbortedError(queue, running.job.id ?? '', 'shutdown'));
+      // Hand the jobs back now, not after their lease: another worker can start them at once, and
+      // the handback costs no attempt. A handler finishing later is refused by BullMQ's lock token.
+      // Bounded: worker connections wait out outages, and Redis may be why we are late.
+      const handback = Promise.all(left.map(({ job, token }) => job.moveToWait(token).catch(() => undefined)));
+      await settlesWithin(handback, FORCED_STEP_MS);
+      // Let BullMQ's loop end even if a handler ignores its signal and never settles.
+      for (const { job, abandon } of left) abandon(new JobAbortedError(queue, job.id ?? '', 'shutdown'));
+      if (await settlesWithin(closed, FORCED_STEP_MS)) return;
+      // Redis does not answer: drop the connections, failing what waits on them. Jobs not handed
+      // back return when their lease runs out, like a crashed worker's.
+      this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: Redis did not answer on shutdown; disconnecting`);
+      await this.unstickBlockingConnection();
+      await settlesWithin(this.worker.disconnect(), FORCED_STEP_MS);
+      if (!(await settlesWithin(closed, FORCED_STEP_MS))) {
+        this.logger.error(`BullMQ worker of queue ${JSON.stringify(queue)} did not close; leaving it behind`);
+      }
+    } finally {
+      this.onClosed(this);
+    }
+  }
+}
+
+/** Errors of a connection that is down (refused, reset, closed, unresolvable), as ioredis reports them. */
+function lostConnection(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/.test(code)) return true;
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|ECONNREFUSED|ECONNRESET/.test(error.message);
+}
+
+/** ioredis's own default: retry soon, at most every 2 s. */
+function defaultRetryStrategy(times: number): number {
+  return Math.min(times * 50, 2000);
+}

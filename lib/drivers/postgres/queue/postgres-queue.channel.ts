@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { isSafeIdentifier } from '../../../core/config/identifiers.js';
+
+/** Longest LISTEN channel Postgres keeps whole (NAMEDATALEN - 1). */
+const MAX_CHANNEL_LENGTH = 63;
+
+/**
+ * The LISTEN/NOTIFY channel of a schema's queues: `<schema>_queue`, or a truncated schema name plus
+ * a hash when that would pass 63 characters. Derived from the already-validated schema, so it is a
+ * safe identifier too; every process on the schema derives the same name.
+ */
+export function queueChannel(schema: string): string {
+  const plain = `${schema}_queue`;
+  const channel =
+    plain.length <= MAX_CHANNEL_LENGTH
+      ? plain
+      : `${schema.slice(0, MAX_CHANNEL_LENGTH - 15)}_${createHash('sha1').update(schema).digest('hex').slice(0, 8)}_queue`;
+  if (!isSafeIdentifier(channel)) throw new Error(`unsafe queue channel derived from schema ${JSON.stringify(schema)}`);
+  return channel;
+}
+
+/**
+ * What a notification says. Payloads are `<ms>|<queue>` (jobs of that queue are due in that many
+ * ms, 0 for now; the earliest of the statement) or `p|<queue>` (the queue was paused). The SQL
+ * builds them; this decodes them.
+ */
+export type QueueSignal = { kind: 'ready'; queue: string; waitMs: number } | { kind: 'paused'; queue: string };
+
+/** Decodes a payload; anything else (another writer on the channel) is ignored as undefined. */
+export function parseQueueSignal(payload: string): QueueSignal | undefined {
+  const bar = payload.indexOf('|');
+  if (bar <= 0) return undefined;
+  const head = payload.slice(0, bar);
+  const queue = payload.slice(bar + 1);
+  if (head === 'p') return { kind: 'paused', queue };
+  const waitMs = Number(head);
+  return Number.isFinite(waitMs) ? { kind: 'ready', queue, waitMs } : undefined;
+}

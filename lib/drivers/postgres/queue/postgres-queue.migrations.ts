@@ -1,0 +1,119 @@
+import type { Migration } from '../../../core/migrations/migration.js';
+
+/**
+ * Schema of the Postgres queue, append-only. One table holds every job of every queue; each hot
+ * path (claim, promotion of delayed jobs, the reaper, counts and pruning of finished jobs) has its
+ * own partial index, so an index holds only the rows its path can want and stays small however
+ * many finished jobs are kept.
+ */
+export const queueMigrations: readonly Migration[] = [
+  {
+    service: 'queue',
+    version: 1,
+    name: 'create queue_jobs and queue_paused',
+    statements: (s) => [
+      // Ids are drawn with nextval() inside the enqueue statement, so it can return them in input order.
+      `CREATE SEQUENCE ${s}.queue_jobs_id_seq AS bigint`,
+      `CREATE TABLE ${s}.queue_jobs (
+         id                 bigint      PRIMARY KEY DEFAULT nextval('${s}.queue_jobs_id_seq'),
+         queue              text        NOT NULL,
+         -- The caller's jobId: the job's public id when given (never all digits, so it cannot be
+         -- mistaken for a generated id), null for generated ids.
+         job_key            text,
+         name               text        NOT NULL,
+         data               jsonb       NOT NULL,
+         state              text        NOT NULL CHECK (state IN ('waiting', 'delayed', 'active', 'completed', 'failed')),
+         priority           integer     NOT NULL DEFAULT 0,
+         run_at             timestamptz NOT NULL DEFAULT now(),
+         attempts_made      integer     NOT NULL DEFAULT 0,
+         max_attempts       integer     NOT NULL,
+         backoff_type       text        NOT NULL DEFAULT 'fixed' CHECK (backoff_type IN ('fixed', 'exponential')),
+         backoff_delay      integer     NOT NULL DEFAULT 0,
+         backoff_jitter     real        NOT NULL DEFAULT 0,
+         timeout_ms         integer     NOT NULL,
+         -- Retention as given at enqueue: how many finished jobs to keep (0 = remove at once, null =
+         -- no count bound) and for how long (null = no age bound), for each outcome.
+         keep_completed     integer,
+         keep_completed_ms  bigint,
+         keep_failed        integer,
+         keep_failed_ms     bigint,
+         -- Retention of the outcome that happened, set when the job finishes; read by the pruner.
+         keep_count         integer,
+         purge_at           timestamptz,
+         -- The claim: a fresh token per claim, and the lease it holds until renewed.
+         lock_token         uuid,
+         locked_until       timestamptz,
+         result             jsonb,
+         error_message      text,
+         error_stack        text,
+         created_at         timestamptz NOT NULL DEFAULT now(),
+         finished_at        timestamptz
+       ) WITH (
+         -- Every job is inserted, updated and deleted within seconds: vacuum early so dead tuples
+         -- and dead index entries do not pile up in front of the claim's index scan.
+         autovacuum_vacuum_scale_factor = 0.01,
+         autovacuum_vacuum_insert_scale_factor = 0.05,
+         autovacuum_analyze_scale_factor = 0.02
+       )`,
+      `ALTER SEQUENCE ${s}.queue_jobs_id_seq OWNED BY ${s}.queue_jobs.id`,
+      // Idempotent enqueue: one job per (queue, jobId) while it exists.
+      `CREATE UNIQUE INDEX queue_jobs_key ON ${s}.queue_jobs (queue, job_key) WHERE job_key IS NOT NULL`,
+      // The claim: ready jobs of a queue by priority, then the time they became ready, then FIFO.
+      `CREATE INDEX queue_jobs_ready ON ${s}.queue_jobs (queue, priority, run_at, id) WHERE state = 'waiting'`,
+      // The claim's second branch: delayed jobs (and retries in backoff) by due time.
+      `CREATE INDEX queue_jobs_delayed ON ${s}.queue_jobs (queue, run_at) WHERE state = 'delayed'`,
+      // The reaper: running jobs by lease expiry.
+      `CREATE INDEX queue_jobs_active ON ${s}.queue_jobs (queue, locked_until) WHERE state = 'active'`,
+      // Counts, dead-letter listing and count-based retention: finished jobs, newest first.
+      `CREATE INDEX queue_jobs_finished ON ${s}.queue_jobs (queue, state, finished_at DESC, id DESC)
+         WHERE state IN ('completed', 'failed')`,
+      // Count-based retention groups; small because such rows are pruned down to their bound.
+      `CREATE INDEX queue_jobs_keep_count ON ${s}.queue_jobs (keep_count, queue, state)
+         WHERE keep_count IS NOT NULL AND state IN ('completed', 'failed')`,
+      // Age-based retention: finished jobs by the time they may go.
+      `CREATE INDEX queue_jobs_purge ON ${s}.queue_jobs (purge_at) WHERE purge_at IS NOT NULL`,
+      // A row per paused queue; the claim reads it in the same statement.
+      `CREATE TABLE ${s}.queue_paused (
+         queue      text        PRIMARY KEY,
+         paused_at  timestamptz NOT NULL DEFAULT now()
+       )`,
+    ],
+  },
+  {
+    service: 'queue',
+    version: 2,
+    name: 'count stalls apart from attempts',
+    statements: (s) => [
+      // Times the job lost its lease and went back to waiting; such a return gives its attempt back.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN stalls integer NOT NULL DEFAULT 0`,
+    ],
+  },
+  {
+    service: 'queue',
+    version: 3,
+    name: 'generated ids start at the clock',
+    statements: (s) => [
+      // Generated ids must never repeat, also when the store itself starts again empty (embedded
+      // PGlite in memory, a database recreated from scratch): a sequence created then would start
+      // at 1 again and hand out ids that earlier jobs had. Moving it to the current time in
+      // microseconds puts every id drawn after a fresh start above every id drawn before it (that
+      // would take more than a million jobs a second, sustained, to overtake the clock). Only ever
+      // moves forward, so an existing sequence keeps counting from where it is if that is later.
+      `SELECT setval('${s}.queue_jobs_id_seq',
+                     GREATEST((SELECT last_value FROM ${s}.queue_jobs_id_seq),
+                              floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint))`,
+    ],
+  },
+  {
+    service: 'queue',
+    version: 4,
+    name: 'stalls count only started jobs',
+    statements: (s) => [
+      // Whether the claimed job's handler has started. A worker claims a few jobs beyond its free
+      // slots into a buffer; when it dies, those come back too, but they never ran, so they must
+      // not count a stall (with maxStalls low, two crashes close together dead-lettered jobs that
+      // had never run). A constant default adds the column without rewriting the table.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN started boolean NOT NULL DEFAULT false`,
+    ],
+  },
+];

@@ -1,0 +1,51 @@
+import type { NewJob } from '../../../queue/queue-backend.interface.js';
+import { retentionColumns } from './postgres-queue.retention.js';
+
+/** One job as the scalar parameters $1..$15 of `addOne`. */
+export function newJobParams(job: NewJob): unknown[] {
+  const completed = retentionColumns(job.removeOnComplete);
+  const failed = retentionColumns(job.removeOnFail);
+  return [
+    job.queue,
+    job.name,
+    job.json,
+    job.runAt === undefined ? null : new Date(job.runAt).toISOString(),
+    job.priority,
+    job.attempts,
+    job.backoff.type,
+    job.backoff.delay,
+    job.backoff.jitter,
+    job.jobId ?? null,
+    job.timeout,
+    completed.count,
+    completed.ageMs,
+    failed.count,
+    failed.ageMs,
+  ];
+}
+
+/**
+ * Jobs as the JSON array `add` reads with `json_to_recordset`, one object per job keyed by column.
+ * Built as text around each job's JSON data, which is already serialized and valid; the data goes
+ * in as a JSON string (`add` reads it as text and casts it to jsonb), so it is never parsed here.
+ * Null fields are left out (absent reads as null).
+ */
+export function newJobsJson(jobs: readonly NewJob[]): string {
+  const parts: string[] = [];
+  for (const job of jobs) {
+    const completed = retentionColumns(job.removeOnComplete);
+    const failed = retentionColumns(job.removeOnFail);
+    let text =
+      `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${JSON.stringify(job.json)}` +
+      `,"priority":${job.priority},"max_attempts":${job.attempts},"backoff_type":${JSON.stringify(job.backoff.type)}` +
+      `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.timeout}`;
+    if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;
+    if (job.jobId !== undefined) text += `,"job_key":${JSON.stringify(job.jobId)}`;
+    if (completed.count !== null) text += `,"keep_completed":${completed.count}`;
+    if (completed.ageMs !== null) text += `,"keep_completed_ms":${completed.ageMs}`;
+    if (failed.count !== null) text += `,"keep_failed":${failed.count}`;
+    if (failed.ageMs !== null) text += `,"keep_failed_ms":${failed.ageMs}`;
+    parts.push(`${text}}`);
+  }
+  return `[${parts.join(',')}]`;
+}

@@ -1,0 +1,57 @@
+import type { OutageLog } from '../../common/outage-log.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
+import type { SqlDatabase } from '../../core/connections/sql-client.js';
+import { BALLAST_LOCK_CLASS } from '../../core/migrations/migrator.js';
+import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
+
+/** Upper bound on statements per kind and run, so a run over a huge backlog stays bounded. */
+const MAX_BATCHES_PER_RUN = 50;
+
+/**
+ * Deletes finished jobs past their retention (age or count) in bounded batches, so the jobs table
+ * and its indexes hold what users asked to keep and little else. Completed jobs with the default
+ * retention never reach it: the completion statement deletes them. Runs on an unref'd timer while
+ * the backend has workers, under a try-lock per schema, so one process prunes at a time.
+ */
+export class PostgresQueuePruner {
+  private readonly task: PeriodicTask;
+  private readonly lockKey: string;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly sql: QueueSql,
+    schema: string,
+    private readonly settings: { pruneIntervalMs: number; pruneBatchSize: number },
+    private readonly outage: OutageLog,
+  ) {
+    this.lockKey = `queue-prune:${schema}`;
+    this.task = new PeriodicTask(this.settings.pruneIntervalMs, () => this.prune(), (error) => this.outage.failed('pruning finished jobs', error));
+  }
+
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /** One run; resolves to the rows deleted by age and by count. Public so tests and ops can trigger it. */
+  async prune(): Promise<{ byAge: number; byCount: number }> {
+    const byAge = await this.pruneWith(this.sql.pruneByAge);
+    const byCount = await this.pruneWith(this.sql.pruneByCount);
+    return { byAge, byCount };
+  }
+
+  private async pruneWith(statement: string): Promise<number> {
+    let total = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, this.lockKey, this.settings.pruneBatchSize]);
+      this.outage.succeeded();
+      const deleted = rows[0]?.deleted ?? 0;
+      total += deleted;
+      if (deleted < this.settings.pruneBatchSize) break;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,406 @@
+import type { Logger } from '@nestjs/common';
+import { errorMessage } from '../../common/error-message.js';
+import type { OutageLog } from '../../common/outage-log.js';
+import { RetryBackoff } from '../../common/retry-backoff.js';
+import { settlesWithin } from '../../common/settles-within.js';
+import { performance } from 'node:perf_hooks';
+import type { SqlDatabase } from '../../core/connections/sql-client.js';
+import { JobAbortedError } from '../../errors/job-aborted.error.js';
+import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
+import type { JobEvent, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
+import { retryDelay } from './retry-delay.js';
+import { parseQueueSignal } from '../../drivers/postgres/queue/postgres-queue.channel.js';
+import { toClaimedJob, type ClaimedJob, type ClaimRow } from './job-store.claimed-job.js';
+import { PostgresQueueFlusher } from './job-store.flusher.js';
+import { PostgresQueueLeaseKeeper } from './job-store.lease-keeper.js';
+import { PostgresQueueReaper } from './job-store.reaper.js';
+import type { PostgresQueueSettings } from './job-store.settings.js';
+import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
+
+/** Longest wait a Node timer can take; a later wake-up is left to the poll. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Delayed jobs made waiting per statement; more wait for the next claim's promotion. */
+const PROMOTE_BATCH = 1000;
+/** Weight of the newest handler duration in the running average that sizes the buffer. */
+const DURATION_WEIGHT = 0.2;
+/**
+ * Time a worker's shutdown gives the database before the grace period (stop listening, hand back the
+ * buffer) and again after it (hand back the unfinished, write the outcomes). So a worker closes
+ * within `shutdownTimeoutMs` plus twice this, whatever the database does.
+ */
+const SHUTDOWN_STORE_BUDGET_MS = 1500;
+/** Retries of a failed claim: from 100 ms, doubling to at most 2 s, so a worker is back soon after its database. */
+const CLAIM_RETRY_BASE_MS = 100;
+const CLAIM_RETRY_MAX_MS = 2000;
+
+/** What a worker shares with its backend. */
+export interface PostgresQueueWorkerContext {
+  db: SqlDatabase;
+  sql: QueueSql;
+  schema: string;
+  channel: string;
+  settings: PostgresQueueSettings;
+  logger: Logger;
+  /** Shared by everything of the backend that talks to the database in the background. */
+  outage: OutageLog;
+}
+
+type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
+
+/**
+ * Runs the jobs of one queue in this process, at most `concurrency` at once.
+ *
+ * Claims are batched: one statement takes as many jobs as the worker has room for, its free slots
+ * plus a small buffer sized to about `prefetchWindowMs` of work (large for quick jobs, nothing for
+ * slow ones). It claims when a notification says jobs are ready, when half its room is free, on
+ * its own retry timers, and on the poll interval; after a claim comes back short it waits for one
+ * of those instead of asking again. Outcomes go to the flusher (batched writes), leases to the lease
+ * keeper (heartbeat), and expired leases of dead workers to the reaper.
+ */
+export class PostgresQueueWorker implements QueueWorker {
+  private readonly buffer: ClaimedJob[] = [];
+  private readonly running = new Set<ClaimedJob>();
+  private readonly flusher: PostgresQueueFlusher;
+  private readonly leases: PostgresQueueLeaseKeeper;
+  private readonly reaper: PostgresQueueReaper;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+  /** The last claim came back short and nothing said jobs arrived since. */
+  private exhausted = false;
+  /** Counts wake-ups, so one that arrives while a claim is in flight is not lost. */
+  private signals = 0;
+  /** Counts pause notifications, so jobs claimed across a pause are handed back, not started. */
+  private pauses = 0;
+  /** Delayed jobs may have come due (start, poll, a wake timer): promote them before the next claim. */
+  private promoteFirst = true;
+  private averageMs: number | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** Set while a failed claim waits to be retried; the poll leaves the retries to it. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly claimBackoff = new RetryBackoff(CLAIM_RETRY_BASE_MS, CLAIM_RETRY_MAX_MS);
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimerAt = Infinity;
+  private unlisten: (() => Promise<void>) | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly context: PostgresQueueWorkerContext,
+    private readonly spec: WorkerSpec,
+    private readonly onClosed: (worker: PostgresQueueWorker) => void,
+  ) {
+    const { db, sql, channel, settings, logger, outage } = context;
+    this.flusher = new PostgresQueueFlusher(db, sql, channel, settings.maxFlushBatch, {
+      written: (job) => this.leases.untrack(job),
+      completed: (job, result) =>
+        this.emit({ type: 'completed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
+      failed: (job, error) => this.emit({ type: 'failed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
+      retrying: (job, error, retryMs) => {
+        this.emit({
+          type: 'retrying',
+          queue: spec.queue,
+          jobId: job.id,
+          name: job.name,
+          attempt: job.attempt,
+          error,
+          nextRunAt: new Date(Date.now() + retryMs),
+        });
+        this.wakeAfter(retryMs);
+      },
+    }, logger, outage);
+    this.leases = new PostgresQueueLeaseKeeper(db, sql, (job) => this.onLeaseLost(job), outage);
+    this.reaper = new PostgresQueueReaper(db, sql, context.schema, spec.queue, channel, settings, (event) => this.emit(event), logger, outage);
+  }
+
+  /** Listens first, so no notification sent after the first claim can be missed. */
+  async start(): Promise<void> {
+    this.unlisten = await this.context.db.listen(this.context.channel, (payload) => this.onSignal(payload));
+    this.pollTimer = setInterval(() => {
+      if (!this.retryTimer) this.wakeForDue();
+    }, this.context.settings.pollIntervalMs);
+    this.pollTimer.unref();
+    this.reaper.start();
+    this.requestClaim();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    // Each phase that waits on the database has a budget, so a database that stopped answering
+    // cannot hold app.close() for ever: what is not handed back or written in time comes back to the
+    // queue when its lease runs out, as after a crash.
+    let budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
+    const within = (step: Promise<unknown> | undefined) => settlesWithin(step, budget - Date.now());
+    await within(Promise.allSettled([this.unlisten?.(), this.reaper.stop()]));
+    // A claim in flight hands back what it gets (it sees `closed`).
+    await within(this.claiming);
+    await within(this.release(this.takeBuffered()));
+    if (this.running.size > 0) await this.idle(this.spec.shutdownTimeoutMs);
+    const unfinished = [...this.running];
+    for (const job of unfinished) {
+      this.letGo(job);
+      job.controller.abort(new JobAbortedError(this.spec.queue, job.id, 'shutdown'));
+    }
+    budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
+    const handedBack = await within(this.release(unfinished));
+    const drained = await within(this.flusher.drain());
+    // Nothing is written after close: outcomes still pending now are left to their leases.
+    this.flusher.stop();
+    await within(this.leases.stop());
+    if (!handedBack || !drained) {
+      this.context.logger.warn(
+        `queue '${this.spec.queue}': the database did not answer during shutdown; ` +
+          `${unfinished.length} handed-back job(s) and ${this.flusher.pending} outcome(s) may not be written and return when their leases run out`,
+      );
+    }
+    this.onClosed(this);
+  }
+
+  private onSignal(payload: string): void {
+    const signal = parseQueueSignal(payload);
+    if (!signal || signal.queue !== this.spec.queue || this.closed) return;
+    if (signal.kind === 'paused') {
+      this.pauses++;
+      void this.release(this.takeBuffered());
+    } else if (signal.waitMs > 0) {
+      this.wakeAfter(signal.waitMs);
+    } else {
+      this.wake();
+    }
+  }
+
+  /** Something may be ready: claim if there is room. */
+  private wake(): void {
+    this.signals++;
+    this.exhausted = false;
+    this.requestClaim();
+  }
+
+  /** Delayed jobs may be due (or a notification was missed): promote, then claim. */
+  private wakeForDue(): void {
+    this.promoteFirst = true;
+    this.wake();
+  }
+
+  /** Wakes when a delayed job or a retry falls due; one timer, for the earliest. */
+  private wakeAfter(ms: number): void {
+    if (ms <= 0) return this.wakeForDue();
+    // One ms late rather than early: the claim compares with the server's clock.
+    const at = Date.now() + ms + 1;
+    if (this.closed || ms > MAX_TIMER_MS || at >= this.wakeTimerAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeTimerAt = Infinity;
+      this.wakeForDue();
+    }, ms + 1);
+    this.wakeTimer.unref();
+  }
+
+  /** Room for jobs in hand: free slots plus the buffer the recent handler durations justify. */
+  private capacity(): number {
+    const { concurrency } = this.spec;
+    const { maxPrefetch, prefetchWindowMs } = this.context.settings;
+    // Nothing is buffered until a handler has finished: a slow first batch must not be hoarded.
+    const prefetch = this.averageMs === undefined ? 0 : Math.round((concurrency * prefetchWindowMs) / Math.max(this.averageMs, 0.001));
+    return concurrency + Math.min(maxPrefetch, prefetch);
+  }
+
+  private free(): number {
+    return this.capacity() - this.running.size - this.buffer.length;
+  }
+
+  /** Claim now? Not after a short claim (until woken), and not for a sliver of room unless a slot starves. */
+  private shouldClaim(): boolean {
+    if (this.closed || this.exhausted) return false;
+    const free = this.free();
+    if (free <= 0) return false;
+    if (this.buffer.length === 0 && this.running.size < this.spec.concurrency) return true;
+    return free >= Math.ceil(this.capacity() / 2);
+  }
+
+  private requestClaim(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    if (!this.shouldClaim()) return;
+    this.claiming = this.claimLoop().finally(() => (this.claiming = undefined));
+  }
+
+  private async claimLoop(): Promise<void> {
+    do {
+      this.claimAgain = false;
+      const want = this.free();
+      if (want <= 0) return;
+      const signals = this.signals;
+      const pauses = this.pauses;
+      if (this.promoteFirst) await this.promote();
+      // The claimed jobs that will start the moment they arrive: slots free now, after the buffered
+      // jobs ahead of them. Slots only free up while the claim is out, so at least these start.
+      const startNow = Math.max(0, this.spec.concurrency - this.running.size - this.buffer.length);
+      let rows: ClaimRow[];
+      try {
+        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [this.spec.queue, want, startNow]));
+      } catch (error) {
+        this.claimFailed(error);
+        return;
+      }
+      this.context.outage.succeeded();
+      this.claimBackoff.reset();
+      const now = Date.now();
+      const jobs = rows.map((row) => toClaimedJob(row, now));
+      if (this.closed || pauses !== this.pauses) {
+        await this.release(jobs);
+        return;
+      }
+      for (const job of jobs) {
+        this.buffer.push(job);
+        this.leases.track(job);
+      }
+      this.exhausted = jobs.length < want && signals === this.signals;
+      this.pump();
+      // Let timers and I/O run between claims: an in-process database (PGlite) can answer in
+      // microtasks alone, and a busy claim loop would starve the flusher and the lease keeper.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } while (!this.closed && (this.claimAgain || this.shouldClaim()));
+  }
+
+  /**
+   * The database did not answer a claim (down, restarting, unreachable): try again with backoff,
+   * from 100 ms up to every 2 s, for as long as it takes. The outage is logged once, and once more
+   * when the database answers again; nothing here gives up, so a worker outlives any outage.
+   */
+  private claimFailed(error: unknown): void {
+    this.exhausted = true;
+    this.context.outage.failed(`claiming jobs of queue '${this.spec.queue}'`, error);
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wakeForDue();
+    }, this.claimBackoff.next());
+    this.retryTimer.unref();
+  }
+
+  /** Makes this queue's due delayed jobs waiting, and sets the wake timer for the next one. */
+  private async promote(): Promise<void> {
+    this.promoteFirst = false;
+    const { db, sql, channel } = this.context;
+    try {
+      const { rows } = await db.queryPrepared<{ next_wait_ms: string | null }>(sql.promote, [this.spec.queue, PROMOTE_BATCH, channel]);
+      this.context.outage.succeeded();
+      const next = rows[0]?.next_wait_ms;
+      if (next !== null && next !== undefined) this.wakeAfter(Number(next));
+    } catch (error) {
+      // Not fatal: the next claim promotes again.
+      this.promoteFirst = true;
+      this.context.outage.failed(`promoting delayed jobs of queue '${this.spec.queue}'`, error);
+    }
+  }
+
+  /** Starts buffered jobs while slots are free, then claims more if there is room for it. */
+  private pump(): void {
+    while (!this.closed && this.running.size < this.spec.concurrency && this.buffer.length > 0) {
+      this.run(this.buffer.shift()!);
+    }
+    if (this.shouldClaim()) this.requestClaim();
+  }
+
+  private run(job: ClaimedJob): void {
+    this.running.add(job);
+    job.started = true;
+    const started = performance.now();
+    void this.execute(job).then((outcome) => this.finish(job, outcome, performance.now() - started));
+  }
+
+  private async execute(job: ClaimedJob): Promise<Outcome> {
+    try {
+      const handler = this.spec.handlers.get(job.name);
+      if (!handler) throw new NoJobHandlerError(this.spec.queue, job.name, [...this.spec.handlers.keys()]);
+      const result = await handler.handle(JSON.parse(job.json) as unknown, {
+        id: job.id,
+        name: job.name,
+        queue: this.spec.queue,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+        signal: job.controller.signal,
+      });
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  private finish(job: ClaimedJob, outcome: Outcome, ms: number): void {
+    this.running.delete(job);
+    // The lease is kept until the outcome is written (`written`): a write delayed past the lease
+    // (the database slow or restarting) must not let the reaper run a finished job again.
+    if (job.released) this.leases.untrack(job);
+    this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - DURATION_WEIGHT) + ms * DURATION_WEIGHT;
+    if (!job.released) {
+      if (outcome.ok) this.flusher.complete(job, outcome.result);
+      else this.flusher.fail(job, outcome.error, job.attempt < job.maxAttempts ? retryDelay(job.backoff, job.attempt) : null);
+    }
+    if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.pump();
+  }
+
+  private onLeaseLost(job: ClaimedJob): void {
+    const index = this.buffer.indexOf(job);
+    if (index >= 0) this.buffer.splice(index, 1);
+    this.letGo(job);
+    job.controller.abort(new JobAbortedError(this.spec.queue, job.id, 'lease-lost'));
+    this.context.logger.warn(`queue '${this.spec.queue}': lost the lease of job ${job.id} (${job.name}); its outcome will not be recorded here`);
+  }
+
+  /** The job is no longer this worker's to report. */
+  private letGo(job: ClaimedJob): void {
+    job.released = true;
+    this.leases.untrack(job);
+  }
+
+  private takeBuffered(): ClaimedJob[] {
+    const jobs = this.buffer.splice(0);
+    for (const job of jobs) this.letGo(job);
+    return jobs;
+  }
+
+  /** Hands jobs back to the queue at once, their attempt uncounted. On failure their leases expire and the reaper does it. */
+  private async release(jobs: ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      await this.context.db.queryPrepared(this.context.sql.release, [jobs.map((j) => j.rowId), jobs.map((j) => j.token), this.context.channel]);
+    } catch (error) {
+      this.context.outage.failed(`handing back ${jobs.length} job(s) of queue '${this.spec.queue}' (their leases will expire)`, error);
+    }
+  }
+
+  /** Resolves when no job runs, or after `timeoutMs`. */
+  private idle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+
+  private emit(event: JobEvent): void {
+    try {
+      this.spec.onEvent(event);
+    } catch (error) {
+      this.context.logger.warn(`queue '${this.spec.queue}': a job event listener threw: ${errorMessage(error)}`);
+    }
+  }
+}
