@@ -45,7 +45,6 @@ export { MAX_PRIORITY } from './queue/job-options.validation.js';
 export {
   QueueBackend,
   type NewJob,
-  type JobHandler,
   type WorkerSpec,
   type QueueWorker,
 } from './queue/queue-backend.interface.js';

@@ -9,6 +9,15 @@ import { isWellFormedText } from './well-formed-text.js';
  * JSON writes as an escape jsonb refuses. Checking first means a bad value never half-writes.
  */
 export function toJson(value: unknown): string {
+  assertJsonValue(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * Checks what `toJson` checks, without serializing: for a value that a store serializes later, once,
+ * where it is stored. Throws `SerializationError`, saying where and why.
+ */
+export function assertJsonValue(value: unknown): void {
   // The common case (a valid value) takes the quick check, which builds no path strings; only a
   // value that fails it is walked again to say where and why. A getter that throws (or a proxy)
   // fails the quick check; the second walk says where.
@@ -19,7 +28,6 @@ export function toJson(value: unknown): string {
     safe = false;
   }
   if (!safe) assertJsonSafe(value, '$', new Set());
-  return JSON.stringify(value);
 }
 
 /**

@@ -21,7 +21,7 @@ const MAX_CONCURRENCY = 1000;
 export interface ResolvedJobDefaults {
   attempts: number;
   backoff: NewJob['backoff'];
-  timeout: number;
+  leaseMs: number;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
 }
@@ -32,7 +32,7 @@ export function moduleJobDefaults(defaultTimeout: number): ResolvedJobDefaults {
     attempts: 1,
     // Retrying at once mostly hits the same outage; doubling from a second gives it room.
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
-    timeout: defaultTimeout,
+    leaseMs: defaultTimeout,
     removeOnComplete: true,
     removeOnFail: false,
   };
@@ -83,18 +83,18 @@ export function checkHandlerOptions(options: unknown, source: string): asserts o
 }
 
 /** Options after defaults, as a backend receives them. Inputs are already checked. */
-export function toNewJob(queue: string, name: string, json: string, options: JobOptions, defaults: ResolvedJobDefaults, now: number): NewJob {
+export function toNewJob(queue: string, name: string, data: unknown, options: JobOptions, defaults: ResolvedJobDefaults, now: number): NewJob {
   const runAt = options.runAt !== undefined ? options.runAt.getTime() : options.delay ? now + options.delay : undefined;
   return {
     queue,
     name,
-    json,
+    data,
     runAt,
     priority: options.priority ?? 0,
     attempts: options.attempts ?? defaults.attempts,
     backoff: options.backoff === undefined ? defaults.backoff : normalizeBackoff(options.backoff),
     jobId: options.jobId,
-    timeout: options.timeout ?? defaults.timeout,
+    leaseMs: options.timeout ?? defaults.leaseMs,
     removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
   };
@@ -105,7 +105,7 @@ export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJob
   return {
     attempts: options.attempts ?? base.attempts,
     backoff: options.backoff === undefined ? base.backoff : normalizeBackoff(options.backoff),
-    timeout: options.timeout ?? base.timeout,
+    leaseMs: options.timeout ?? base.leaseMs,
     removeOnComplete: options.removeOnComplete ?? base.removeOnComplete,
     removeOnFail: options.removeOnFail ?? base.removeOnFail,
   };

@@ -31,8 +31,14 @@ export class LazyQueueBackend implements QueueBackend {
     return this.backend.ready();
   }
 
-  async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
-    return (await this.ready()).add(jobs, client);
+  async add(jobs: readonly NewJob[]): Promise<string[]> {
+    return (await this.ready()).add(jobs);
+  }
+
+  async addInTransaction(transaction: SqlClient, jobs: readonly NewJob[]): Promise<string[]> {
+    const backend = await this.ready();
+    if (!backend.addInTransaction) throw new BallastBackendError(this.provider, 'queue', 'this queue backend has no transactional enqueue');
+    return backend.addInTransaction(transaction, jobs);
   }
 
   async getJob(queue: string, id: string): Promise<JobInfo | undefined> {

@@ -1,17 +1,19 @@
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
-import type { JobContext, JobCounts, JobInfo } from './job.interface.js';
+import type { JobCounts, JobInfo } from './job.interface.js';
 import type { RetentionOption } from './job-options.interface.js';
+import type { JobExecutor } from './job.executor.js';
 
 /**
  * A job ready for a backend: validated, defaults applied (`@Job` defaults, then module defaults),
- * data already serialized to JSON text. Backends never validate or default again.
+ * data checked to be JSON-safe. Backends never validate or default again; each serializes the data
+ * once, where it stores it.
  */
 export interface NewJob {
   queue: string;
   name: string;
-  /** JSON text of the job data. */
-  json: string;
+  /** The job data, JSON-safe (checked by `QueueService`). */
+  data: unknown;
   /** Epoch ms; undefined means now. */
   runAt: number | undefined;
   priority: number;
@@ -19,15 +21,9 @@ export interface NewJob {
   backoff: { type: 'fixed' | 'exponential'; delay: number; jitter: number };
   jobId: string | undefined;
   /** Lease length in ms. */
-  timeout: number;
+  leaseMs: number;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
-}
-
-/** A handler as a worker sees it: the discovered `@Job` method bound to its instance. */
-export interface JobHandler {
-  name: string;
-  handle(data: unknown, context: JobContext): Promise<unknown>;
 }
 
 /** What workers report; `QueueEvents` fans these out to `@OnJobEvent` listeners. */
@@ -38,19 +34,10 @@ export type JobEvent =
   | { type: 'stalled'; queue: string; jobId: string; name?: string };
 
 export interface WorkerSpec {
-  queue: string;
-  /** Handlers by job name; a job whose name has no handler here fails with a clear error. */
-  handlers: ReadonlyMap<string, JobHandler>;
-  /** Jobs of this queue running at once in this process, never exceeded. */
-  concurrency: number;
+  /** Runs the jobs: routing by name, concurrency per handler, result and error rules. */
+  executor: JobExecutor;
   /** Wait this long for running jobs on shutdown before aborting them and handing them back. */
   shutdownTimeoutMs: number;
-  /**
-   * The longest lease (`timeout`, ms) among this queue's handlers. Backends that hold one lease length
-   * per worker (BullMQ's `lockDuration`) use it; Postgres leases each job by its own `timeout`.
-   * @default the backend's default lease (`queue.defaultTimeout`)
-   */
-  timeout?: number;
   onEvent(event: JobEvent): void;
 }
 
@@ -68,10 +55,14 @@ export interface QueueBackend {
   readonly provider: ProviderName;
   /**
    * Inserts jobs in one round trip and returns their ids in order. A job whose `jobId` exists
-   * already is not created; its existing id is returned. `client` (Postgres only) is the caller's
-   * transaction.
+   * already is not created; its existing id is returned.
    */
-  add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]>;
+  add(jobs: readonly NewJob[]): Promise<string[]>;
+  /**
+   * As `add`, inside the caller's open SQL transaction: the jobs exist if and only if it commits.
+   * Only backends that keep jobs in SQL tables have it; `QueueService` refuses `client` elsewhere.
+   */
+  addInTransaction?(transaction: SqlClient, jobs: readonly NewJob[]): Promise<string[]>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
   getCounts(queue: string): Promise<JobCounts>;
   /** Moves one failed job back to waiting with a fresh attempt budget; `false` if it is not failed. */

@@ -3,7 +3,7 @@ import { BALLAST_CONFIG } from '../ballast.constants.js';
 import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
-import { toJson } from '../common/json-value.js';
+import { assertJsonValue } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
 import { toBackendError } from '../common/with-timeout.js';
 import { rejectedByServer } from '../core/connections/rejected-by-server.js';
@@ -54,7 +54,7 @@ export class QueueService implements OnApplicationShutdown {
    */
   async add<Data = unknown>(queue: string, name: string, data: Data, options: JobOptions = {}): Promise<string> {
     const job = this.prepare(queue, name, data, options, 'add');
-    const [id] = await this.write('add', (backend) => backend.add([job], options.client));
+    const [id] = await this.write('add', (backend) => insert(backend, [job], options.client));
     return id!;
   }
 
@@ -90,7 +90,7 @@ export class QueueService implements OnApplicationShutdown {
       prepared.push(job);
     });
     if (prepared.length === 0) return [];
-    const ids = await this.write('addBulk', (backend) => backend.add(prepared, client));
+    const ids = await this.write('addBulk', (backend) => insert(backend, prepared, client));
     return positions.map((position) => ids[position]!);
   }
 
@@ -155,9 +155,9 @@ export class QueueService implements OnApplicationShutdown {
         'transactional enqueue needs a Postgres transaction to join; enqueue after your commit, with a jobId so a retry is harmless',
       );
     }
-    const json = toJson(data);
+    assertJsonValue(data);
     const defaults = this.registry.handler(queue, name)?.defaults ?? this.moduleDefaults;
-    return toNewJob(queue, name, json, options, defaults, Date.now());
+    return toNewJob(queue, name, data, options, defaults, Date.now());
   }
 
   /**
@@ -182,6 +182,12 @@ export class QueueService implements OnApplicationShutdown {
       }));
     return this.deadlines.run(`queue.${operation}`, () => work(backend));
   }
+}
+
+/** Inserts on the backend, inside the caller's transaction when there is one (`prepare` checked the backend has them). */
+function insert(backend: QueueBackend, jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<string[]> {
+  if (transaction === undefined) return backend.add(jobs);
+  return backend.addInTransaction!(transaction, jobs);
 }
 
 /** The error of a failed write that may have been applied, marked as such. */

@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { BALLAST_CONFIG } from '../ballast.constants.js';
 import type { BallastConfig } from '../core/config/ballast-core-config.js';
-import { JobConcurrencyGate } from './job-concurrency.gate.js';
 import { JobEventDispatcher } from './job-event.dispatcher.js';
-import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
-import type { JobContext } from './job.interface.js';
-import { toStoredResult } from './job-result.js';
-import { QueueBackend, type JobEvent, type JobHandler, type QueueWorker } from './queue-backend.interface.js';
+import { JobExecutor } from './job.executor.js';
+import { JobRegistry } from './job.registry.js';
+import { QueueBackend, type JobEvent, type QueueWorker } from './queue-backend.interface.js';
 import { LazyQueueBackend } from './lazy-queue.backend.js';
 import { BallastConnections } from '../core/connections/ballast-connections.js';
 
@@ -19,8 +17,8 @@ const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
  * `queue.shutdownTimeoutMs` to finish, the rest go back to the queue. Connections close later, in
  * `onApplicationShutdown`, so a handler that enqueues while draining still reaches its backend.
  *
- * Concurrency: a queue's worker runs at most the largest `concurrency` of its handlers; a handler
- * with a lower one waits on its own gate, so it never exceeds its own figure either.
+ * Each queue's jobs go through one `JobExecutor` (routing, per-handler concurrency, result and error
+ * rules), whichever backend runs the worker.
  */
 @Injectable()
 export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
@@ -69,21 +67,16 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async startWorkers(queues: ReturnType<JobRegistry['queues']>): Promise<void> {
     for (const [queue, handlers] of queues) {
-      const concurrency = Math.max(...[...handlers.values()].map((h) => h.concurrency));
-      const routed = new Map<string, JobHandler>();
-      for (const [name, handler] of handlers) routed.set(name, this.toJobHandler(handler, concurrency));
+      const executor = new JobExecutor(queue, handlers, this.logger);
       const spec = {
-        queue,
-        handlers: routed,
-        concurrency,
+        executor,
         shutdownTimeoutMs: this.config.queue.shutdownTimeoutMs,
-        timeout: Math.max(...[...handlers.values()].map((h) => h.defaults.timeout)),
         onEvent: (event: JobEvent) => this.events.dispatch(event),
       };
       const worker = await this.connections.atBoot(this.backend.provider, `starting the worker of queue '${queue}'`, () => this.backend.startWorker(spec));
       this.workers.push(worker);
       this.keepAlive ??= setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
-      this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${concurrency}`);
+      this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${executor.concurrency}`);
     }
   }
 
@@ -95,29 +88,5 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     for (const result of results) {
       if (result.status === 'rejected') this.logger.error(`A queue worker failed to stop cleanly: ${String(result.reason)}`);
     }
-  }
-
-  private toJobHandler(handler: RegisteredJobHandler, queueConcurrency: number): JobHandler {
-    const gate = handler.concurrency < queueConcurrency ? new JobConcurrencyGate(handler.concurrency) : undefined;
-    const run = async (data: unknown, context: JobContext): Promise<unknown> => {
-      try {
-        return toStoredResult(await handler.invoke(data, context), handler.name, this.logger);
-      } catch (error) {
-        // A handler may throw anything; a worker records an Error with a message and a stack.
-        throw error instanceof Error ? error : new Error(typeof error === 'string' ? error : `non-Error thrown: ${String(error)}`);
-      }
-    };
-    if (!gate) return { name: handler.name, handle: run };
-    return {
-      name: handler.name,
-      handle: async (data, context) => {
-        const release = await gate.acquire(context.signal);
-        try {
-          return await run(data, context);
-        } finally {
-          release();
-        }
-      },
-    };
   }
 }

@@ -164,14 +164,6 @@ describe('BullMQ queue backend', () => {
     expect(await h.backend.retryAllFailed('q')).toBe(0);
   });
 
-  it('refuses transactional enqueue with a typed error and enqueues nothing', async () => {
-    const client: SqlClient = { query: async () => ({ rows: [] }) };
-    const attempt = h.backend.add([newJob('q', 'n')], client);
-    await expect(attempt).rejects.toBeInstanceOf(UnsupportedOptionError);
-    await expect(attempt).rejects.toMatchObject({ provider: 'redis', option: 'client' });
-    expect((await h.backend.getCounts('q')).waiting).toBe(0);
-  });
-
   it('keeps its keys under the module key prefix', async () => {
     await h.backend.add([newJob('mail', 'n')]);
     const keys = await h.redis.keys(`${h.keyPrefix}*`);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { JobContext } from '../../lib/queue/job.interface.js';
-import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
+import type { JobEvent, NewJob, QueueWorker } from '../../lib/queue/queue-backend.interface.js';
+import { testExecutor, type TestHandler, type TestWorkerOptions } from '../support/test-executor.js';
 import { BullmqQueueBackend } from '../../lib/drivers/bullmq/bullmq-queue.backend.js';
 import type { BullmqQueueSettings } from '../../lib/drivers/bullmq/bullmq-queue.settings.js';
 import { unlinkByPrefix } from '../../lib/core/connections/unlink-by-prefix.js';
@@ -12,20 +12,20 @@ export function newJob(queue: string, name: string, data: unknown = {}, override
   return {
     queue,
     name,
-    json: JSON.stringify(data),
+    data,
     runAt: undefined,
     priority: 0,
     attempts: 1,
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
     jobId: undefined,
-    timeout: 30_000,
+    leaseMs: 30_000,
     removeOnComplete: true,
     removeOnFail: false,
     ...overrides,
   };
 }
 
-export type TestHandler = (data: unknown, context: JobContext) => unknown;
+export type { TestHandler };
 
 /**
  * One BullMQ backend on its own key prefix over a client configured like the registry's, plus what
@@ -53,20 +53,14 @@ export class BullmqHarness {
   async startWorker(
     queue: string,
     handlers: Record<string, TestHandler>,
-    spec: Partial<Omit<WorkerSpec, 'queue' | 'handlers' | 'onEvent'>> = {},
+    spec: Omit<TestWorkerOptions, 'queue'> = {},
     backend: BullmqQueueBackend = this.backend,
   ): Promise<QueueWorker> {
-    const map = new Map<string, JobHandler>();
-    for (const [name, handle] of Object.entries(handlers)) {
-      map.set(name, { name, handle: async (data, context) => handle(data, context) });
-    }
+    const { shutdownTimeoutMs = 5000, ...executorOptions } = spec;
     const worker = await backend.startWorker({
-      queue,
-      handlers: map,
-      concurrency: 1,
-      shutdownTimeoutMs: 5000,
+      executor: testExecutor(queue, handlers, executorOptions),
+      shutdownTimeoutMs,
       onEvent: (event) => this.events.push(event),
-      ...spec,
     });
     this.workers.push(worker);
     return worker;

@@ -4,6 +4,7 @@ import { BullmqQueueBackend } from '../../lib/drivers/bullmq/bullmq-queue.backen
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { waitFor } from '../support/wait-for.js';
 import { newJob } from './bullmq-harness.js';
+import { testExecutor } from '../support/test-executor.js';
 
 /**
  * A worker must still shut down when Redis is gone: BullMQ's own close waits for ever then
@@ -27,9 +28,7 @@ describe('BullMQ worker shutdown during a Redis outage', () => {
     const backend = new BullmqQueueBackend('redis', redis, 'outage:');
     let started = 0;
     const worker = await backend.startWorker({
-      queue: 'q',
-      handlers: new Map([['slow', { name: 'slow', handle: () => (started++, new Promise((resolve) => setTimeout(resolve, 60_000).unref())) }]]),
-      concurrency: 2,
+      executor: testExecutor('q', { slow: () => (started++, new Promise((resolve) => setTimeout(resolve, 60_000).unref())) }, { concurrency: 2 }),
       shutdownTimeoutMs: 300,
       onEvent: () => undefined,
     });

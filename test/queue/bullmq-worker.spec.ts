@@ -311,7 +311,7 @@ describe('BullMQ queue worker', () => {
           return new Promise((resolve) => setTimeout(resolve, 60_000).unref());
         },
       },
-      { concurrency: 2, shutdownTimeoutMs: 300, timeout: 30_000 },
+      { concurrency: 2, shutdownTimeoutMs: 300, leaseMs: 30_000 },
     );
     const ids = await h.backend.add([newJob('q', 'stuck', 1, { attempts: 1 }), newJob('q', 'stuck', 2, { attempts: 1 })]);
     await waitFor('both running', () => contexts.length === 2);
@@ -347,7 +347,7 @@ describe('BullMQ queue worker', () => {
             return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
           },
         },
-        { timeout: 1000 },
+        { leaseMs: 1000 },
       );
       const [id] = await lost.backend.add([newJob('q', 'n')]);
       await waitFor('first run', () => runs.length === 1);
@@ -368,7 +368,7 @@ describe('BullMQ queue worker', () => {
     const lost = new BullmqHarness({ stalledIntervalMs: 500, maxStalledCount: 0 });
     try {
       let runs = 0;
-      await lost.startWorker('q', { n: (_data, { signal }) => (runs++, new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))) }, { timeout: 1000 });
+      await lost.startWorker('q', { n: (_data, { signal }) => (runs++, new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))) }, { leaseMs: 1000 });
       const [id] = await lost.backend.add([newJob('q', 'n')]);
       await waitFor('the run', () => runs === 1);
       await lost.redis.del(`${lost.keyPrefix}queue:q:${id}:lock`);

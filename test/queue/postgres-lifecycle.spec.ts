@@ -75,7 +75,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
         }),
       );
       // Renewed every ~300 ms; a renewal may come up to 600 ms late on a busy machine and still hold.
-      await h.backend.add([newJob({}, { timeout: 900 })]);
+      await h.backend.add([newJob({}, { leaseMs: 900 })]);
       const settled = () => rec.eventsOf('completed').length + rec.eventsOf('stalled').length > 0;
       await waitFor('the long job to complete (or be reaped)', settled, 15_000);
       expect(rec.eventsOf('stalled')).toEqual([]);
@@ -100,7 +100,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       });
       const rec = recorder();
       await h.start(recordingSpec(rec));
-      const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
+      const [id] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
       const settled = () => rec.eventsOf('completed').length + rec.eventsOf('stalled').length > 0;
       await waitFor('the slow completion to be written (or the job reaped)', settled, 15_000);
       expect(rec.eventsOf('stalled')).toEqual([]);
@@ -114,7 +114,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
     it('returns a job whose lease expired (its worker died) to the queue without using its attempt, and reports it stalled', async () => {
       h = await openHarness(flavor, 'pl_reap');
       // One attempt only: a crash must not use it up.
-      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, timeout: 200 })]);
+      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, leaseMs: 200 })]);
       // A worker that claims and then dies: nothing renews or completes.
       const { rows } = await h.db.query<{ token: string }>(h.sql.claim, claimArgs('q', 10));
       expect(rows).toHaveLength(1);
@@ -130,7 +130,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('fails a stalled job past maxStalls, with the lease error, reporting stalled and failed', async () => {
       h = await openHarness(flavor, 'pl_reapfail', { maxStalls: 0 });
-      const [id] = await h.backend.add([newJob({}, { attempts: 3, timeout: 150 })]);
+      const [id] = await h.backend.add([newJob({}, { attempts: 3, leaseMs: 150 })]);
       await h.db.query(h.sql.claim, claimArgs('q', 10));
       const rec = recorder();
       await h.start(recordingSpec(rec));
@@ -148,7 +148,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('counts stalls apart from attempts: back to waiting up to maxStalls, then failed; retry() resets both', async () => {
       h = await openHarness(flavor, 'pl_stalls', { maxStalls: 1 });
-      const [id] = await h.backend.add([newJob({}, { attempts: 5, timeout: 100 })]);
+      const [id] = await h.backend.add([newJob({}, { attempts: 5, leaseMs: 100 })]);
       const stalls = async () => (await h.db.query<{ stalls: number }>(`SELECT stalls FROM ${h.table}`)).rows[0]!.stalls;
       // A worker claims and dies, twice; a reaper takes the job back once its lease is over.
       await h.db.query(h.sql.claim, claimArgs('q', 10));
@@ -166,7 +166,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('counts a stall only for jobs whose handler started: a dead worker\'s buffered jobs go back with nothing counted', async () => {
       h = await openHarness(flavor, 'pl_buffered', { maxStalls: 0 });
-      await h.backend.add(Array.from({ length: 6 }, (_, i) => newJob({ i }, { timeout: 100 })));
+      await h.backend.add(Array.from({ length: 6 }, (_, i) => newJob({ i }, { leaseMs: 100 })));
       // A worker claims six and starts two at once; a third starts from its buffer and runs long
       // enough for a lease renewal, which tells the store; then the worker dies with three never started.
       const claimed = (await h.db.query<{ id: string; token: string }>(h.sql.claim, claimArgs('q', 6, 2))).rows;
@@ -218,7 +218,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
           return 'should not be stored';
         }),
       );
-      const [id] = await h.backend.add([newJob({}, { timeout: 300, removeOnComplete: false })]);
+      const [id] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
       await waitFor('the job to start', () => rec.order.length === 1);
       // Another worker holds the job now (as after the reaper handed it on), with a lease of its own.
       const thief = '00000000-0000-4000-8000-000000000001';
@@ -259,12 +259,12 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', attemptsMade: 3, result: 'third time lucky' });
     });
 
-    it('completes the jobs whose results share a write with one the database refuses, that one without a result', async () => {
+    it('completes the jobs whose results share a write with one JSON cannot hold, that one with a null result', async () => {
       h = await openHarness(flavor, 'pl_badresult');
       const rec = recorder();
       const release = gate();
-      // The backend gets results as handlers return them (the Nest layer screens them first), so a
-      // lone surrogate reaches the write here, and jsonb refuses it.
+      // A lone surrogate: jsonb would refuse it, and one refused result must not hold back the
+      // batch. The executor stores it as null (the rule of every runner); the rest complete as usual.
       await h.start(
         recordingSpec(rec, async (data) => {
           await release.promise;
@@ -279,7 +279,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(results.map((job) => [job.state, job.result])).toEqual([
         ['completed', 'fine'],
         ['completed', 'fine'],
-        ['completed', undefined],
+        ['completed', null],
         ['completed', 'fine'],
         ['completed', 'fine'],
       ]);

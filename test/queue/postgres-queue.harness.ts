@@ -4,10 +4,11 @@ import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
 import { PgliteDatabase } from '../../lib/core/connections/pglite.database.js';
 import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
 import type { JobContext } from '../../lib/queue/job.interface.js';
-import type { JobEvent, JobHandler, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
-import { openPostgresQueueBackend } from '../../lib/drivers/postgres/queue/postgres-queue.backend-factory.js';
-import type { PostgresQueueBackend } from '../../lib/drivers/postgres/queue/postgres-job.store.js';
-import type { PostgresQueueSettings } from '../../lib/queue/runner/job-store.settings.js';
+import type { JobEvent, NewJob, QueueWorker, WorkerSpec } from '../../lib/queue/queue-backend.interface.js';
+import { openPostgresJobStore } from '../../lib/drivers/postgres/queue/open-postgres-job-store.js';
+import { JobStoreBackend } from '../../lib/queue/runner/job-store.backend.js';
+import type { JobStoreSettings } from '../../lib/queue/runner/job-store.settings.js';
+import { testExecutor, type TestWorkerOptions } from '../support/test-executor.js';
 import { queueSql, type QueueSql } from '../../lib/drivers/postgres/queue/postgres-queue.sql.js';
 import { queueChannel } from '../../lib/drivers/postgres/queue/postgres-queue.channel.js';
 import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
@@ -24,20 +25,23 @@ export type PostgresFlavor = 'postgres' | 'pglite';
  * Tests poll faster than production and reap and prune on short intervals, so conditions that
  * depend on them are reached in a fraction of a second; each test still waits on the condition.
  */
-export const FAST_SETTINGS: Partial<PostgresQueueSettings> = {
+export const FAST_SETTINGS: Partial<JobStoreSettings> = {
   pollIntervalMs: 100,
   reapIntervalMs: 100,
   pruneIntervalMs: 60_000,
 };
 
+/** The runner's tuning, and the store's one setting. */
+export type HarnessSettings = Partial<JobStoreSettings> & { durableEnqueue?: boolean };
+
 export interface QueueHarness {
   flavor: PostgresFlavor;
   schema: string;
   db: SqlDatabase;
-  backend: PostgresQueueBackend;
+  backend: JobStoreBackend;
   sql: QueueSql;
   /** Another backend on the same schema with its own connections (a second process, on a server). */
-  openPeer(settings?: Partial<PostgresQueueSettings>): Promise<PostgresQueueBackend>;
+  openPeer(settings?: HarnessSettings): Promise<JobStoreBackend>;
   /** The jobs table, schema-qualified and quoted. */
   table: string;
   /** Runs the reaper's statement once for `queue` with `maxStalls`; resolves to the jobs it took back. */
@@ -45,22 +49,24 @@ export interface QueueHarness {
   /** Rows of the jobs table (as `RowView`), by id, for assertions on what the statements wrote. */
   rows(where?: string, params?: unknown[]): Promise<RowView[]>;
   /** Starts a worker on `backend` (the harness's own by default); `close()` closes it first. */
-  start(spec: WorkerSpec, backend?: PostgresQueueBackend): Promise<QueueWorker>;
+  start(spec: WorkerSpec, backend?: JobStoreBackend): Promise<QueueWorker>;
   /** Closes the workers started by `start`, then the backends and connections, and drops the schema. */
   close(): Promise<void>;
 }
 
 /** A backend on a fresh schema: its own pool on the server, or the file's shared PGlite. */
-export async function openHarness(flavor: PostgresFlavor, label: string, settings: Partial<PostgresQueueSettings> = {}): Promise<QueueHarness> {
+export async function openHarness(flavor: PostgresFlavor, label: string, settings: HarnessSettings = {}): Promise<QueueHarness> {
   const schema = uniqueSchema(label);
-  const opened: Array<{ backend: PostgresQueueBackend; db: SqlDatabase }> = [];
+  const opened: Array<{ backend: JobStoreBackend; db: SqlDatabase }> = [];
   const openDb = async (): Promise<SqlDatabase> =>
     flavor === 'postgres'
       ? new PgPoolDatabase(new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 }), true)
       : new PgliteDatabase(await sharedPglite(), false);
-  const open = async (extra: Partial<PostgresQueueSettings>) => {
+  const open = async (extra: HarnessSettings) => {
     const db = await openDb();
-    const backend = await openPostgresQueueBackend(db, schema, { ...FAST_SETTINGS, ...settings, ...extra });
+    const { durableEnqueue = true, ...tuning } = { ...FAST_SETTINGS, ...settings, ...extra };
+    const { store, wakeup } = await openPostgresJobStore(db, schema, { durableEnqueue });
+    const backend = new JobStoreBackend('postgres', store, wakeup, `Postgres queue (schema "${schema}")`, tuning);
     opened.push({ backend, db });
     return { backend, db };
   };
@@ -134,13 +140,13 @@ export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): New
   return {
     queue: 'q',
     name: 'work',
-    json: JSON.stringify(data),
+    data,
     runAt: undefined,
     priority: 0,
     attempts: 1,
     backoff: { type: 'fixed', delay: 0, jitter: 0 },
     jobId: undefined,
-    timeout: 30_000,
+    leaseMs: 30_000,
     removeOnComplete: true,
     removeOnFail: false,
     ...overrides,
@@ -176,7 +182,7 @@ export function recorder(): Recorder {
 export function recordingSpec(
   rec: Recorder,
   body: (data: unknown, context: JobContext) => Promise<unknown> | unknown = () => undefined,
-  overrides: Partial<Omit<WorkerSpec, 'handlers' | 'onEvent'>> & { names?: string[] } = {},
+  overrides: TestWorkerOptions & { names?: string[] } = {},
 ): WorkerSpec {
   const names = overrides.names ?? ['work'];
   const handle = async (data: unknown, context: JobContext): Promise<unknown> => {
@@ -190,12 +196,11 @@ export function recordingSpec(
       rec.inFlight--;
     }
   };
-  const handlers = new Map<string, JobHandler>(names.map((name) => [name, { name, handle }]));
+  const handlers = Object.fromEntries(names.map((name) => [name, handle]));
+  const { queue = 'q', concurrency = 5, shutdownTimeoutMs = 2000, leaseMs } = overrides;
   return {
-    queue: overrides.queue ?? 'q',
-    concurrency: overrides.concurrency ?? 5,
-    shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? 2000,
-    handlers,
+    executor: testExecutor(queue, handlers, leaseMs === undefined ? { concurrency } : { concurrency, leaseMs }),
+    shutdownTimeoutMs,
     onEvent: (event) => rec.events.push(event),
   };
 }

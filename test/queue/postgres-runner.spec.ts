@@ -76,7 +76,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const ids = await h.backend.add([
       newJob({ n: 'a' }, { priority: 2 }),
       newJob({ n: 'b' }),
-      newJob({ n: 'c' }, { priority: 1, timeout: 5000 }),
+      newJob({ n: 'c' }, { priority: 1, leaseMs: 5000 }),
       newJob({ n: 'd' }),
       newJob({ n: 'e' }, { priority: 2 }),
     ]);
@@ -276,7 +276,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     await h.start(recordingSpec(rec));
     await expect(
       h.db.transaction(async (tx) => {
-        await h.backend.add([newJob({ order: 1 }, { jobId: 'rolled-back' })], tx);
+        await h.backend.addInTransaction(tx, [newJob({ order: 1 }, { jobId: 'rolled-back' })]);
         throw new Error('business write failed');
       }),
     ).rejects.toThrow('business write failed');
@@ -284,7 +284,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
 
     let idInside: string | undefined;
     await h.db.transaction(async (tx) => {
-      [idInside] = await h.backend.add([newJob({ order: 2 }), newJob({ order: 3 })], tx);
+      [idInside] = await h.backend.addInTransaction(tx, [newJob({ order: 2 }), newJob({ order: 3 })]);
       // Not visible, and not started, before commit.
       expect(rec.order).toEqual([]);
     });
@@ -300,11 +300,11 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
       await client.connect();
       try {
         await client.query('BEGIN');
-        await h.backend.add([newJob({}, { jobId: 'outbox-1' })], client);
+        await h.backend.addInTransaction(client, [newJob({}, { jobId: 'outbox-1' })]);
         await client.query('ROLLBACK');
         expect(await h.backend.getJob('q', 'outbox-1')).toBeUndefined();
         await client.query('BEGIN');
-        await h.backend.add([newJob({}, { jobId: 'outbox-2' })], client);
+        await h.backend.addInTransaction(client, [newJob({}, { jobId: 'outbox-2' })]);
         expect(await h.backend.getJob('q', 'outbox-2')).toBeUndefined();
         await client.query('COMMIT');
         expect((await h.backend.getJob('q', 'outbox-2'))!.state).toBe('waiting');

@@ -5,13 +5,11 @@ import { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { DEFAULT_MAX_STALLS } from '../../queue/resolve-queue-config.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
-import type { SqlClient } from '../../core/connections/sql-client.js';
-import { UnsupportedOptionError } from '../../errors/unsupported-option.error.js';
 import type { JobCounts, JobInfo } from '../../queue/job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import { toJobInfo, toJobState } from './bullmq-job-info.js';
 import { toBullmqJobOptions } from './bullmq-job-options.js';
-import { DEFAULT_BULLMQ_LEASE_MS, type BullmqQueueSettings } from './bullmq-queue.settings.js';
+import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
 
 /** How long closing waits for BullMQ's queues to close. */
@@ -49,18 +47,11 @@ export class BullmqQueueBackend implements QueueBackend {
     this.outage = new OutageLog(this.logger, this.outageSubject);
   }
 
-  async add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
-    if (client !== undefined) {
-      throw new UnsupportedOptionError(
-        this.provider,
-        'client',
-        'transactional enqueue joins a SQL transaction, and Valkey/Redis has none; use the postgres queue provider',
-      );
-    }
+  async add(jobs: readonly NewJob[]): Promise<string[]> {
     const now = Date.now();
     if (jobs.length === 1) {
       const [job] = jobs as [NewJob];
-      const added = await this.queue(job.queue).add(job.name, JSON.parse(job.json), toBullmqJobOptions(job, now));
+      const added = await this.queue(job.queue).add(job.name, job.data, toBullmqJobOptions(job, now));
       return [idOf(added)];
     }
     return this.addMany(jobs, now);
@@ -80,13 +71,13 @@ export class BullmqQueueBackend implements QueueBackend {
       if (indexes) indexes.push(index);
       else byQueue.set(job.queue, [index]);
     });
-    // Everything is parsed before anything is sent.
+    // Every entry is built before anything is sent.
     const batches = [...byQueue].map(([queue, indexes]) => ({
       queue,
       indexes,
       entries: indexes.map((index) => {
         const job = jobs[index] as NewJob;
-        return { name: job.name, data: JSON.parse(job.json) as unknown, opts: toBullmqJobOptions(job, now) };
+        return { name: job.name, data: job.data, opts: toBullmqJobOptions(job, now) };
       }),
     }));
     const ids = new Array<string>(jobs.length);
@@ -175,7 +166,8 @@ export class BullmqQueueBackend implements QueueBackend {
   }
 
   async startWorker(spec: WorkerSpec): Promise<QueueWorker> {
-    const lockDuration = spec.timeout ?? this.settings.defaultTimeout ?? DEFAULT_BULLMQ_LEASE_MS;
+    // One lease per BullMQ worker: the longest any of the queue's handlers asks for.
+    const lockDuration = spec.executor.longestLeaseMs;
     const worker = new BullmqQueueWorker(
       spec,
       {
@@ -186,7 +178,7 @@ export class BullmqQueueBackend implements QueueBackend {
         maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
       },
       (closed) => this.workers.delete(closed),
-      new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.queue)}`),
+      new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.executor.queue)}`),
     );
     this.workers.add(worker);
     try {

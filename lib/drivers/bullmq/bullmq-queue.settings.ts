@@ -4,15 +4,9 @@
  */
 export interface BullmqQueueSettings {
   /**
-   * Lease in ms of a running job when the worker spec gives none; BullMQ's `lockDuration`, renewed
-   * every half lease while the handler runs.
-   * @default 30000 (`queue.defaultTimeout`)
-   */
-  defaultTimeout?: number;
-  /**
    * How often each worker looks for running jobs whose lease ran out (their worker died), in ms.
    * A dead worker's job is back in the queue between one lease and one lease plus two intervals.
-   * @default the lease
+   * @default the worker's lease (`lockDuration`, the longest lease of the queue's handlers)
    */
   stalledIntervalMs?: number;
   /**
@@ -22,5 +16,3 @@ export interface BullmqQueueSettings {
    */
   maxStalledCount?: number;
 }
-
-export const DEFAULT_BULLMQ_LEASE_MS = 30_000;

@@ -3,7 +3,6 @@ import { Worker, type Job, type RedisOptions } from 'bullmq';
 import type { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
-import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
 import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import { BullmqJobContext } from './bullmq-job-context.js';
 import { BullmqRunningJob } from './bullmq-running-job.js';
@@ -45,14 +44,14 @@ export class BullmqQueueWorker implements QueueWorker {
     // JobAbortedError, like the Postgres worker's.
     const processor = (job: Job, token: string | undefined) => this.process(job, token);
     const retryStrategy = options.connection.retryStrategy ?? defaultRetryStrategy;
-    this.worker = new Worker<unknown, unknown, string>(spec.queue, processor, {
+    this.worker = new Worker<unknown, unknown, string>(spec.executor.queue, processor, {
       connection: {
         ...options.connection,
         // Worker commands wait out a Redis outage (BullMQ needs that) but not past a forced shutdown.
         retryStrategy: (times) => (this.giveUpConnections ? null : retryStrategy(times)),
       },
       prefix: options.prefix,
-      concurrency: spec.concurrency,
+      concurrency: spec.executor.concurrency,
       lockDuration: options.lockDuration,
       stalledInterval: options.stalledInterval,
       maxStalledCount: options.maxStalledCount,
@@ -71,8 +70,7 @@ export class BullmqQueueWorker implements QueueWorker {
   }
 
   private process(job: Job, token: string | undefined): Promise<unknown> {
-    const handler = this.spec.handlers.get(job.name);
-    if (!handler) return Promise.reject(new NoJobHandlerError(this.spec.queue, job.name, [...this.spec.handlers.keys()]));
+    const { executor } = this.spec;
     const id = job.id ?? '';
     // The `retrying` event reads `delay` for `nextRunAt`. BullMQ sets it only for a non-zero retry
     // delay, so a stale one (the previous retry's, stored on the job) must not linger.
@@ -87,9 +85,9 @@ export class BullmqQueueWorker implements QueueWorker {
         reject(error);
       };
       try {
-        Promise.resolve(handler.handle(job.data, new BullmqJobContext(this.spec.queue, running))).then((result) => {
+        executor.execute(job.data, new BullmqJobContext(executor.queue, running)).then((result) => {
           this.running.delete(id);
-          resolve(result);
+          resolve(result.value);
         }, fail);
       } catch (error) {
         fail(error);
@@ -98,7 +96,8 @@ export class BullmqQueueWorker implements QueueWorker {
   }
 
   private listen(): void {
-    const { queue, onEvent } = this.spec;
+    const { onEvent } = this.spec;
+    const { queue } = this.spec.executor;
     this.worker.on('completed', (job, result) => {
       onEvent({ type: 'completed', queue, jobId: job.id ?? '', name: job.name, attempt: job.attemptsMade, result });
     });
@@ -159,7 +158,7 @@ export class BullmqQueueWorker implements QueueWorker {
       if (await settlesWithin(closed, this.spec.shutdownTimeoutMs)) return;
       this.giveUpConnections = true;
       const left = [...this.running.values()];
-      const { queue } = this.spec;
+      const { queue } = this.spec.executor;
       for (const running of left) running.abort(new JobAbortedError(queue, running.job.id ?? '', 'shutdown'));
       // Hand the jobs back now, not after their lease: another worker can start them at once, and
       // the handback costs no attempt. A handler finishing later is refused by BullMQ's lock token.

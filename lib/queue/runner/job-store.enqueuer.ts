@@ -1,8 +1,8 @@
 import { rejectedByServer } from '../../core/connections/rejected-by-server.js';
-import type { NewJob } from '../queue-backend.interface.js';
+import type { SerializedJob } from '../job-store.interface.js';
 
 interface PendingAdd {
-  jobs: readonly NewJob[];
+  jobs: readonly SerializedJob[];
   resolve(ids: string[]): void;
   reject(error: unknown): void;
 }
@@ -21,7 +21,7 @@ interface PendingAdd {
  * in any other way (connection lost, timeout) may have committed; retrying it could create jobs
  * twice, so its error goes to every call in it instead.
  */
-export class PostgresQueueEnqueuer {
+export class JobStoreEnqueuer {
   private readonly waiting: PendingAdd[] = [];
   private inFlight = 0;
   private idle: Array<() => void> = [];
@@ -35,12 +35,12 @@ export class PostgresQueueEnqueuer {
 
   constructor(
     /** Inserts the jobs in one statement and returns their ids in input order. */
-    private readonly insert: (jobs: readonly NewJob[]) => Promise<string[]>,
+    private readonly insert: (jobs: readonly SerializedJob[]) => Promise<string[]>,
     private readonly maxInFlight: number,
     private readonly maxJobsPerStatement: number,
   ) {}
 
-  add(jobs: readonly NewJob[]): Promise<string[]> {
+  add(jobs: readonly SerializedJob[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ jobs, resolve, reject });
       if (!this.settling) this.pump();

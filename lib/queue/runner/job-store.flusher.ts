@@ -2,20 +2,16 @@ import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
 import type { OutageLog } from '../../common/outage-log.js';
 import { rejectedByServer } from '../../core/connections/rejected-by-server.js';
-import type { SqlDatabase } from '../../core/connections/sql-client.js';
+import type { JobCompletion, JobStore } from '../job-store.interface.js';
+import type { StoredResult } from '../job-result.js';
 import type { ClaimedJob } from './job-store.claimed-job.js';
-import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
 
-/** Longest error message and stack stored, in characters; a runaway message must not bloat the row. */
-const MAX_MESSAGE = 4000;
-const MAX_STACK = 16000;
 /** Wait before writing again after a failed write (the database is down or restarting). */
 const RETRY_AFTER_MS = 500;
 
 interface Completion {
   job: ClaimedJob;
-  result: unknown;
-  json: string | null;
+  result: StoredResult;
 }
 
 interface Failure {
@@ -41,7 +37,7 @@ export interface FlushOutcomes {
  * applied only for jobs whose claim token still matches; `drain()` writes everything pending
  * before a worker stops.
  */
-export class PostgresQueueFlusher {
+export class JobStoreFlusher {
   private completions: Completion[] = [];
   private failures: Failure[] = [];
   private writing: Promise<void> | undefined;
@@ -53,9 +49,7 @@ export class PostgresQueueFlusher {
   private stopped = false;
 
   constructor(
-    private readonly db: SqlDatabase,
-    private readonly sql: QueueSql,
-    private readonly channel: string,
+    private readonly store: JobStore,
     private readonly maxBatch: number,
     private readonly outcomes: FlushOutcomes,
     private readonly logger: Logger,
@@ -67,8 +61,8 @@ export class PostgresQueueFlusher {
     return this.completions.length + this.failures.length;
   }
 
-  complete(job: ClaimedJob, result: unknown): void {
-    this.completions.push({ job, result, json: job.dropResult ? null : resultJson(result, job, this.logger) });
+  complete(job: ClaimedJob, result: StoredResult): void {
+    this.completions.push({ job, result });
     this.schedule();
   }
 
@@ -151,70 +145,50 @@ export class PostgresQueueFlusher {
     });
     for (const c of batch) {
       this.outcomes.written(c.job);
-      if (applied.has(c.job.rowId)) this.outcomes.completed(c.job, c.result);
+      if (applied.has(c.job.ref)) this.outcomes.completed(c.job, c.result.value);
     }
   }
 
-  /** Completes the batch in one statement; the ids it applied (token still matching). */
-  private async completeAll(batch: readonly Completion[]): Promise<Set<string>> {
-    const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.complete, [
-      batch.map((c) => c.job.rowId),
-      batch.map((c) => c.job.token),
-      batch.map((c) => c.json),
-    ]);
-    return new Set(rows.map((row) => row.id));
+  /** Completes the batch in one statement; the refs it applied (token still matching). */
+  private completeAll(batch: readonly Completion[]): Promise<Set<string>> {
+    return this.store.complete(batch.map(toCompletion));
   }
 
   /** A statement per job; a job whose result alone is refused completes with a null result. */
   private async completeOneByOne(batch: readonly Completion[]): Promise<Set<string>> {
     const applied = new Set<string>();
     for (const c of batch) {
-      const ids = await this.completeAll([c]).catch((error: unknown) => {
-        if (!rejectedByServer(error) || c.json === null) throw error;
-        this.logger.warn(`queue: the database refused the result of job ${c.job.id} (${c.job.name}): ${errorMessage(error)}; stored as null`);
-        return this.completeAll([{ ...c, json: null }]);
+      const completion = toCompletion(c);
+      const refs = await this.store.complete([completion]).catch((error: unknown) => {
+        if (!rejectedByServer(error) || completion.resultJson === null) throw error;
+        this.logger.warn(`queue: the store refused the result of job ${c.job.id} (${c.job.name}): ${errorMessage(error)}; stored as null`);
+        return this.store.complete([{ ...completion, resultJson: null }]);
       });
-      for (const id of ids) applied.add(id);
+      for (const ref of refs) applied.add(ref);
     }
     return applied;
   }
 
   private async writeFailures(batch: Failure[]): Promise<void> {
     if (batch.length === 0) return;
-    const { rows } = await this.db.queryPrepared<{ retried: string[]; failed: string[] }>(this.sql.fail, [
-      batch.map((f) => f.job.rowId),
-      batch.map((f) => f.job.token),
-      batch.map((f) => f.retryMs),
-      batch.map((f) => clean(f.error.message || f.error.name || 'Error', MAX_MESSAGE)),
-      batch.map((f) => (f.error.stack ? clean(f.error.stack, MAX_STACK) : null)),
-      this.channel,
-    ]);
-    const retried = new Set(rows[0]?.retried ?? []);
-    const failed = new Set(rows[0]?.failed ?? []);
+    const { retried, failed } = await this.store.fail(
+      batch.map((f) => ({
+        ref: f.job.ref,
+        token: f.job.token,
+        retryMs: f.retryMs,
+        message: f.error.message || f.error.name || 'Error',
+        stack: f.error.stack || null,
+      })),
+    );
     for (const f of batch) {
       this.outcomes.written(f.job);
-      if (retried.has(f.job.rowId)) this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
-      else if (failed.has(f.job.rowId)) this.outcomes.failed(f.job, f.error);
+      if (retried.has(f.job.ref)) this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
+      else if (failed.has(f.job.ref)) this.outcomes.failed(f.job, f.error);
     }
   }
 }
 
-/** JSON text of a result, or null (stored as SQL NULL) when JSON or jsonb cannot hold it. */
-function resultJson(result: unknown, job: ClaimedJob, logger: Logger): string | null {
-  try {
-    const text = JSON.stringify(result);
-    if (text === undefined) return 'null';
-    // jsonb refuses the NUL character even escaped; a result holding one is not worth failing the job for.
-    if (text.includes('\\u0000')) throw new Error('it contains the NUL character');
-    return text;
-  } catch (error) {
-    logger.warn(`queue: result of job ${job.id} (${job.name}) cannot be stored as JSON (${errorMessage(error)}); stored as null`);
-    return null;
-  }
-}
-
-/** Text Postgres accepts (no NUL), at most `max` characters. */
-function clean(text: string, max: number): string {
-  const stripped = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
-  return stripped.length > max ? `${stripped.slice(0, max - 1)}…` : stripped;
+/** A job removed on completion needs no result sent. */
+function toCompletion(c: Completion): JobCompletion {
+  return { ref: c.job.ref, token: c.job.token, resultJson: c.job.dropResult ? null : c.result.json };
 }

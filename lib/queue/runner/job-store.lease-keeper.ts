@@ -1,7 +1,6 @@
 import type { OutageLog } from '../../common/outage-log.js';
-import type { SqlDatabase } from '../../core/connections/sql-client.js';
+import type { JobStore } from '../job-store.interface.js';
 import type { ClaimedJob } from './job-store.claimed-job.js';
-import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
 
 /** Wait before trying again after a renewal statement failed. */
 const RETRY_AFTER_MS = 250;
@@ -12,7 +11,7 @@ const RETRY_AFTER_MS = 250;
  * matches was reaped or handed elsewhere: `onLost` gets it, and the worker aborts it. Quick jobs
  * finish before their first renewal, so on the hot path this costs nothing but a timer.
  */
-export class PostgresQueueLeaseKeeper {
+export class JobStoreLeaseKeeper {
   private readonly held = new Set<ClaimedJob>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -20,8 +19,7 @@ export class PostgresQueueLeaseKeeper {
   private stopped = false;
 
   constructor(
-    private readonly db: SqlDatabase,
-    private readonly sql: QueueSql,
+    private readonly store: JobStore,
     private readonly onLost: (job: ClaimedJob) => void,
     private readonly outage: OutageLog,
   ) {}
@@ -62,21 +60,16 @@ export class PostgresQueueLeaseKeeper {
   private async renewDue(): Promise<void> {
     const now = Date.now();
     // Renew what falls due soon along with what is due, so one statement serves a whole batch.
-    const due = [...this.held].filter((job) => job.renewAt <= now + job.timeoutMs / 6);
+    const due = [...this.held].filter((job) => job.renewAt <= now + job.leaseMs / 6);
     if (due.length > 0) {
       try {
-        const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [
-          due.map((j) => j.rowId),
-          due.map((j) => j.token),
-          due.map((j) => j.started),
-        ]);
+        const renewed = await this.store.renew(due);
         this.outage.succeeded();
-        const renewed = new Set(rows.map((row) => row.id));
         const at = Date.now();
         for (const job of due) {
           if (!this.held.has(job)) continue;
-          if (renewed.has(job.rowId)) {
-            job.renewAt = at + job.timeoutMs / 3;
+          if (renewed.has(job.ref)) {
+            job.renewAt = at + job.leaseMs / 3;
           } else {
             this.held.delete(job);
             this.onLost(job);

@@ -1,8 +1,6 @@
 import type { OutageLog } from '../../common/outage-log.js';
 import { PeriodicTask } from '../../common/periodic-task.js';
-import type { SqlDatabase } from '../../core/connections/sql-client.js';
-import { BALLAST_LOCK_CLASS } from '../../core/migrations/migrator.js';
-import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
+import type { JobStore } from '../job-store.interface.js';
 
 /** Upper bound on statements per kind and run, so a run over a huge backlog stays bounded. */
 const MAX_BATCHES_PER_RUN = 50;
@@ -13,18 +11,14 @@ const MAX_BATCHES_PER_RUN = 50;
  * retention never reach it: the completion statement deletes them. Runs on an unref'd timer while
  * the backend has workers, under a try-lock per schema, so one process prunes at a time.
  */
-export class PostgresQueuePruner {
+export class JobStorePruner {
   private readonly task: PeriodicTask;
-  private readonly lockKey: string;
 
   constructor(
-    private readonly db: SqlDatabase,
-    private readonly sql: QueueSql,
-    schema: string,
+    private readonly store: JobStore,
     private readonly settings: { pruneIntervalMs: number; pruneBatchSize: number },
     private readonly outage: OutageLog,
   ) {
-    this.lockKey = `queue-prune:${schema}`;
     this.task = new PeriodicTask(this.settings.pruneIntervalMs, () => this.prune(), (error) => this.outage.failed('pruning finished jobs', error));
   }
 
@@ -38,17 +32,16 @@ export class PostgresQueuePruner {
 
   /** One run; resolves to the rows deleted by age and by count. Public so tests and ops can trigger it. */
   async prune(): Promise<{ byAge: number; byCount: number }> {
-    const byAge = await this.pruneWith(this.sql.pruneByAge);
-    const byCount = await this.pruneWith(this.sql.pruneByCount);
+    const byAge = await this.pruneBy('age');
+    const byCount = await this.pruneBy('count');
     return { byAge, byCount };
   }
 
-  private async pruneWith(statement: string): Promise<number> {
+  private async pruneBy(rule: 'age' | 'count'): Promise<number> {
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, this.lockKey, this.settings.pruneBatchSize]);
+      const deleted = await this.store.prune(rule, this.settings.pruneBatchSize);
       this.outage.succeeded();
-      const deleted = rows[0]?.deleted ?? 0;
       total += deleted;
       if (deleted < this.settings.pruneBatchSize) break;
     }

@@ -2,23 +2,12 @@ import type { Logger } from '@nestjs/common';
 import { errorMessage } from '../../common/error-message.js';
 import type { OutageLog } from '../../common/outage-log.js';
 import { PeriodicTask } from '../../common/periodic-task.js';
-import type { SqlDatabase } from '../../core/connections/sql-client.js';
+import type { JobStore, ReapedJob } from '../job-store.interface.js';
 import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
-import { BALLAST_LOCK_CLASS } from '../../core/migrations/migrator.js';
 import type { JobEvent } from '../queue-backend.interface.js';
-import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
 
 /** Upper bound on statements per run, so one run over a huge backlog stays bounded. */
 const MAX_BATCHES_PER_RUN = 20;
-
-interface ReapedRow {
-  id: string;
-  name: string;
-  state: 'waiting' | 'failed';
-  attempts_made: number;
-  /** The handler had started, so this return counted a stall; false for a job that sat in a buffer. */
-  stalled: boolean;
-}
 
 /**
  * Returns a queue's jobs whose lease expired (their worker died, hung or lost the database) to the
@@ -27,22 +16,17 @@ interface ReapedRow {
  * one for its queue on an unref'd timer; a try-lock per queue lets one process reap at a time while
  * the others skip. Reports `stalled` for every reaped job and `failed` for those that ran out.
  */
-export class PostgresQueueReaper {
+export class JobStoreReaper {
   private readonly task: PeriodicTask;
-  private readonly lockKey: string;
 
   constructor(
-    private readonly db: SqlDatabase,
-    private readonly sql: QueueSql,
-    schema: string,
+    private readonly store: JobStore,
     private readonly queue: string,
-    private readonly channel: string,
     private readonly settings: { reapIntervalMs: number; reapBatchSize: number; maxStalls: number },
     private readonly onEvent: (event: JobEvent) => void,
     private readonly logger: Logger,
     private readonly outage: OutageLog,
   ) {
-    this.lockKey = `queue-reap:${schema}:${queue}`;
     this.task = new PeriodicTask(this.settings.reapIntervalMs, () => this.reap(), (error) =>
       this.outage.failed(`reaping expired leases of queue '${this.queue}'`, error),
     );
@@ -61,17 +45,8 @@ export class PostgresQueueReaper {
   async reap(): Promise<number> {
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const { rows } = await this.db.queryPrepared<{ reaped: string }>(this.sql.reap, [
-        BALLAST_LOCK_CLASS,
-        this.lockKey,
-        this.queue,
-        this.settings.reapBatchSize,
-        JobLeaseExpiredError.describe(this.settings.maxStalls),
-        this.channel,
-        this.settings.maxStalls,
-      ]);
+      const reaped = await this.store.reap(this.queue, this.settings.reapBatchSize, this.settings.maxStalls);
       this.outage.succeeded();
-      const reaped = JSON.parse(rows[0]?.reaped ?? '[]') as ReapedRow[];
       for (const job of reaped) this.report(job);
       total += reaped.length;
       if (reaped.length < this.settings.reapBatchSize) break;
@@ -79,7 +54,7 @@ export class PostgresQueueReaper {
     return total;
   }
 
-  private report(job: ReapedRow): void {
+  private report(job: ReapedJob): void {
     try {
       // A job that never started is handed back, not stalled.
       if (job.stalled) this.onEvent({ type: 'stalled', queue: this.queue, jobId: job.id, name: job.name });
@@ -89,7 +64,7 @@ export class PostgresQueueReaper {
           queue: this.queue,
           jobId: job.id,
           name: job.name,
-          attempt: job.attempts_made,
+          attempt: job.attemptsMade,
           error: new JobLeaseExpiredError(this.queue, job.id, this.settings.maxStalls),
         });
       }

@@ -1,11 +1,11 @@
 import { DEFAULT_MAX_STALLS } from '../resolve-queue-config.js';
 
 /**
- * Tuning of the Postgres runner. Only `pollIntervalMs` is a public option (`queue.pollIntervalMs`);
+ * Tuning of the SQL runner. Only `pollIntervalMs` is a public option (`queue.pollIntervalMs`);
  * the rest have defaults that are fast without tuning and exist so tests and benchmarks can shorten
  * the periodic work.
  */
-export interface PostgresQueueSettings {
+export interface JobStoreSettings {
   /** How often an idle worker claims without a notification; bounds how late a missed notification or a delayed job can be. */
   pollIntervalMs: number;
   /** How often a worker returns its queue's jobs whose lease expired. */
@@ -28,13 +28,6 @@ export interface PostgresQueueSettings {
   /** Completions or failures written per statement, at most. */
   maxFlushBatch: number;
   /**
-   * `add` (outside a caller's transaction) waits for the WAL flush at commit. Off, an enqueue
-   * acknowledged in the last few hundred ms before a database server crash can be lost (like Redis
-   * with `appendfsync everysec`); the app crashing loses nothing either way. A transactional
-   * enqueue always has the durability of the caller's transaction.
-   */
-  durableEnqueue: boolean;
-  /**
    * Enqueue statements of this process in flight at once. An `add` beyond them waits for one to
    * finish and then shares the next statement with the other waiting calls.
    */
@@ -43,7 +36,7 @@ export interface PostgresQueueSettings {
   maxEnqueueBatch: number;
 }
 
-export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
+export const DEFAULT_JOB_STORE_SETTINGS: JobStoreSettings = {
   pollIntervalMs: 1000,
   reapIntervalMs: 1000,
   reapBatchSize: 500,
@@ -53,13 +46,12 @@ export const DEFAULT_POSTGRES_QUEUE_SETTINGS: PostgresQueueSettings = {
   maxPrefetch: 100,
   prefetchWindowMs: 100,
   maxFlushBatch: 1000,
-  durableEnqueue: true,
   maxConcurrentEnqueues: 2,
   maxEnqueueBatch: 500,
 };
 
 /** The defaults with the given fields replaced. */
-export function postgresQueueSettings(overrides: Partial<PostgresQueueSettings> = {}): PostgresQueueSettings {
+export function jobStoreSettings(overrides: Partial<JobStoreSettings> = {}): JobStoreSettings {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  return { ...DEFAULT_POSTGRES_QUEUE_SETTINGS, ...defined };
+  return { ...DEFAULT_JOB_STORE_SETTINGS, ...defined };
 }

@@ -4,18 +4,16 @@ import type { OutageLog } from '../../common/outage-log.js';
 import { RetryBackoff } from '../../common/retry-backoff.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { performance } from 'node:perf_hooks';
-import type { SqlDatabase } from '../../core/connections/sql-client.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
-import { NoJobHandlerError } from '../../errors/no-job-handler.error.js';
+import type { StoredResult } from '../job-result.js';
+import type { JobSignal, JobStore, JobWakeup, LeasedJob } from '../job-store.interface.js';
 import type { JobEvent, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { retryDelay } from './retry-delay.js';
-import { parseQueueSignal } from '../../drivers/postgres/queue/postgres-queue.channel.js';
-import { toClaimedJob, type ClaimedJob, type ClaimRow } from './job-store.claimed-job.js';
-import { PostgresQueueFlusher } from './job-store.flusher.js';
-import { PostgresQueueLeaseKeeper } from './job-store.lease-keeper.js';
-import { PostgresQueueReaper } from './job-store.reaper.js';
-import type { PostgresQueueSettings } from './job-store.settings.js';
-import type { QueueSql } from '../../drivers/postgres/queue/postgres-queue.sql.js';
+import { toClaimedJob, type ClaimedJob } from './job-store.claimed-job.js';
+import { JobStoreFlusher } from './job-store.flusher.js';
+import { JobStoreLeaseKeeper } from './job-store.lease-keeper.js';
+import { JobStoreReaper } from './job-store.reaper.js';
+import type { JobStoreSettings } from './job-store.settings.js';
 
 /** Longest wait a Node timer can take; a later wake-up is left to the poll. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -34,18 +32,16 @@ const CLAIM_RETRY_BASE_MS = 100;
 const CLAIM_RETRY_MAX_MS = 2000;
 
 /** What a worker shares with its backend. */
-export interface PostgresQueueWorkerContext {
-  db: SqlDatabase;
-  sql: QueueSql;
-  schema: string;
-  channel: string;
-  settings: PostgresQueueSettings;
+export interface JobStoreWorkerContext {
+  store: JobStore;
+  wakeup: JobWakeup;
+  settings: JobStoreSettings;
   logger: Logger;
   /** Shared by everything of the backend that talks to the database in the background. */
   outage: OutageLog;
 }
 
-type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
+type Outcome = { ok: true; result: StoredResult } | { ok: false; error: Error };
 
 /**
  * Runs the jobs of one queue in this process, at most `concurrency` at once.
@@ -57,12 +53,15 @@ type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
  * of those instead of asking again. Outcomes go to the flusher (batched writes), leases to the lease
  * keeper (heartbeat), and expired leases of dead workers to the reaper.
  */
-export class PostgresQueueWorker implements QueueWorker {
+export class JobStoreWorker implements QueueWorker {
   private readonly buffer: ClaimedJob[] = [];
   private readonly running = new Set<ClaimedJob>();
-  private readonly flusher: PostgresQueueFlusher;
-  private readonly leases: PostgresQueueLeaseKeeper;
-  private readonly reaper: PostgresQueueReaper;
+  private readonly flusher: JobStoreFlusher;
+  private readonly leases: JobStoreLeaseKeeper;
+  private readonly reaper: JobStoreReaper;
+  /** The queue this worker runs, and the most jobs of it running here at once. */
+  private readonly queue: string;
+  private readonly concurrency: number;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
   /** The last claim came back short and nothing said jobs arrived since. */
@@ -86,20 +85,22 @@ export class PostgresQueueWorker implements QueueWorker {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly context: PostgresQueueWorkerContext,
+    private readonly context: JobStoreWorkerContext,
     private readonly spec: WorkerSpec,
-    private readonly onClosed: (worker: PostgresQueueWorker) => void,
+    private readonly onClosed: (worker: JobStoreWorker) => void,
   ) {
-    const { db, sql, channel, settings, logger, outage } = context;
-    this.flusher = new PostgresQueueFlusher(db, sql, channel, settings.maxFlushBatch, {
+    const { store, settings, logger, outage } = context;
+    this.queue = spec.executor.queue;
+    this.concurrency = spec.executor.concurrency;
+    this.flusher = new JobStoreFlusher(store, settings.maxFlushBatch, {
       written: (job) => this.leases.untrack(job),
       completed: (job, result) =>
-        this.emit({ type: 'completed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
-      failed: (job, error) => this.emit({ type: 'failed', queue: spec.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
+        this.emit({ type: 'completed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
+      failed: (job, error) => this.emit({ type: 'failed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
       retrying: (job, error, retryMs) => {
         this.emit({
           type: 'retrying',
-          queue: spec.queue,
+          queue: this.queue,
           jobId: job.id,
           name: job.name,
           attempt: job.attempt,
@@ -109,13 +110,13 @@ export class PostgresQueueWorker implements QueueWorker {
         this.wakeAfter(retryMs);
       },
     }, logger, outage);
-    this.leases = new PostgresQueueLeaseKeeper(db, sql, (job) => this.onLeaseLost(job), outage);
-    this.reaper = new PostgresQueueReaper(db, sql, context.schema, spec.queue, channel, settings, (event) => this.emit(event), logger, outage);
+    this.leases = new JobStoreLeaseKeeper(store, (job) => this.onLeaseLost(job), outage);
+    this.reaper = new JobStoreReaper(store, this.queue, settings, (event) => this.emit(event), logger, outage);
   }
 
   /** Listens first, so no notification sent after the first claim can be missed. */
   async start(): Promise<void> {
-    this.unlisten = await this.context.db.listen(this.context.channel, (payload) => this.onSignal(payload));
+    this.unlisten = await this.context.wakeup.listen((signal) => this.onSignal(signal));
     this.pollTimer = setInterval(() => {
       if (!this.retryTimer) this.wakeForDue();
     }, this.context.settings.pollIntervalMs);
@@ -147,7 +148,7 @@ export class PostgresQueueWorker implements QueueWorker {
     const unfinished = [...this.running];
     for (const job of unfinished) {
       this.letGo(job);
-      job.controller.abort(new JobAbortedError(this.spec.queue, job.id, 'shutdown'));
+      job.controller.abort(new JobAbortedError(this.queue, job.id, 'shutdown'));
     }
     budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
     const handedBack = await within(this.release(unfinished));
@@ -157,16 +158,15 @@ export class PostgresQueueWorker implements QueueWorker {
     await within(this.leases.stop());
     if (!handedBack || !drained) {
       this.context.logger.warn(
-        `queue '${this.spec.queue}': the database did not answer during shutdown; ` +
+        `queue '${this.queue}': the database did not answer during shutdown; ` +
           `${unfinished.length} handed-back job(s) and ${this.flusher.pending} outcome(s) may not be written and return when their leases run out`,
       );
     }
     this.onClosed(this);
   }
 
-  private onSignal(payload: string): void {
-    const signal = parseQueueSignal(payload);
-    if (!signal || signal.queue !== this.spec.queue || this.closed) return;
+  private onSignal(signal: JobSignal): void {
+    if (signal.queue !== this.queue || this.closed) return;
     if (signal.kind === 'paused') {
       this.pauses++;
       void this.release(this.takeBuffered());
@@ -208,7 +208,7 @@ export class PostgresQueueWorker implements QueueWorker {
 
   /** Room for jobs in hand: free slots plus the buffer the recent handler durations justify. */
   private capacity(): number {
-    const { concurrency } = this.spec;
+    const { concurrency } = this;
     const { maxPrefetch, prefetchWindowMs } = this.context.settings;
     // Nothing is buffered until a handler has finished: a slow first batch must not be hoarded.
     const prefetch = this.averageMs === undefined ? 0 : Math.round((concurrency * prefetchWindowMs) / Math.max(this.averageMs, 0.001));
@@ -224,7 +224,7 @@ export class PostgresQueueWorker implements QueueWorker {
     if (this.closed || this.exhausted) return false;
     const free = this.free();
     if (free <= 0) return false;
-    if (this.buffer.length === 0 && this.running.size < this.spec.concurrency) return true;
+    if (this.buffer.length === 0 && this.running.size < this.concurrency) return true;
     return free >= Math.ceil(this.capacity() / 2);
   }
 
@@ -247,10 +247,10 @@ export class PostgresQueueWorker implements QueueWorker {
       if (this.promoteFirst) await this.promote();
       // The claimed jobs that will start the moment they arrive: slots free now, after the buffered
       // jobs ahead of them. Slots only free up while the claim is out, so at least these start.
-      const startNow = Math.max(0, this.spec.concurrency - this.running.size - this.buffer.length);
-      let rows: ClaimRow[];
+      const startNow = Math.max(0, this.concurrency - this.running.size - this.buffer.length);
+      let leased: LeasedJob[];
       try {
-        ({ rows } = await this.context.db.queryPrepared<ClaimRow>(this.context.sql.claim, [this.spec.queue, want, startNow]));
+        leased = await this.context.store.claim(this.queue, want, startNow);
       } catch (error) {
         this.claimFailed(error);
         return;
@@ -258,7 +258,7 @@ export class PostgresQueueWorker implements QueueWorker {
       this.context.outage.succeeded();
       this.claimBackoff.reset();
       const now = Date.now();
-      const jobs = rows.map((row) => toClaimedJob(row, now));
+      const jobs = leased.map((job) => toClaimedJob(job, now));
       if (this.closed || pauses !== this.pauses) {
         await this.release(jobs);
         return;
@@ -282,7 +282,7 @@ export class PostgresQueueWorker implements QueueWorker {
    */
   private claimFailed(error: unknown): void {
     this.exhausted = true;
-    this.context.outage.failed(`claiming jobs of queue '${this.spec.queue}'`, error);
+    this.context.outage.failed(`claiming jobs of queue '${this.queue}'`, error);
     if (this.closed || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -294,22 +294,20 @@ export class PostgresQueueWorker implements QueueWorker {
   /** Makes this queue's due delayed jobs waiting, and sets the wake timer for the next one. */
   private async promote(): Promise<void> {
     this.promoteFirst = false;
-    const { db, sql, channel } = this.context;
     try {
-      const { rows } = await db.queryPrepared<{ next_wait_ms: string | null }>(sql.promote, [this.spec.queue, PROMOTE_BATCH, channel]);
+      const next = await this.context.store.promote(this.queue, PROMOTE_BATCH);
       this.context.outage.succeeded();
-      const next = rows[0]?.next_wait_ms;
-      if (next !== null && next !== undefined) this.wakeAfter(Number(next));
+      if (next !== null) this.wakeAfter(next);
     } catch (error) {
       // Not fatal: the next claim promotes again.
       this.promoteFirst = true;
-      this.context.outage.failed(`promoting delayed jobs of queue '${this.spec.queue}'`, error);
+      this.context.outage.failed(`promoting delayed jobs of queue '${this.queue}'`, error);
     }
   }
 
   /** Starts buffered jobs while slots are free, then claims more if there is room for it. */
   private pump(): void {
-    while (!this.closed && this.running.size < this.spec.concurrency && this.buffer.length > 0) {
+    while (!this.closed && this.running.size < this.concurrency && this.buffer.length > 0) {
       this.run(this.buffer.shift()!);
     }
     if (this.shouldClaim()) this.requestClaim();
@@ -324,19 +322,18 @@ export class PostgresQueueWorker implements QueueWorker {
 
   private async execute(job: ClaimedJob): Promise<Outcome> {
     try {
-      const handler = this.spec.handlers.get(job.name);
-      if (!handler) throw new NoJobHandlerError(this.spec.queue, job.name, [...this.spec.handlers.keys()]);
-      const result = await handler.handle(JSON.parse(job.json) as unknown, {
+      const result = await this.spec.executor.execute(JSON.parse(job.json) as unknown, {
         id: job.id,
         name: job.name,
-        queue: this.spec.queue,
+        queue: this.queue,
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
         signal: job.controller.signal,
       });
       return { ok: true, result };
     } catch (error) {
-      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      // The executor rejects with an Error only.
+      return { ok: false, error: error as Error };
     }
   }
 
@@ -358,8 +355,8 @@ export class PostgresQueueWorker implements QueueWorker {
     const index = this.buffer.indexOf(job);
     if (index >= 0) this.buffer.splice(index, 1);
     this.letGo(job);
-    job.controller.abort(new JobAbortedError(this.spec.queue, job.id, 'lease-lost'));
-    this.context.logger.warn(`queue '${this.spec.queue}': lost the lease of job ${job.id} (${job.name}); its outcome will not be recorded here`);
+    job.controller.abort(new JobAbortedError(this.queue, job.id, 'lease-lost'));
+    this.context.logger.warn(`queue '${this.queue}': lost the lease of job ${job.id} (${job.name}); its outcome will not be recorded here`);
   }
 
   /** The job is no longer this worker's to report. */
@@ -378,9 +375,9 @@ export class PostgresQueueWorker implements QueueWorker {
   private async release(jobs: ClaimedJob[]): Promise<void> {
     if (jobs.length === 0) return;
     try {
-      await this.context.db.queryPrepared(this.context.sql.release, [jobs.map((j) => j.rowId), jobs.map((j) => j.token), this.context.channel]);
+      await this.context.store.release(jobs);
     } catch (error) {
-      this.context.outage.failed(`handing back ${jobs.length} job(s) of queue '${this.spec.queue}' (their leases will expire)`, error);
+      this.context.outage.failed(`handing back ${jobs.length} job(s) of queue '${this.queue}' (their leases will expire)`, error);
     }
   }
 
@@ -400,7 +397,7 @@ export class PostgresQueueWorker implements QueueWorker {
     try {
       this.spec.onEvent(event);
     } catch (error) {
-      this.context.logger.warn(`queue '${this.spec.queue}': a job event listener threw: ${errorMessage(error)}`);
+      this.context.logger.warn(`queue '${this.queue}': a job event listener threw: ${errorMessage(error)}`);
     }
   }
 }

@@ -1,11 +1,7 @@
+import type { JobBackoff } from '../job-store.interface.js';
+
 /** Longest retry delay the runner schedules (the column is a 32-bit integer of ms, about 24 days). */
 export const MAX_RETRY_DELAY_MS = 2_147_483_647;
-
-export interface JobBackoff {
-  type: 'fixed' | 'exponential';
-  delay: number;
-  jitter: number;
-}
 
 /**
  * Delay in ms before the next attempt, after attempt number `attempt` (1-based) failed: `delay`, or

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PgPoolDatabase } from '../../../lib/core/connections/pg-pool.database.js';
-import { openPostgresQueueBackend } from '../../../lib/drivers/postgres/queue/postgres-queue.backend-factory.js';
+import { openPostgresJobStore } from '../../../lib/drivers/postgres/queue/open-postgres-job-store.js';
+import { JobStoreBackend } from '../../../lib/queue/runner/job-store.backend.js';
 import { dropSchemaOnServer } from '../../support/backends.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
 import { uniqueSchema } from '../../support/unique-name.js';
@@ -66,10 +67,10 @@ describe('Postgres queue under worker crashes', () => {
   it('completes every job, none lost, when workers are killed mid-job', async () => {
     const db = new PgPoolDatabase(new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 }), true);
     try {
-      const backend = await openPostgresQueueBackend(db, schema);
+      const backend = await openSqlRunner(db, schema);
       // Short leases, so the jobs of a killed worker come back within about a second. One attempt:
       // a crash gives its attempt back; only stalls count, and no job can stall more than KILLS times.
-      await backend.add(Array.from({ length: JOBS }, (_, i) => newJob({ i }, { queue: 'crash', attempts: 1, timeout: 1000, removeOnComplete: false })));
+      await backend.add(Array.from({ length: JOBS }, (_, i) => newJob({ i }, { queue: 'crash', attempts: 1, leaseMs: 1000, removeOnComplete: false })));
       const live = Array.from({ length: WORKERS }, spawnWorker);
       await waitFor('the workers to start', () => live.every((c) => c.ready), 30_000, 20);
 
@@ -108,3 +109,9 @@ describe('Postgres queue under worker crashes', () => {
     }
   }, 120_000);
 });
+
+/** The SQL runner on the Postgres job store of `schema`, as the module builds it. */
+async function openSqlRunner(db: Parameters<typeof openPostgresJobStore>[0], schema: string): Promise<JobStoreBackend> {
+  const { store, wakeup } = await openPostgresJobStore(db, schema, { durableEnqueue: true });
+  return new JobStoreBackend('postgres', store, wakeup, `Postgres queue (schema "${schema}")`);
+}

@@ -6,37 +6,36 @@
  */
 import pg from 'pg';
 import { PgPoolDatabase } from '../../../lib/core/connections/pg-pool.database.js';
-import { openPostgresQueueBackend } from '../../../lib/drivers/postgres/queue/postgres-queue.backend-factory.js';
+import { openPostgresJobStore } from '../../../lib/drivers/postgres/queue/open-postgres-job-store.js';
+import { JobStoreBackend } from '../../../lib/queue/runner/job-store.backend.js';
+import { testExecutor } from '../../support/test-executor.js';
 
 const schema = process.env.CRASH_SCHEMA;
 const url = process.env.CRASH_DATABASE_URL;
 if (!schema || !url) throw new Error('CRASH_SCHEMA and CRASH_DATABASE_URL are required');
 
 const db = new PgPoolDatabase(new pg.Pool({ connectionString: url, max: 4 }), true);
-const backend = await openPostgresQueueBackend(db, schema, {
+const { store, wakeup } = await openPostgresJobStore(db, schema, { durableEnqueue: true });
+const backend = new JobStoreBackend('postgres', store, wakeup, `Postgres queue (schema "${schema}")`, {
   pollIntervalMs: 200,
   reapIntervalMs: 200,
   // No job can stall more often than the test kills workers: every one must come back.
   maxStalls: Number(process.env.CRASH_MAX_STALLS),
 });
 await backend.startWorker({
-  queue: 'crash',
-  concurrency: 8,
-  shutdownTimeoutMs: 1000,
-  handlers: new Map([
-    [
-      'work',
-      {
-        name: 'work',
-        handle: async (_data, context) => {
-          process.stdout.write(`start ${context.id}\n`);
-          await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
-          process.stdout.write(`done ${context.id}\n`);
-          return context.attempt;
-        },
+  executor: testExecutor(
+    'crash',
+    {
+      work: async (_data, context) => {
+        process.stdout.write(`start ${context.id}\n`);
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+        process.stdout.write(`done ${context.id}\n`);
+        return context.attempt;
       },
-    ],
-  ]),
+    },
+    { concurrency: 8 },
+  ),
+  shutdownTimeoutMs: 1000,
   onEvent: () => undefined,
 });
 process.stdout.write('ready\n');

@@ -2,7 +2,8 @@
 // with its settings in the environment. It reports on its IPC channel and is meant to be SIGKILLed.
 import { Redis } from 'ioredis';
 import { BullmqQueueBackend } from '../../../lib/drivers/bullmq/bullmq-queue.backend.js';
-import type { JobHandler } from '../../../lib/queue/queue-backend.interface.js';
+import type { JobContext } from '../../../lib/queue/job.interface.js';
+import { testExecutor } from '../../support/test-executor.js';
 
 export interface CrashJobData {
   ms: number;
@@ -26,25 +27,19 @@ const backend = new BullmqQueueBackend('redis', redis, keyPrefix, {
   maxStalledCount: Number(env('CRASH_MAX_STALLS')),
 });
 
-const work: JobHandler = {
-  name: 'work',
-  async handle(data, context) {
-    // Counted when the handler starts: a job killed mid-run and run again counts twice.
-    await redis.hincrby(runsKey, context.id, 1);
-    // Tells the test this process is mid-job, so its kill lands on running jobs.
-    process.send?.('started');
-    await new Promise((resolve) => setTimeout(resolve, (data as CrashJobData).ms));
-    process.send?.('finished');
-    return context.id;
-  },
+const work = async (data: unknown, context: JobContext): Promise<string> => {
+  // Counted when the handler starts: a job killed mid-run and run again counts twice.
+  await redis.hincrby(runsKey, context.id, 1);
+  // Tells the test this process is mid-job, so its kill lands on running jobs.
+  process.send?.('started');
+  await new Promise((resolve) => setTimeout(resolve, (data as CrashJobData).ms));
+  process.send?.('finished');
+  return context.id;
 };
 
 const worker = await backend.startWorker({
-  queue,
-  handlers: new Map([['work', work]]),
-  concurrency: Number(env('CRASH_CONCURRENCY')),
+  executor: testExecutor(queue, { work }, { concurrency: Number(env('CRASH_CONCURRENCY')), leaseMs }),
   shutdownTimeoutMs: 5000,
-  timeout: leaseMs,
   onEvent: () => undefined,
 });
 process.send?.('ready');

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PgPoolDatabase } from '../../../lib/core/connections/pg-pool.database.js';
 import { BullmqQueueBackend } from '../../../lib/drivers/bullmq/bullmq-queue.backend.js';
-import { openPostgresQueueBackend } from '../../../lib/drivers/postgres/queue/postgres-queue.backend-factory.js';
+import { openPostgresJobStore } from '../../../lib/drivers/postgres/queue/open-postgres-job-store.js';
+import { JobStoreBackend } from '../../../lib/queue/runner/job-store.backend.js';
 import type { QueueBackend } from '../../../lib/queue/queue-backend.interface.js';
 import { startPrivatePostgres } from '../../support/private-postgres.js';
 import { startPrivateRedis } from '../../support/private-redis.js';
@@ -35,7 +36,7 @@ async function postgresStore(): Promise<Store> {
   const pool = new pg.Pool({ connectionString: server.url, max: 2 });
   pool.on('error', () => undefined);
   const db = new PgPoolDatabase(pool, true);
-  const producer = await openPostgresQueueBackend(db, schema);
+  const producer = await openSqlRunner(db, schema);
   return {
     env: { DATABASE_URL: server.url, BALLAST_SCHEMA: schema },
     subject: `Postgres queue (schema "${schema}")`,
@@ -173,3 +174,9 @@ describe.each([
     expect(exit!.signal === 'SIGTERM' || exit!.code === 0).toBe(true);
   }, 180_000);
 });
+
+/** The SQL runner on the Postgres job store of `schema`, as the module builds it. */
+async function openSqlRunner(db: Parameters<typeof openPostgresJobStore>[0], schema: string): Promise<JobStoreBackend> {
+  const { store, wakeup } = await openPostgresJobStore(db, schema, { durableEnqueue: true });
+  return new JobStoreBackend('postgres', store, wakeup, `Postgres queue (schema "${schema}")`);
+}

@@ -1,22 +1,24 @@
-import { Logger } from '@nestjs/common';
-import { OutageLog } from '../../../common/outage-log.js';
-import { settlesWithin } from '../../../common/settles-within.js';
-import type { SqlClient, SqlDatabase, SqlResult } from '../../../core/connections/sql-client.js';
+import { JobLeaseExpiredError } from '../../../errors/job-lease-expired.error.js';
+import { BALLAST_LOCK_CLASS } from '../../../core/migrations/migrator.js';
+import type { SqlClient, SqlDatabase } from '../../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo, JobState } from '../../../queue/job.interface.js';
-import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../../queue/queue-backend.interface.js';
-import { queueChannel } from './postgres-queue.channel.js';
+import type {
+  JobCompletion,
+  JobFailure,
+  JobLease,
+  JobRenewal,
+  JobStore,
+  LeasedJob,
+  ReapedJob,
+  SerializedJob,
+} from '../../../queue/job-store.interface.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
-import { PostgresQueueEnqueuer } from '../../../queue/runner/job-store.enqueuer.js';
-import { PostgresQueuePruner } from '../../../queue/runner/job-store.pruner.js';
 import { newJobParams, newJobsJson } from './postgres-queue.new-job.js';
-import { postgresQueueSettings, type PostgresQueueSettings } from '../../../queue/runner/job-store.settings.js';
-import { queueSql, type QueueSql } from './postgres-queue.sql.js';
-import { PostgresQueueWorker } from '../../../queue/runner/job-store.worker.js';
+import type { QueueSql } from './postgres-queue.sql.js';
 
-/** How long closing waits for enqueues in flight (their callers have their own deadlines). */
-const ENQUEUE_DRAIN_MS = 1000;
-/** Failed jobs moved per statement by `retryAllFailed`. */
-const RETRY_BATCH = 1000;
+/** Longest error message and stack stored, in characters; a runaway message must not bloat the row. */
+const MAX_MESSAGE = 4000;
+const MAX_STACK = 16000;
 
 interface JobRow {
   id: string;
@@ -35,55 +37,58 @@ interface JobRow {
   error_stack: string | null;
 }
 
-/**
- * `QueueBackend` on Postgres (a server or PGlite, through `SqlDatabase`): our own
- * `FOR UPDATE SKIP LOCKED` runner. Enqueue is one statement however many jobs; workers claim and
- * finish jobs in batches, wake on LISTEN/NOTIFY and poll as a fallback. The tables must exist
- * (`queueMigrations`); `openPostgresQueueBackend` migrates and builds one.
- */
-export class PostgresQueueBackend implements QueueBackend {
-  readonly provider = 'postgres' as const;
-  private readonly sql: QueueSql;
-  private readonly channel: string;
-  private readonly settings: PostgresQueueSettings;
-  private readonly logger = new Logger('Ballast');
-  /** One outage log for every background statement of this backend: an outage is two lines, not one per retry. */
-  private readonly outage: OutageLog;
-  private readonly workers = new Set<PostgresQueueWorker>();
-  private readonly pruner: PostgresQueuePruner;
-  private readonly enqueuer: PostgresQueueEnqueuer;
+/** A claim row as the claim statement returns it. */
+interface ClaimRow {
+  id: string;
+  public_id: string;
+  name: string;
+  data: string;
+  attempts_made: number;
+  max_attempts: number;
+  timeout_ms: number;
+  backoff_type: 'fixed' | 'exponential';
+  backoff_delay: number;
+  backoff_jitter: number;
+  token: string;
+  drop_result: boolean;
+}
 
+interface ReapedRow {
+  id: string;
+  name: string;
+  state: 'waiting' | 'failed';
+  attempts_made: number;
+  stalled: boolean;
+}
+
+/**
+ * `JobStore` on Postgres, a server or PGlite alike (through `SqlDatabase`): each method runs one
+ * statement of `postgres-queue.sql.ts`, prepared on the pool's connections. Writes that change what
+ * workers may claim notify the schema's channel in the same statement. The tables must exist
+ * (`queueMigrations`).
+ */
+export class PostgresJobStore implements JobStore {
   constructor(
     private readonly db: SqlDatabase,
+    private readonly sql: QueueSql,
+    /** The LISTEN/NOTIFY channel of the schema's queues. */
+    private readonly channel: string,
+    /** Schema name, for the try-lock keys of the reaper and pruner. */
     private readonly schema: string,
-    quotedSchema: string,
-    settings: Partial<PostgresQueueSettings> = {},
-  ) {
-    this.sql = queueSql(quotedSchema);
-    this.channel = queueChannel(schema);
-    this.settings = postgresQueueSettings(settings);
-    this.outage = new OutageLog(this.logger, `Postgres queue (schema "${schema}")`);
-    this.pruner = new PostgresQueuePruner(db, this.sql, schema, this.settings, this.outage);
-    this.enqueuer = new PostgresQueueEnqueuer(
-      (jobs) => this.insert(jobs),
-      this.settings.maxConcurrentEnqueues,
-      this.settings.maxEnqueueBatch,
-    );
-  }
+    /**
+     * Our own enqueues wait for the WAL flush at commit. Off, an enqueue acknowledged in the last
+     * few hundred ms before a database server crash can be lost (like Redis with `appendfsync
+     * everysec`); the app crashing loses nothing either way. A caller's transaction keeps its own
+     * durability.
+     */
+    private readonly durableEnqueue: boolean,
+  ) {}
 
-  add(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
-    if (jobs.length === 0) return Promise.resolve([]);
-    // A caller's transaction is theirs alone: its jobs never share a statement with anyone's.
-    return client ? this.insert(jobs, client) : this.enqueuer.add(jobs);
-  }
-
-  /** One INSERT of `jobs`; ids in input order. */
-  private async insert(jobs: readonly NewJob[], client?: SqlClient): Promise<string[]> {
-    // The caller's transaction keeps its own durability; ours is a setting.
-    const durable = client !== undefined || this.settings.durableEnqueue;
+  async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]> {
+    const durable = transaction !== undefined || this.durableEnqueue;
     // Our own statements are prepared on the pool's connections; a caller's client runs them plain.
     const run = <R extends object>(text: string, params: unknown[]) =>
-      client ? client.query<R>(text, params) : this.db.queryPrepared<R>(text, params);
+      transaction ? transaction.query<R>(text, params) : this.db.queryPrepared<R>(text, params);
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const { rows } = await run<{ id: string }>(durable ? this.sql.addOne : this.sql.addOneAsync, [...newJobParams(job), this.channel]);
@@ -95,13 +100,79 @@ export class PostgresQueueBackend implements QueueBackend {
     return jobs.map((job, i) => job.jobId ?? ids[i]!);
   }
 
+  async claim(queue: string, limit: number, startNow: number): Promise<LeasedJob[]> {
+    const { rows } = await this.db.queryPrepared<ClaimRow>(this.sql.claim, [queue, limit, startNow]);
+    return rows.map(toLeasedJob);
+  }
+
+  async complete(jobs: readonly JobCompletion[]): Promise<Set<string>> {
+    const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.complete, [
+      jobs.map((j) => j.ref),
+      jobs.map((j) => j.token),
+      jobs.map((j) => j.resultJson),
+    ]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string> }> {
+    const { rows } = await this.db.queryPrepared<{ retried: string[]; failed: string[] }>(this.sql.fail, [
+      jobs.map((j) => j.ref),
+      jobs.map((j) => j.token),
+      jobs.map((j) => j.retryMs),
+      jobs.map((j) => clean(j.message, MAX_MESSAGE)),
+      jobs.map((j) => (j.stack === null ? null : clean(j.stack, MAX_STACK))),
+      this.channel,
+    ]);
+    return { retried: new Set(rows[0]?.retried ?? []), failed: new Set(rows[0]?.failed ?? []) };
+  }
+
+  async renew(jobs: readonly JobRenewal[]): Promise<Set<string>> {
+    const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [
+      jobs.map((j) => j.ref),
+      jobs.map((j) => j.token),
+      jobs.map((j) => j.started),
+    ]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async release(jobs: readonly JobLease[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db.queryPrepared(this.sql.release, [jobs.map((j) => j.ref), jobs.map((j) => j.token), this.channel]);
+  }
+
+  async reap(queue: string, limit: number, maxStalls: number): Promise<ReapedJob[]> {
+    const { rows } = await this.db.queryPrepared<{ reaped: string }>(this.sql.reap, [
+      BALLAST_LOCK_CLASS,
+      `queue-reap:${this.schema}:${queue}`,
+      queue,
+      limit,
+      JobLeaseExpiredError.describe(maxStalls),
+      this.channel,
+      maxStalls,
+    ]);
+    const reaped = JSON.parse(rows[0]?.reaped ?? '[]') as ReapedRow[];
+    return reaped.map((row) => ({ id: row.id, name: row.name, state: row.state, attemptsMade: row.attempts_made, stalled: row.stalled }));
+  }
+
+  async promote(queue: string, limit: number): Promise<number | null> {
+    const { rows } = await this.db.queryPrepared<{ next_wait_ms: string | null }>(this.sql.promote, [queue, limit, this.channel]);
+    const next = rows[0]?.next_wait_ms;
+    return next === null || next === undefined ? null : Number(next);
+  }
+
+  async prune(rule: 'age' | 'count', limit: number): Promise<number> {
+    const statement = rule === 'age' ? this.sql.pruneByAge : this.sql.pruneByCount;
+    const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, `queue-prune:${this.schema}`, limit]);
+    return rows[0]?.deleted ?? 0;
+  }
+
   async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
     const { rows } = await this.db.queryPrepared<JobRow>(this.sql.getJob, [queue, ...publicIdParams(id)]);
     const row = rows[0];
     return row ? toJobInfo(row) : undefined;
   }
 
-  async getCounts(queue: string): Promise<JobCounts> {
+  async counts(queue: string): Promise<JobCounts> {
     const { rows } = await this.db.queryPrepared<JobCounts>(this.sql.counts, [queue]);
     return rows[0]!;
   }
@@ -111,18 +182,10 @@ export class PostgresQueueBackend implements QueueBackend {
     return rows.length > 0;
   }
 
-  /** Retries the jobs failed when the call started; jobs that fail again while it runs stay failed. */
-  async retryAllFailed(queue: string): Promise<number> {
-    let total = 0;
-    let cutoff: string | null = null;
-    for (;;) {
-      const result: SqlResult<{ moved: number; cutoff: string }> = await this.db.query(this.sql.retryFailedBatch, [queue, RETRY_BATCH, this.channel, cutoff]);
-      const row = result.rows[0];
-      const moved = row?.moved ?? 0;
-      cutoff = row?.cutoff ?? cutoff;
-      total += moved;
-      if (moved < RETRY_BATCH) return total;
-    }
+  async retryFailed(queue: string, limit: number, cutoff: string | null): Promise<{ moved: number; cutoff: string | null }> {
+    const { rows } = await this.db.query<{ moved: number; cutoff: string }>(this.sql.retryFailedBatch, [queue, limit, this.channel, cutoff]);
+    const row = rows[0];
+    return { moved: row?.moved ?? 0, cutoff: row?.cutoff ?? cutoff };
   }
 
   async remove(queue: string, id: string): Promise<boolean> {
@@ -137,31 +200,21 @@ export class PostgresQueueBackend implements QueueBackend {
   async resume(queue: string): Promise<void> {
     await this.db.query(this.sql.resume, [queue, this.channel]);
   }
+}
 
-  async startWorker(spec: WorkerSpec): Promise<QueueWorker> {
-    const worker = new PostgresQueueWorker(
-      { db: this.db, sql: this.sql, schema: this.schema, channel: this.channel, settings: this.settings, logger: this.logger, outage: this.outage },
-      spec,
-      (closed) => this.workers.delete(closed),
-    );
-    await worker.start();
-    this.workers.add(worker);
-    this.pruner.start();
-    return worker;
-  }
-
-  /** Stops what the backend runs (workers, the pruner) and waits for enqueues in flight; the connection belongs to the registry. */
-  async close(): Promise<void> {
-    // Each worker bounds its own shutdown; the rest waits on the database at most a moment more.
-    await Promise.all([...this.workers].map((worker) => worker.close()));
-    await this.pruner.stop();
-    await settlesWithin(this.enqueuer.drain(), ENQUEUE_DRAIN_MS);
-  }
-
-  /** Deletes finished jobs past their retention now, rather than on the next timer tick. */
-  prune(): Promise<{ byAge: number; byCount: number }> {
-    return this.pruner.prune();
-  }
+function toLeasedJob(row: ClaimRow): LeasedJob {
+  return {
+    ref: row.id,
+    id: row.public_id,
+    name: row.name,
+    json: row.data,
+    attempt: row.attempts_made,
+    maxAttempts: row.max_attempts,
+    leaseMs: row.timeout_ms,
+    backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
+    token: row.token,
+    dropResult: row.drop_result,
+  };
 }
 
 function toJobInfo(row: JobRow): JobInfo {
@@ -181,4 +234,10 @@ function toJobInfo(row: JobRow): JobInfo {
   if (row.result !== null) info.result = JSON.parse(row.result) as unknown;
   if (row.error_message !== null) info.error = row.error_stack === null ? { message: row.error_message } : { message: row.error_message, stack: row.error_stack };
   return info;
+}
+
+/** Text Postgres accepts (no NUL), at most `max` characters. */
+function clean(text: string, max: number): string {
+  const stripped = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  return stripped.length > max ? `${stripped.slice(0, max - 1)}…` : stripped;
 }

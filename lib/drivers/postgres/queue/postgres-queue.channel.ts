@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { JobSignal } from '../../../queue/job-store.interface.js';
 import { isSafeIdentifier } from '../../../core/config/identifiers.js';
 
 /** Longest LISTEN channel Postgres keeps whole (NAMEDATALEN - 1). */
@@ -20,14 +21,11 @@ export function queueChannel(schema: string): string {
 }
 
 /**
- * What a notification says. Payloads are `<ms>|<queue>` (jobs of that queue are due in that many
- * ms, 0 for now; the earliest of the statement) or `p|<queue>` (the queue was paused). The SQL
- * builds them; this decodes them.
+ * Decodes a notification. Payloads are `<ms>|<queue>` (jobs of that queue are due in that many ms,
+ * 0 for now; the earliest of the statement) or `p|<queue>` (the queue was paused); the SQL builds
+ * them. Anything else (another writer on the channel) is ignored as undefined.
  */
-export type QueueSignal = { kind: 'ready'; queue: string; waitMs: number } | { kind: 'paused'; queue: string };
-
-/** Decodes a payload; anything else (another writer on the channel) is ignored as undefined. */
-export function parseQueueSignal(payload: string): QueueSignal | undefined {
+export function parseQueueSignal(payload: string): JobSignal | undefined {
   const bar = payload.indexOf('|');
   if (bar <= 0) return undefined;
   const head = payload.slice(0, bar);

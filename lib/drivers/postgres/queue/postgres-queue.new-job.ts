@@ -1,8 +1,8 @@
-import type { NewJob } from '../../../queue/queue-backend.interface.js';
+import type { SerializedJob } from '../../../queue/job-store.interface.js';
 import { retentionColumns } from './postgres-queue.retention.js';
 
 /** One job as the scalar parameters $1..$15 of `addOne`. */
-export function newJobParams(job: NewJob): unknown[] {
+export function newJobParams(job: SerializedJob): unknown[] {
   const completed = retentionColumns(job.removeOnComplete);
   const failed = retentionColumns(job.removeOnFail);
   return [
@@ -16,7 +16,7 @@ export function newJobParams(job: NewJob): unknown[] {
     job.backoff.delay,
     job.backoff.jitter,
     job.jobId ?? null,
-    job.timeout,
+    job.leaseMs,
     completed.count,
     completed.ageMs,
     failed.count,
@@ -30,7 +30,7 @@ export function newJobParams(job: NewJob): unknown[] {
  * in as a JSON string (`add` reads it as text and casts it to jsonb), so it is never parsed here.
  * Null fields are left out (absent reads as null).
  */
-export function newJobsJson(jobs: readonly NewJob[]): string {
+export function newJobsJson(jobs: readonly SerializedJob[]): string {
   const parts: string[] = [];
   for (const job of jobs) {
     const completed = retentionColumns(job.removeOnComplete);
@@ -38,7 +38,7 @@ export function newJobsJson(jobs: readonly NewJob[]): string {
     let text =
       `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${JSON.stringify(job.json)}` +
       `,"priority":${job.priority},"max_attempts":${job.attempts},"backoff_type":${JSON.stringify(job.backoff.type)}` +
-      `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.timeout}`;
+      `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.leaseMs}`;
     if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;
     if (job.jobId !== undefined) text += `,"job_key":${JSON.stringify(job.jobId)}`;
     if (completed.count !== null) text += `,"keep_completed":${completed.count}`;

@@ -1,0 +1,136 @@
+import type { SqlClient } from '../core/connections/sql-client.js';
+import type { JobCounts, JobInfo } from './job.interface.js';
+import type { NewJob } from './queue-backend.interface.js';
+
+/** A job as a store inserts it: the data already JSON text, built once by the runner at `add`. */
+export interface SerializedJob extends Omit<NewJob, 'data'> {
+  json: string;
+}
+
+/** The retry policy of a claimed job, as the runner computes the delay before its next attempt. */
+export interface JobBackoff {
+  type: 'fixed' | 'exponential';
+  delay: number;
+  jitter: number;
+}
+
+/** A job the store handed to a worker under a lease: the claim's token must accompany every write about it. */
+export interface LeasedJob {
+  /** The store's own handle of the job (a row id), for writes. */
+  ref: string;
+  /** The id users see: their jobId, or the generated one. */
+  id: string;
+  name: string;
+  /** JSON text of the data, parsed when the job starts. */
+  json: string;
+  /** This attempt, 1-based. */
+  attempt: number;
+  maxAttempts: number;
+  /** The lease length of this job, ms. */
+  leaseMs: number;
+  backoff: JobBackoff;
+  /** The claim's token; a write whose token no longer matches (the job was reaped or handed on) is not applied. */
+  token: string;
+  /** The job is removed on completion, so its result need not be sent. */
+  dropResult: boolean;
+}
+
+/** A job's lease, as a write names it. */
+export interface JobLease {
+  ref: string;
+  token: string;
+}
+
+/** A completion to write: `resultJson` is the stored result's JSON text, or null for none. */
+export interface JobCompletion extends JobLease {
+  resultJson: string | null;
+}
+
+/** A failed attempt to write: retried after `retryMs`, or failed for good when it is null. */
+export interface JobFailure extends JobLease {
+  retryMs: number | null;
+  message: string;
+  stack: string | null;
+}
+
+/** A lease to renew; `started` tells the store the handler runs (a later expiry then counts a stall). */
+export interface JobRenewal extends JobLease {
+  started: boolean;
+}
+
+/** A job whose lease ran out, as the reaper found it. */
+export interface ReapedJob {
+  id: string;
+  name: string;
+  /** `waiting`: back in the queue; `failed`: it stalled more than `maxStalls` times. */
+  state: 'waiting' | 'failed';
+  attemptsMade: number;
+  /** The handler had started, so this return counted a stall; false for a job that sat in a buffer. */
+  stalled: boolean;
+}
+
+/**
+ * What a notification from the store says: jobs of `queue` are due in `waitMs` (0 for now), or the
+ * queue was paused. Signals are hints: a worker also polls, so a lost one only delays.
+ */
+export type JobSignal = { kind: 'ready'; queue: string; waitMs: number } | { kind: 'paused'; queue: string };
+
+/**
+ * The wake-up seam: how a worker hears that jobs are ready without asking. Postgres uses
+ * LISTEN/NOTIFY; a Valkey/Redis delivery can take its place.
+ */
+export interface JobWakeup {
+  /** Starts listening; resolves once listening (so no signal sent after it can be missed) to a function that stops. */
+  listen(onSignal: (signal: JobSignal) => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * The seam between the queue runner and a store that keeps jobs in tables (Postgres and PGlite): each
+ * method is one statement, batched where the runner batches. Every write about a claimed job names its
+ * lease and is applied only while that lease's token still matches, so a worker that lost a job can
+ * never overwrite what its new owner does. The runner (worker, flusher, lease keeper, reaper, pruner)
+ * holds all timing and policy; the store holds none.
+ */
+export interface JobStore {
+  /**
+   * Inserts jobs in one statement and returns their ids in order. A job whose `jobId` exists already
+   * is not created; its existing id is returned. With `transaction`, the insert runs on the caller's
+   * open transaction and exists if and only if it commits.
+   */
+  enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]>;
+  /**
+   * Leases at most `limit` ready jobs of `queue`, by priority then age; a job locked by another
+   * worker is skipped, never waited on. The first `startNow` are marked started.
+   */
+  claim(queue: string, limit: number, startNow: number): Promise<LeasedJob[]>;
+  /** Completes the jobs whose lease still matches; resolves to the refs it applied. */
+  complete(jobs: readonly JobCompletion[]): Promise<Set<string>>;
+  /** Records failed attempts whose lease still matches: the refs moved to retry and those failed for good. */
+  fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string> }>;
+  /** Extends the leases that still match by each job's own lease length; resolves to the refs renewed. */
+  renew(jobs: readonly JobRenewal[]): Promise<Set<string>>;
+  /** Hands leased jobs back to waiting at once, their attempt not counted. */
+  release(jobs: readonly JobLease[]): Promise<void>;
+  /**
+   * Returns at most `limit` jobs of `queue` whose lease expired to waiting, or fails those past
+   * `maxStalls`; one process reaps a queue at a time (the others get nothing).
+   */
+  reap(queue: string, limit: number, maxStalls: number): Promise<ReapedJob[]>;
+  /** Makes at most `limit` due delayed jobs of `queue` waiting; resolves to ms until the next one is due, or null. */
+  promote(queue: string, limit: number): Promise<number | null>;
+  /** Deletes at most `limit` finished jobs past their retention; `age` or `count` rule. One process at a time. */
+  prune(rule: 'age' | 'count', limit: number): Promise<number>;
+  getJob(queue: string, id: string): Promise<JobInfo | undefined>;
+  counts(queue: string): Promise<JobCounts>;
+  /** Moves one failed job back to waiting with a fresh attempt budget; false if it is not failed. */
+  retry(queue: string, id: string): Promise<boolean>;
+  /**
+   * Retries at most `limit` jobs that failed up to `cutoff` (null: up to now); resolves to how many,
+   * and the cutoff to pass to the next call, so jobs failing meanwhile are not picked up again.
+   */
+  retryFailed(queue: string, limit: number, cutoff: string | null): Promise<{ moved: number; cutoff: string | null }>;
+  /** Deletes a job that is not active; false if absent or running. */
+  remove(queue: string, id: string): Promise<boolean>;
+  pause(queue: string): Promise<void>;
+  resume(queue: string): Promise<void>;
+}
