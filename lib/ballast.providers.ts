@@ -1,29 +1,48 @@
 import type { Provider } from '@nestjs/common';
-import { BALLAST_CONFIG } from './ballast.constants.js';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { BALLAST_CONFIG, resolveBallastConfig, type BallastConfig } from './ballast-config.js';
+import { scanDeclarations } from './ballast-declarations.js';
 import { BALLAST_MODULE_OPTIONS } from './ballast.module-definition.js';
 import type { BallastModuleOptions } from './ballast-options.interface.js';
-import { resolveBallastConfig } from './core/config/resolve-core-config.js';
-import { BallastConnections } from './core/connections/ballast-connections.js';
+import { storeProviders } from './ballast-stores.providers.js';
 import { cacheExports, cacheProviders } from './cache/cache.providers.js';
+import { CACHE_CONFIG } from './cache/resolve-cache-config.js';
+import { BALLAST_CORE_CONFIG } from './core/config/ballast-core-config.js';
+import { BallastConnections } from './core/connections/ballast-connections.js';
 import { queueExports, queueProviders } from './queue/queue.providers.js';
-import { rateLimitExports, rateLimitProviders } from './rate-limit/rate-limit.providers.js';
+import { QUEUE_CONFIG } from './queue/resolve-queue-config.js';
+import { RATE_LIMITS_USED, rateLimitExports, rateLimitProviders } from './rate-limit/rate-limit.providers.js';
+import { RATE_LIMIT_CONFIG } from './rate-limit/resolve-rate-limit-config.js';
+
+/** Each part of the config under its owner's token: a service injects its own options and nothing else. */
+const configParts: Provider[] = [
+  { provide: BALLAST_CORE_CONFIG, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.core },
+  { provide: CACHE_CONFIG, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.cache },
+  { provide: QUEUE_CONFIG, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.queue },
+  { provide: RATE_LIMIT_CONFIG, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.rateLimit },
+  { provide: RATE_LIMITS_USED, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.atBoot.has('rateLimit') },
+];
 
 /**
  * The module's providers: the resolved config (env read here, at boot, so a bad value fails the
- * boot), the connection registry, and each service's own providers (its store factory, which picks
- * the backend, and the service users inject).
+ * boot; `@Job` and `@RateLimit` read from class metadata to know what opens at boot), the
+ * connection registry, each service's store (from its provider's driver), and each service's own
+ * providers.
  */
 export const ballastProviders: Provider[] = [
   {
     provide: BALLAST_CONFIG,
-    inject: [BALLAST_MODULE_OPTIONS],
-    useFactory: (options: BallastModuleOptions | undefined) => resolveBallastConfig(options ?? {}, process.env),
+    inject: [BALLAST_MODULE_OPTIONS, DiscoveryService, MetadataScanner],
+    useFactory: (options: BallastModuleOptions | undefined, discovery: DiscoveryService, scanner: MetadataScanner) =>
+      resolveBallastConfig(options ?? {}, process.env, scanDeclarations(discovery, scanner)),
   },
+  ...configParts,
   BallastConnections,
+  ...storeProviders,
   ...cacheProviders,
   ...queueProviders,
   ...rateLimitProviders,
 ];
 
 /** What `BallastModule` exports to the app. */
-export const ballastExports = [BALLAST_CONFIG, ...cacheExports, ...queueExports, ...rateLimitExports];
+export const ballastExports = [...cacheExports, ...queueExports, ...rateLimitExports];

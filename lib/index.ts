@@ -1,27 +1,23 @@
 export { BallastModule } from './ballast.module.js';
-export { BALLAST_MODULE_OPTIONS } from './ballast.module-definition.js';
-export { BALLAST_CONFIG } from './ballast.constants.js';
+export type { BallastModuleOptions } from './ballast-options.interface.js';
 export type {
-  BallastModuleOptions,
+  BallastCoreOptions,
   PostgresConnectionOptions,
   PostgresServerOptions,
   RedisConnectionOptions,
-} from './ballast-options.interface.js';
-export type { BallastConfig } from './core/config/ballast-core-config.js';
-export { resolveBallastConfig, type BallastEnv } from './core/config/resolve-core-config.js';
+} from './core/config/ballast-core-options.interface.js';
 export { PROVIDER_NAMES, type ProviderName } from './common/provider-name.js';
 export { milliseconds, seconds, minutes, hours, days } from './common/duration.js';
 export type { Clock } from './common/clock.js';
 export { MAX_KEY_LENGTH } from './common/assert-key.js';
 export { MAX_JSON_DEPTH } from './common/json-value.js';
-export type { SqlClient, SqlResult, SqlDatabase } from './core/connections/sql-client.js';
+export type { SqlClient, SqlResult } from './core/connections/sql-client.js';
 export type { PostgresPool, PostgresPoolClient, PostgresQueryConfig } from './core/connections/postgres-pool.interface.js';
 export type { PgliteInstance } from './core/connections/pglite-instance.interface.js';
 
 export { CacheService } from './cache/cache.service.js';
 export type { CacheOptions } from './cache/cache-options.interface.js';
 export type { CacheSetOptions } from './cache/cache-set-options.interface.js';
-export { CacheStore, type CacheStoreEntry } from './cache/cache-store.interface.js';
 
 export { QueueService } from './queue/queue.service.js';
 export { Job } from './queue/job.decorator.js';
@@ -42,12 +38,6 @@ export type {
 } from './queue/job-event.types.js';
 export { MAX_QUEUE_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_JOB_ID_LENGTH } from './queue/assert-job-names.js';
 export { MAX_PRIORITY } from './queue/job-options.validation.js';
-export {
-  QueueBackend,
-  type NewJob,
-  type WorkerSpec,
-  type QueueWorker,
-} from './queue/queue-backend.interface.js';
 
 export { RateLimitService } from './rate-limit/rate-limit.service.js';
 export { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
@@ -61,12 +51,6 @@ export type { RateLimitRequest, RateLimitCombinedResult } from './rate-limit/rat
 export type { ResolvedRateLimitPolicy } from './rate-limit/resolve-rate-limit-policy.js';
 export { RateLimitExceededException } from './rate-limit/rate-limit-exceeded.exception.js';
 export { RateLimitUnavailableException } from './rate-limit/rate-limit-unavailable.exception.js';
-export {
-  RateLimitStore,
-  type RateLimitStoreDecision,
-  type RateLimitStorePolicy,
-} from './rate-limit/rate-limit-store.interface.js';
-export type { RateLimitState } from './rate-limit/rate-limit-state.js';
 
 export { BallastError } from './errors/ballast.error.js';
 export { BallastConfigError } from './errors/ballast-config.error.js';

@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { assertKey } from '../common/assert-key.js';
 import { toJson } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
+import { toBackendError } from '../common/with-timeout.js';
+import type { StoreHandle } from '../core/store-handle.js';
 import { InvalidTtlError, MAX_TTL } from '../errors/invalid-ttl.error.js';
 import { CacheStore } from './cache-store.interface.js';
+import { CACHE_CONFIG, type ResolvedCacheConfig } from './resolve-cache-config.js';
 import type { CacheSetOptions } from './cache-set-options.interface.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -21,11 +22,11 @@ export class CacheService implements OnModuleDestroy {
   private readonly defaultTtl: number | undefined;
 
   constructor(
-    @Inject(CacheStore) private readonly store: CacheStore,
-    @Inject(BALLAST_CONFIG) config: BallastConfig,
+    @Inject(CacheStore) private readonly store: StoreHandle<CacheStore>,
+    @Inject(CACHE_CONFIG) config: ResolvedCacheConfig,
   ) {
-    this.deadlines = new CallDeadlines(store.provider, config.cache.timeoutMs);
-    this.defaultTtl = config.cache.defaultTtl;
+    this.deadlines = new CallDeadlines(store.provider, config.timeoutMs);
+    this.defaultTtl = config.defaultTtl;
   }
 
   /** The backend this cache runs on. */
@@ -36,7 +37,7 @@ export class CacheService implements OnModuleDestroy {
   /** The value stored under `key`, or `undefined` when absent or expired. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     assertKey(key);
-    const json = await this.call('get', () => this.store.get(key));
+    const json = await this.call('get', (store) => store.get(key));
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
@@ -45,25 +46,25 @@ export class CacheService implements OnModuleDestroy {
     assertKey(key);
     const json = toJson(value);
     const ttl = this.ttlOf(options);
-    await this.call('set', () => this.store.set(key, json, ttl));
+    await this.call('set', (store) => store.set(key, json, ttl));
   }
 
   /** Deletes `key`; resolves `true` when a live entry was there. */
   del(key: string): Promise<boolean> {
     assertKey(key);
-    return this.call('del', () => this.store.delete(key));
+    return this.call('del', (store) => store.delete(key));
   }
 
   /** Whether a live entry is stored under `key`. */
   has(key: string): Promise<boolean> {
     assertKey(key);
-    return this.call('has', () => this.store.has(key));
+    return this.call('has', (store) => store.has(key));
   }
 
   /** Remaining time to live in ms; `null` for an entry without expiry; `undefined` when absent. */
   ttl(key: string): Promise<number | null | undefined> {
     assertKey(key);
-    return this.call('ttl', () => this.store.ttl(key));
+    return this.call('ttl', (store) => store.ttl(key));
   }
 
   /**
@@ -76,11 +77,11 @@ export class CacheService implements OnModuleDestroy {
     // The read is inside the flight: every caller that arrives while one is running joins it,
     // whether that flight ends in a hit, a loaded value or the loader's error.
     return this.flights.run(key, async () => {
-      const cached = await this.call('getOrSet', () => this.store.get(key));
+      const cached = await this.call('getOrSet', (store) => store.get(key));
       if (cached !== undefined) return JSON.parse(cached) as T;
       const value = await loader();
       const json = toJson(value);
-      await this.call('getOrSet', () => this.store.set(key, json, ttl));
+      await this.call('getOrSet', (store) => store.set(key, json, ttl));
       return value;
     }) as Promise<T>;
   }
@@ -88,7 +89,7 @@ export class CacheService implements OnModuleDestroy {
   /** Values for many keys in one round trip, in the order of `keys` (`undefined` for misses). */
   async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
     keys.forEach((key) => assertKey(key));
-    const values = await this.call('mget', () => this.store.getMany(keys));
+    const values = await this.call('mget', (store) => store.getMany(keys));
     return values.map((json) => (json === undefined ? undefined : (JSON.parse(json) as T)));
   }
 
@@ -105,20 +106,26 @@ export class CacheService implements OnModuleDestroy {
       byKey.delete(entry.key);
       byKey.set(entry.key, { key: entry.key, json, ttlMs });
     }
-    await this.call('mset', () => this.store.setMany([...byKey.values()]));
+    await this.call('mset', (store) => store.setMany([...byKey.values()]));
   }
 
   /** Deletes every entry of this module's namespace (its schema or key prefix) and nothing else. */
   clear(): Promise<void> {
-    return this.call('clear', () => this.store.clear());
+    return this.call('clear', (store) => store.clear());
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.store.close();
   }
 
-  private call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    return this.deadlines.run(`cache.${operation}`, work);
+  /** Opening the store (first use) is not timed: PGlite alone can take seconds to start. */
+  private async call<T>(operation: string, work: (store: CacheStore) => Promise<T>): Promise<T> {
+    const store =
+      this.store.current ??
+      (await this.store.ready().catch((error: unknown) => {
+        throw toBackendError(this.store.provider, 'cache.open', error);
+      }));
+    return this.deadlines.run(`cache.${operation}`, () => work(store));
   }
 
   private ttlOf(options: CacheSetOptions): number | undefined {

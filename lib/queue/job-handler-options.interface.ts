@@ -27,10 +27,11 @@ export interface JobHandlerOptions {
    */
   backoff?: BackoffOptions | number;
   /**
-   * Lease in ms a worker holds on a running job, renewed while the handler runs.
-   * @default the module's `queue.defaultTimeout` (30000)
+   * Lease in ms a worker holds on a running job, renewed while the handler runs; not a run-time
+   * limit. (Was `timeout`.)
+   * @default the module's `queue.defaultLeaseMs` (30000)
    */
-  timeout?: number;
+  leaseMs?: number;
   /** Retention of completed jobs. @default true (removed at once) */
   removeOnComplete?: RetentionOption;
   /** Retention of failed jobs. @default false (kept) */

@@ -44,10 +44,11 @@ export interface JobOptions {
   jobId?: string;
   /**
    * Lease in ms a worker holds on a running job; the worker renews it while the handler runs, and the
-   * job returns to the queue if the worker dies and the lease runs out.
-   * @default 30000
+   * job returns to the queue if the worker dies and the lease runs out. Not a limit on how long the
+   * handler may run: a healthy worker keeps renewing it. (Was `timeout`.)
+   * @default the `@Job` lease, else `queue.defaultLeaseMs` (30000)
    */
-  timeout?: number;
+  leaseMs?: number;
   /** Retention of completed jobs. @default true (removed at once) */
   removeOnComplete?: RetentionOption;
   /** Retention of failed jobs. @default false (kept, queryable and retryable) */

@@ -7,9 +7,10 @@ import type { NewJob } from './queue-backend.interface.js';
 
 /** Highest priority value (the lowest urgency); BullMQ's limit, kept on every provider. */
 export const MAX_PRIORITY = 2_097_152;
-/** Largest lease; Node timers cannot wait longer. */
-const MAX_TIMEOUT = 2_147_483_647;
-const MIN_TIMEOUT = 1000;
+/** Longest lease or backoff delay; Node timers cannot wait longer. */
+const MAX_TIMER_MS = 2_147_483_647;
+const MAX_LEASE_MS = MAX_TIMER_MS;
+const MIN_LEASE_MS = 1000;
 /** Longest `delay`: 100 years. Anything longer is a bug in the caller, and must not reach a date past 9999. */
 export const MAX_DELAY = 100 * 365.25 * 24 * 3600 * 1000;
 /** `runAt` range: dates every store and ISO-8601 text (four-digit years) can hold. */
@@ -26,20 +27,20 @@ export interface ResolvedJobDefaults {
   removeOnFail: RetentionOption;
 }
 
-/** The option-level defaults of jobs; `timeout` comes from `queue.defaultTimeout`. */
-export function moduleJobDefaults(defaultTimeout: number): ResolvedJobDefaults {
+/** The option-level defaults of jobs; `leaseMs` comes from `queue.defaultLeaseMs`. */
+export function moduleJobDefaults(defaultLeaseMs: number): ResolvedJobDefaults {
   return {
     attempts: 1,
     // Retrying at once mostly hits the same outage; doubling from a second gives it room.
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
-    leaseMs: defaultTimeout,
+    leaseMs: defaultLeaseMs,
     removeOnComplete: true,
     removeOnFail: false,
   };
 }
 
-const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'timeout', 'removeOnComplete', 'removeOnFail', 'client'];
-const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'timeout', 'removeOnComplete', 'removeOnFail'];
+const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'leaseMs', 'removeOnComplete', 'removeOnFail', 'client'];
+const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'removeOnComplete', 'removeOnFail'];
 
 /** Checks the options of one `add`; throws `InvalidJobOptionError` (or `InvalidJobNameError` for `jobId`). */
 export function checkJobOptions(options: unknown, source: string): asserts options is JobOptions {
@@ -94,7 +95,7 @@ export function toNewJob(queue: string, name: string, data: unknown, options: Jo
     attempts: options.attempts ?? defaults.attempts,
     backoff: options.backoff === undefined ? defaults.backoff : normalizeBackoff(options.backoff),
     jobId: options.jobId,
-    leaseMs: options.timeout ?? defaults.leaseMs,
+    leaseMs: options.leaseMs ?? defaults.leaseMs,
     removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
   };
@@ -105,7 +106,7 @@ export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJob
   return {
     attempts: options.attempts ?? base.attempts,
     backoff: options.backoff === undefined ? base.backoff : normalizeBackoff(options.backoff),
-    leaseMs: options.timeout ?? base.leaseMs,
+    leaseMs: options.leaseMs ?? base.leaseMs,
     removeOnComplete: options.removeOnComplete ?? base.removeOnComplete,
     removeOnFail: options.removeOnFail ?? base.removeOnFail,
   };
@@ -118,7 +119,7 @@ function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {
 
 function checkShared(record: Record<string, unknown>, source: string): void {
   if (record.attempts !== undefined) checkInteger(record.attempts, 'attempts', 1, 1_000_000, source);
-  if (record.timeout !== undefined) checkInteger(record.timeout, 'timeout', MIN_TIMEOUT, MAX_TIMEOUT, source);
+  if (record.leaseMs !== undefined) checkInteger(record.leaseMs, 'leaseMs', MIN_LEASE_MS, MAX_LEASE_MS, source);
   if (record.backoff !== undefined) checkBackoff(record.backoff, source);
   if (record.removeOnComplete !== undefined) checkRetention(record.removeOnComplete, 'removeOnComplete', source);
   if (record.removeOnFail !== undefined) checkRetention(record.removeOnFail, 'removeOnFail', source);
@@ -126,7 +127,7 @@ function checkShared(record: Record<string, unknown>, source: string): void {
 
 function checkBackoff(backoff: unknown, source: string): void {
   if (typeof backoff === 'number') {
-    checkInteger(backoff, 'backoff', 0, MAX_TIMEOUT, source);
+    checkInteger(backoff, 'backoff', 0, MAX_TIMER_MS, source);
     return;
   }
   const record = asRecord(backoff, source, 'backoff', 'a number of ms or { type, delay, jitter? }');
@@ -134,7 +135,7 @@ function checkBackoff(backoff: unknown, source: string): void {
   if (record.type !== 'fixed' && record.type !== 'exponential') {
     throw new InvalidJobOptionError('backoff.type', record.type, "'fixed' or 'exponential'", source);
   }
-  checkInteger(record.delay, 'backoff.delay', 0, MAX_TIMEOUT, source);
+  checkInteger(record.delay, 'backoff.delay', 0, MAX_TIMER_MS, source);
   if (record.jitter !== undefined && !(typeof record.jitter === 'number' && record.jitter >= 0 && record.jitter <= 1)) {
     throw new InvalidJobOptionError('backoff.jitter', record.jitter, 'a number from 0 to 1', source);
   }

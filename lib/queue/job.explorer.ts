@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { DuplicateJobHandlerError } from '../errors/duplicate-job-handler.error.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
@@ -12,6 +10,7 @@ import { JOB_METADATA, type JobMetadata } from './job.decorator.js';
 import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
 import type { JobContext } from './job.interface.js';
 import type { JobEvent, JobEventType } from './job-event.types.js';
+import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
 import { checkHandlerOptions, handlerJobDefaults, moduleJobDefaults } from './job-options.validation.js';
 import { MISPLACED_DECORATOR_METADATA, type MisplacedDecorator } from './misplaced-decorator.js';
 import { JOB_EVENT_METADATA, type JobEventListenerMetadata } from './on-job-event.decorator.js';
@@ -37,11 +36,11 @@ export class JobExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: JobRegistry,
-    @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
+    @Inject(QUEUE_CONFIG) private readonly config: ResolvedQueueConfig,
   ) {}
 
   onModuleInit(): void {
-    const baseDefaults = moduleJobDefaults(this.config.queue.defaultTimeout);
+    const baseDefaults = moduleJobDefaults(this.config.defaultLeaseMs);
     const owners = new Map<RegisteredJobHandler, string>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       if (wrapper.isAlias) continue;

@@ -24,10 +24,10 @@ export interface QueueOptions {
    */
   shutdownTimeoutMs?: number;
   /**
-   * Lease of a running job in ms when neither `add` nor `@Job` gives a `timeout`.
+   * Lease of a running job in ms when neither `add` nor `@Job` gives a `leaseMs`. (Was `defaultTimeout`.)
    * @default 30000
    */
-  defaultTimeout?: number;
+  defaultLeaseMs?: number;
   /**
    * Times a job may lose its lease (its worker died, hung or lost the store) and go back to the
    * queue. Such a return does not use up an attempt: a deploy or a crash never costs a job its

@@ -1,6 +1,4 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
 import { assertJsonValue } from '../common/json-value.js';
@@ -16,8 +14,9 @@ import { JobRegistry } from './job.registry.js';
 import type { BulkJob, JobCounts, JobInfo } from './job.interface.js';
 import type { JobOptions } from './job-options.interface.js';
 import { checkJobOptions, moduleJobDefaults, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
-import { LazyQueueBackend } from './lazy-queue.backend.js';
+import type { StoreHandle } from '../core/store-handle.js';
 import { QueueBackend, type NewJob } from './queue-backend.interface.js';
+import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
 
 /**
  * The injectable queue: enqueue jobs and inspect or steer queues. Inputs are checked here, once, for
@@ -34,12 +33,12 @@ export class QueueService implements OnApplicationShutdown {
   private readonly deadlines: CallDeadlines;
 
   constructor(
-    @Inject(QueueBackend) private readonly backend: LazyQueueBackend,
-    @Inject(BALLAST_CONFIG) config: BallastConfig,
+    @Inject(QueueBackend) private readonly backend: StoreHandle<QueueBackend>,
+    @Inject(QUEUE_CONFIG) config: ResolvedQueueConfig,
     private readonly registry: JobRegistry,
   ) {
-    this.deadlines = new CallDeadlines(backend.provider, config.queue.timeoutMs);
-    this.moduleDefaults = moduleJobDefaults(config.queue.defaultTimeout);
+    this.deadlines = new CallDeadlines(backend.provider, config.timeoutMs);
+    this.moduleDefaults = moduleJobDefaults(config.defaultLeaseMs);
   }
 
   /** The backend this queue runs on. */
@@ -148,13 +147,6 @@ export class QueueService implements OnApplicationShutdown {
     assertQueueName(queue);
     assertJobName(name);
     checkJobOptions(options, source);
-    if (options.client !== undefined && this.backend.provider !== 'postgres') {
-      throw new UnsupportedOptionError(
-        this.backend.provider,
-        'client',
-        'transactional enqueue needs a Postgres transaction to join; enqueue after your commit, with a jobId so a retry is harmless',
-      );
-    }
     assertJsonValue(data);
     const defaults = this.registry.handler(queue, name)?.defaults ?? this.moduleDefaults;
     return toNewJob(queue, name, data, options, defaults, Date.now());
@@ -184,10 +176,17 @@ export class QueueService implements OnApplicationShutdown {
   }
 }
 
-/** Inserts on the backend, inside the caller's transaction when there is one (`prepare` checked the backend has them). */
-function insert(backend: QueueBackend, jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<string[]> {
+/** Inserts on the backend, inside the caller's transaction when there is one; a backend without transactions refuses it, sending nothing. */
+async function insert(backend: QueueBackend, jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<string[]> {
   if (transaction === undefined) return backend.add(jobs);
-  return backend.addInTransaction!(transaction, jobs);
+  if (!backend.addInTransaction) {
+    throw new UnsupportedOptionError(
+      backend.provider,
+      'client',
+      'transactional enqueue needs a Postgres transaction to join; enqueue after your commit, with a jobId so a retry is harmless',
+    );
+  }
+  return backend.addInTransaction(transaction, jobs);
 }
 
 /** The error of a failed write that may have been applied, marked as such. */

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { JobEventDispatcher } from './job-event.dispatcher.js';
 import { JobExecutor } from './job.executor.js';
 import { JobRegistry } from './job.registry.js';
 import { QueueBackend, type JobEvent, type QueueWorker } from './queue-backend.interface.js';
-import { LazyQueueBackend } from './lazy-queue.backend.js';
 import { BallastConnections } from '../core/connections/ballast-connections.js';
+import type { StoreHandle } from '../core/store-handle.js';
+import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
 
 /** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
 const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
@@ -33,8 +32,8 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(
-    @Inject(QueueBackend) private readonly backend: LazyQueueBackend,
-    @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
+    @Inject(QueueBackend) private readonly backend: StoreHandle<QueueBackend>,
+    @Inject(QUEUE_CONFIG) private readonly config: ResolvedQueueConfig,
     private readonly connections: BallastConnections,
     private readonly registry: JobRegistry,
     private readonly events: JobEventDispatcher,
@@ -42,19 +41,14 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const queues = this.registry.queues();
-    const runWorkers = queues.size > 0 && this.config.queue.workers;
+    const runWorkers = queues.size > 0 && this.config.workers;
     if (queues.size > 0 && !runWorkers) {
       this.logger.log(`Queue workers are off (queue.workers: false / BALLAST_WORKERS=false): this process only enqueues to ${[...queues.keys()].join(', ')}`);
     }
-    // A queue the app chose a provider for, or has handlers for, is opened (connected, migrated)
-    // before the app is ready: an unreachable store fails the boot, naming it, within bootTimeoutMs.
-    if (!runWorkers && !this.config.queue.providerChosen) return;
-    const provider = this.backend.provider;
-    await this.connections.atBoot(provider, 'opening the queue', async () => {
-      if (provider !== 'postgres') await this.connections.redisReady(provider);
-      await this.backend.ready();
-    });
     if (!runWorkers) return;
+    // Open already when the module saw the handlers at boot (the usual case); a handler it could
+    // not see then (a provider built by a factory) opens it here, still before the app is ready.
+    await this.connections.openAtBoot(this.backend, 'opening the queue');
     try {
       await this.startWorkers(queues);
     } catch (error) {
@@ -70,10 +64,11 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       const executor = new JobExecutor(queue, handlers, this.logger);
       const spec = {
         executor,
-        shutdownTimeoutMs: this.config.queue.shutdownTimeoutMs,
+        shutdownTimeoutMs: this.config.shutdownTimeoutMs,
         onEvent: (event: JobEvent) => this.events.dispatch(event),
       };
-      const worker = await this.connections.atBoot(this.backend.provider, `starting the worker of queue '${queue}'`, () => this.backend.startWorker(spec));
+      const backend = await this.backend.ready();
+      const worker = await this.connections.atBoot(this.backend.provider, `starting the worker of queue '${queue}'`, () => backend.startWorker(spec));
       this.workers.push(worker);
       this.keepAlive ??= setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
       this.logger.log(`Queue '${queue}': worker started on ${this.backend.provider}, concurrency ${executor.concurrency}`);

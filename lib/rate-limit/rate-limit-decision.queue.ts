@@ -1,5 +1,6 @@
 import { BallastTimeoutError } from '../errors/ballast-timeout.error.js';
 import type { RateLimitState } from './rate-limit-state.js';
+import type { StoreHandle } from '../core/store-handle.js';
 import type { RateLimitStore, RateLimitStorePolicy } from './rate-limit-store.interface.js';
 
 /** What one call of a joined decision gets: its own verdict, the state right after it, the store's time. */
@@ -55,7 +56,7 @@ export class RateLimitDecisionQueue {
   };
 
   constructor(
-    private readonly store: RateLimitStore,
+    private readonly store: StoreHandle<RateLimitStore>,
     private readonly run: DeadlineRunner,
   ) {}
 
@@ -78,7 +79,7 @@ export class RateLimitDecisionQueue {
   }
 
   private pump(): void {
-    while (this.head < this.queue.length && this.inFlight < Math.max(1, this.store.maxConcurrentCalls)) {
+    while (this.head < this.queue.length && this.inFlight < Math.max(1, this.store.current?.maxConcurrentCalls ?? 1)) {
       const group = this.queue[this.head]!;
       this.queue[this.head++] = undefined;
       this.open.delete(group.id);
@@ -93,7 +94,7 @@ export class RateLimitDecisionQueue {
   private send(group: Group): void {
     this.inFlight++;
     const { key, policy, cost, waiters } = group;
-    this.run('consume', () => this.store.consume(key, policy, cost, waiters.length)).then(
+    this.run('consume', () => this.store.use((store) => store.consume(key, policy, cost, waiters.length))).then(
       ({ granted, state, now }) => {
         this.inFlight--;
         for (let i = 0; i < waiters.length; i++) {

@@ -1,22 +1,15 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants.js';
-import { LazyRateLimitStore } from './lazy-rate-limit.store.js';
-import { openAtBoot } from './rate-limit-store.provider.js';
-import { BallastConnections } from '../core/connections/ballast-connections.js';
-import { RateLimitStore } from './rate-limit-store.interface.js';
 import { RateLimitService } from './rate-limit.service.js';
 
 /**
  * Checks every `@RateLimit` and `@SkipRateLimit` of every controller once, at boot: an unknown
  * policy name or an invalid inline policy fails `app.init()` with an error naming the route,
- * instead of failing requests later. When any route is limited (or a global policy is set), it
- * also opens the store before the app is ready, so the first requests do not wait for a
- * connection or the counter tables inside their `timeoutMs`.
+ * instead of failing requests later. (That a route is limited is seen earlier, from the same
+ * metadata, by `scanDeclarations`: the store then opens at boot.)
  */
 @Injectable()
 export class RateLimitExplorer implements OnModuleInit {
@@ -25,27 +18,22 @@ export class RateLimitExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly limiter: RateLimitService,
-    @Inject(RateLimitStore) private readonly store: RateLimitStore,
-    @Inject(BALLAST_CONFIG) private readonly config: BallastConfig,
-    private readonly connections: BallastConnections,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    let limited = this.config.rateLimit.global.length > 0;
+  onModuleInit(): void {
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as (new (...args: never[]) => unknown) | null | undefined;
       if (!controller?.prototype) continue;
-      limited = this.check(controller, controller.name) || limited;
+      this.check(controller, controller.name);
       const prototype = controller.prototype as Record<string, unknown>;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
-        limited = this.check(prototype[method] as object, `${controller.name}.${method}`) || limited;
+        this.check(prototype[method] as object, `${controller.name}.${method}`);
       }
     }
-    if (limited && this.store instanceof LazyRateLimitStore) await openAtBoot(this.store, this.config, this.connections);
   }
 
-  /** Validates the target's decorators; `true` when it declares any policy. */
-  private check(target: object, where: string): boolean {
+  /** Validates the target's decorators. */
+  private check(target: object, where: string): void {
     const declared = this.reflector.get<Array<string | RateLimitPolicy> | undefined>(RATE_LIMIT_METADATA, target as never) ?? [];
     for (const policy of declared) this.limiter.resolve(policy, `@RateLimit on ${where}`);
     const skipped = this.reflector.get<true | string[] | undefined>(SKIP_RATE_LIMIT_METADATA, target as never);
@@ -54,6 +42,5 @@ export class RateLimitExplorer implements OnModuleInit {
         if (!this.limiter.policies.has(name)) throw new UnknownRateLimitPolicyError(name, `@SkipRateLimit on ${where}`, [...this.limiter.policies.keys()]);
       }
     }
-    return declared.length > 0;
   }
 }

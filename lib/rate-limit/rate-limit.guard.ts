@@ -1,8 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
-import type { ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
+import { RATE_LIMIT_CONFIG, type ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
 import type { ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 import { RATE_LIMIT_METADATA, SKIP_RATE_LIMIT_METADATA } from './rate-limit.constants.js';
@@ -33,9 +31,9 @@ export class RateLimitGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly limiter: RateLimitService,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(BALLAST_CONFIG) config: BallastConfig,
+    @Inject(RATE_LIMIT_CONFIG) config: ResolvedRateLimitConfig,
   ) {
-    this.settings = config.rateLimit;
+    this.settings = config;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

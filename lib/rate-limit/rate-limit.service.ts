@@ -1,15 +1,15 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { BALLAST_CONFIG } from '../ballast.constants.js';
-import type { BallastConfig } from '../core/config/ballast-core-config.js';
 import type { ProviderName } from '../common/provider-name.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
 import { toBackendError } from '../common/with-timeout.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import type { StoreHandle } from '../core/store-handle.js';
 import type { BallastError } from '../errors/ballast.error.js';
 import { InvalidCostError } from '../errors/invalid-cost.error.js';
 import { InvalidKeyError } from '../errors/invalid-key.error.js';
 import { isWellFormedText } from '../common/well-formed-text.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
-import type { ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
+import { RATE_LIMIT_CONFIG, type ResolvedRateLimitConfig } from './resolve-rate-limit-config.js';
 import { resolveRateLimitPolicy, type ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
 import type { RateLimitPolicy } from './rate-limit-policy.interface.js';
 import type { RateLimitConsumeOptions, RateLimitResult } from './rate-limit-result.interface.js';
@@ -51,14 +51,16 @@ export class RateLimitService implements OnModuleDestroy {
   private readonly inline = new WeakMap<RateLimitPolicy, ResolvedRateLimitPolicy>();
 
   constructor(
-    @Inject(RateLimitStore) private readonly store: RateLimitStore,
-    @Inject(BALLAST_CONFIG) config: BallastConfig,
+    @Inject(RateLimitStore) private readonly store: StoreHandle<RateLimitStore>,
+    @Inject(RATE_LIMIT_CONFIG) config: ResolvedRateLimitConfig,
   ) {
-    this.settings = config.rateLimit;
+    this.settings = config;
     this.reporter = new RateLimitStoreErrorReporter(this.settings.errorLogIntervalMs);
     this.deadlines = new CallDeadlines(store.provider, this.settings.timeoutMs);
     this.decisions = new RateLimitDecisionQueue(store, (operation, call) => this.call(operation, call));
-    this.blocks = new RateLimitBlockCache(store.clock);
+    // Blocks are recorded after a decision, so the store is open by then and its clock is known.
+    const clock: Clock = { now: () => (store.current?.clock ?? systemClock).now() };
+    this.blocks = new RateLimitBlockCache(clock);
   }
 
   /** The backend the counters live on. */
@@ -132,7 +134,7 @@ export class RateLimitService implements OnModuleDestroy {
     assertRateLimitKey(key);
     const storageKey = rateLimitStorageKey(resolved, key);
     try {
-      const { state: stored, now } = await this.call('peek', () => this.store.peek(storageKey, resolved));
+      const { state: stored, now } = await this.call('peek', () => this.store.use((store) => store.peek(storageKey, resolved)));
       const state = stateAt(resolved, stored, now);
       return describeState(resolved, state, now, fits(resolved, state, now, 1), 1);
     } catch (error) {
@@ -146,7 +148,7 @@ export class RateLimitService implements OnModuleDestroy {
     assertRateLimitKey(key);
     const storageKey = rateLimitStorageKey(resolved, key);
     this.blocks.forget(storageKey);
-    await this.call('reset', () => this.store.reset(storageKey, resolved));
+    await this.call('reset', () => this.store.use((store) => store.reset(storageKey, resolved)));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -171,7 +173,7 @@ export class RateLimitService implements OnModuleDestroy {
   /** Resolves `true` when the units went back; a failed refund is logged, never thrown. */
   private async refund(storageKey: string, policy: ResolvedRateLimitPolicy, cost: number, windowStart: number): Promise<boolean> {
     try {
-      await this.call('refund', () => this.store.refund(storageKey, policy, cost, windowStart));
+      await this.call('refund', () => this.store.use((store) => store.refund(storageKey, policy, cost, windowStart)));
       return true;
     } catch (error) {
       const failure = toBackendError(this.store.provider, 'rateLimit.refund', error);

@@ -1,18 +1,19 @@
 import type { BallastEnv } from '../core/config/ballast-env.js';
 import type { ProviderName } from '../common/provider-name.js';
+import { readBoolean } from '../core/config/read-flag.js';
 import { readInteger } from '../core/config/read-integer.js';
-import { providerChosen, resolveProvider } from '../core/config/resolve-provider.js';
+import { resolveProvider, serviceConfigured } from '../core/config/resolve-provider.js';
 import { BallastConfigError } from '../errors/ballast-config.error.js';
 import { UnknownRateLimitPolicyError } from '../errors/unknown-rate-limit-policy.error.js';
 import type { RateLimitOptions } from './rate-limit-options.interface.js';
 import type { RateLimitStoreErrorPolicy } from './rate-limit-policy.interface.js';
-import { resolveRateLimitPolicy, SAFE_POLICY_NAME, type ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
+import { readStoreErrorPolicy, resolveRateLimitPolicy, SAFE_POLICY_NAME, type ResolvedRateLimitPolicy } from './resolve-rate-limit-policy.js';
 
 /** The rate-limit options after env, defaults and validation. */
 export interface ResolvedRateLimitConfig {
   provider: ProviderName;
-  /** The app chose the provider (option or `RATE_LIMIT_PROVIDER`): the store then opens at boot. */
-  providerChosen: boolean;
+  /** The app gave `rateLimit` options or `RATE_LIMIT_PROVIDER`: the store opens at boot (as it does for `@RateLimit` routes), else on first use. */
+  configured: boolean;
   policies: ReadonlyMap<string, ResolvedRateLimitPolicy>;
   global: readonly string[];
   guard: boolean;
@@ -26,11 +27,9 @@ export interface ResolvedRateLimitConfig {
 }
 
 /** Rate-limit options plus env (`RATE_LIMIT_PROVIDER`) and defaults; every policy is checked here, at boot. */
-export function resolveRateLimitConfig(options: RateLimitOptions = {}, env: BallastEnv): ResolvedRateLimitConfig {
-  const onStoreError = options.onStoreError ?? 'allow';
-  if (onStoreError !== 'allow' && onStoreError !== 'deny') {
-    throw new BallastConfigError('rateLimit.onStoreError', onStoreError, "'allow' or 'deny'");
-  }
+export function resolveRateLimitConfig(given: RateLimitOptions | undefined, env: BallastEnv): ResolvedRateLimitConfig {
+  const options = given ?? {};
+  const onStoreError = readStoreErrorPolicy(options.onStoreError, 'rateLimit.onStoreError', 'allow');
   const policies = new Map<string, ResolvedRateLimitPolicy>();
   for (const [name, policy] of Object.entries(options.policies ?? {})) {
     const path = `rateLimit.policies.${name}`;
@@ -44,7 +43,7 @@ export function resolveRateLimitConfig(options: RateLimitOptions = {}, env: Ball
   }
   return {
     provider: resolveProvider(options.provider, 'rateLimit.provider', env, 'RATE_LIMIT_PROVIDER'),
-    providerChosen: providerChosen(options.provider, env, 'RATE_LIMIT_PROVIDER'),
+    configured: serviceConfigured(given, env, 'RATE_LIMIT_PROVIDER'),
     policies,
     global,
     guard: readBoolean(options.guard, 'rateLimit.guard', true),
@@ -58,8 +57,5 @@ export function resolveRateLimitConfig(options: RateLimitOptions = {}, env: Ball
   };
 }
 
-function readBoolean(value: unknown, key: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new BallastConfigError(key, value, 'true or false');
-  return value;
-}
+/** DI token of the rate limiter's `ResolvedRateLimitConfig`. */
+export const RATE_LIMIT_CONFIG = Symbol('RATE_LIMIT_CONFIG');

@@ -47,10 +47,7 @@ export function resolveRateLimitPolicy(
   }
   const durable = p.durable ?? false;
   if (typeof durable !== 'boolean') throw new BallastConfigError(`${path}.durable`, durable, 'true or false');
-  const onStoreError = p.onStoreError ?? defaults.onStoreError;
-  if (onStoreError !== 'allow' && onStoreError !== 'deny') {
-    throw new BallastConfigError(`${path}.onStoreError`, onStoreError, "'allow' or 'deny'");
-  }
+  const onStoreError = readStoreErrorPolicy(p.onStoreError, `${path}.onStoreError`, defaults.onStoreError);
   const name = p.name ?? defaults.name ?? `${limit}-per-${window}ms`;
   if (typeof name !== 'string' || !SAFE_POLICY_NAME.test(name)) {
     throw new BallastConfigError(`${path}.name`, name, `1 to 64 characters matching ${SAFE_POLICY_NAME}`);
@@ -64,4 +61,11 @@ export function resolveRateLimitPolicy(
     durable,
     onStoreError,
   };
+}
+
+/** What a failing store means for a decision: `'allow'` or `'deny'`, checked in one place for the module and each policy. */
+export function readStoreErrorPolicy(value: unknown, key: string, fallback: RateLimitStoreErrorPolicy): RateLimitStoreErrorPolicy {
+  if (value === undefined) return fallback;
+  if (value !== 'allow' && value !== 'deny') throw new BallastConfigError(key, value, "'allow' or 'deny'");
+  return value;
 }

@@ -4,7 +4,8 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { BALLAST_CONFIG, BallastBackendError, BallastModule, CacheService, QueueService, RateLimitService, type BallastConfig } from '../../lib/index.js';
+import { BallastBackendError, BallastModule, CacheService, QueueService, RateLimitService } from '../../lib/index.js';
+import { BALLAST_CONFIG, type BallastConfig } from '../../lib/ballast-config.js';
 import { BallastConnections } from '../../lib/core/connections/ballast-connections.js';
 import { bootBallast } from '../support/boot.js';
 import { dropSchemaOnServer } from '../support/backends.js';
@@ -253,7 +254,7 @@ describe('BallastModule', () => {
     try {
       const moduleRef = await bootBallast({ postgres: { pool }, redis: { client: redis }, schema });
       const config = moduleRef.get<BallastConfig>(BALLAST_CONFIG);
-      expect(config.postgres.kind).toBe('pool');
+      expect(config.core.postgres.kind).toBe('pool');
       await moduleRef.get(CacheService).set('k', 1);
       moduleRef.get(BallastConnections).redis('redis');
       await moduleRef.close();

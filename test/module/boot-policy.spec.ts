@@ -84,6 +84,8 @@ describe('boot on an unreachable store', () => {
     const port = await freePort();
     const { error, ms } = await bootError({
       postgres: { connectionString: `postgres://app:hunter2@127.0.0.1:${port}/app` },
+      // A configured service opens at boot; with none configured or declared, nothing would.
+      cache: {},
       schema: uniqueSchema('boot'),
       bootTimeoutMs: BOOT_TIMEOUT,
     });

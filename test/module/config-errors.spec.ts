@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { BallastConfigError, BallastModule, resolveBallastConfig, type BallastModuleOptions } from '../../lib/index.js';
+import { BallastConfigError, BallastModule, type BallastModuleOptions } from '../../lib/index.js';
+import { resolveBallastConfig } from '../../lib/ballast-config.js';
 
 /** Bad config fails the boot with a BallastConfigError naming the key, the bad value and what is allowed. */
 describe('config errors', () => {
@@ -114,22 +115,22 @@ describe('config errors', () => {
   it('lets an option in code win over its env var', () => {
     const config = resolveBallastConfig({ cache: { provider: 'postgres' }, schema: 'from_code' }, { CACHE_PROVIDER: 'nonsense', BALLAST_SCHEMA: 'from_env' });
     expect(config.cache.provider).toBe('postgres');
-    expect(config.schema).toBe('from_code');
+    expect(config.core.schema).toBe('from_code');
   });
 
   it('defaults to embedded Postgres with no options and no env', () => {
     const config = resolveBallastConfig({}, {});
     expect(config.cache.provider).toBe('postgres');
-    expect(config.postgres).toMatchObject({ kind: 'embedded', dataDir: undefined, endpoint: { where: 'embedded PGlite, in memory' } });
-    expect(config.schema).toBe('ballast');
-    expect(config.keyPrefix).toBe('ballast:');
+    expect(config.core.postgres).toMatchObject({ kind: 'embedded', dataDir: undefined, endpoint: { where: 'embedded PGlite, in memory' } });
+    expect(config.core.schema).toBe('ballast');
+    expect(config.core.keyPrefix).toBe('ballast:');
   });
 
   it('turns prepared statements off by option or BALLAST_PREPARED_STATEMENTS, and refuses other values', () => {
     const url = 'postgres://x@h/db';
-    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: false } }, {}).postgres).toMatchObject({ preparedStatements: false });
-    expect(resolveBallastConfig({}, { DATABASE_URL: url, BALLAST_PREPARED_STATEMENTS: 'off' }).postgres).toMatchObject({ preparedStatements: false });
-    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: true } }, { BALLAST_PREPARED_STATEMENTS: 'no' }).postgres).toMatchObject({
+    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: false } }, {}).core.postgres).toMatchObject({ preparedStatements: false });
+    expect(resolveBallastConfig({}, { DATABASE_URL: url, BALLAST_PREPARED_STATEMENTS: 'off' }).core.postgres).toMatchObject({ preparedStatements: false });
+    expect(resolveBallastConfig({ postgres: { connectionString: url, preparedStatements: true } }, { BALLAST_PREPARED_STATEMENTS: 'no' }).core.postgres).toMatchObject({
       preparedStatements: true,
     });
     const fromEnv = catchError(() => resolveBallastConfig({}, { DATABASE_URL: url, BALLAST_PREPARED_STATEMENTS: 'sometimes' }));
@@ -140,17 +141,17 @@ describe('config errors', () => {
   });
 
   it('reads DATABASE_URL, BALLAST_PGLITE_DIR and provider names from env', () => {
-    expect(resolveBallastConfig({}, { DATABASE_URL: 'postgres://x@h/db' }).postgres).toEqual({
+    expect(resolveBallastConfig({}, { DATABASE_URL: 'postgres://x@h/db' }).core.postgres).toEqual({
       kind: 'url',
       connectionString: 'postgres://x@h/db',
       poolSize: 10,
       preparedStatements: true,
       endpoint: { where: 'h:5432/db', source: 'DATABASE_URL' },
     });
-    expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).postgres).toMatchObject({ kind: 'embedded', dataDir: '/tmp/pgdata' });
+    expect(resolveBallastConfig({}, { BALLAST_PGLITE_DIR: '/tmp/pgdata' }).core.postgres).toMatchObject({ kind: 'embedded', dataDir: '/tmp/pgdata' });
     const valkey = resolveBallastConfig({}, { CACHE_PROVIDER: ' Valkey ', VALKEY_URL: 'redis://127.0.0.1:6379' });
     expect(valkey.cache.provider).toBe('valkey');
-    expect(valkey.redisProtocol.valkey).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379', endpoint: { where: '127.0.0.1:6379', source: 'VALKEY_URL' } });
+    expect(valkey.core.redisProtocol.valkey).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379', endpoint: { where: '127.0.0.1:6379', source: 'VALKEY_URL' } });
   });
 
   it.each([
@@ -173,20 +174,24 @@ describe('config errors', () => {
       { cache: { provider: 'redis' }, queue: { provider: 'redis' }, rateLimit: { provider: 'redis' } },
       { DATABASE_URL: 'mysql://app@db/app', REDIS_URL: 'redis://127.0.0.1:6379' },
     );
-    expect(config.redisProtocol.redis?.endpoint.where).toBe('127.0.0.1:6379');
+    expect(config.core.redisProtocol.redis?.endpoint.where).toBe('127.0.0.1:6379');
   });
 
   it('refuses in production an in-memory embedded store that was not asked for, and says how to ask', () => {
-    const error = catchError(() => resolveBallastConfig({}, { NODE_ENV: 'production' })) as BallastConfigError;
+    const error = catchError(() => resolveBallastConfig({ queue: {} }, { NODE_ENV: 'production' })) as BallastConfigError;
     expect(error).toBeInstanceOf(BallastConfigError);
     expect(error.key).toBe('DATABASE_URL');
     expect(error.message).toMatch(/NODE_ENV=production/);
     expect(error.message).toMatch(/BALLAST_PGLITE_DIR=memory:\/\//);
     // Asked for by name, or persisted to a directory, or not used at all: allowed.
-    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: 'memory://' }).postgres).toMatchObject({ kind: 'embedded', dataDir: undefined });
-    expect(resolveBallastConfig({ postgres: { embedded: { dataDir: 'memory://' } } }, { NODE_ENV: 'production' }).postgres.kind).toBe('embedded');
-    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: '/var/lib/app' }).postgres).toMatchObject({ dataDir: '/var/lib/app' });
-    expect(catchError(() => resolveBallastConfig({ postgres: { embedded: {} } }, { NODE_ENV: 'production' }))).toBeInstanceOf(BallastConfigError);
+    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: 'memory://' }).core.postgres).toMatchObject({ kind: 'embedded', dataDir: undefined });
+    expect(resolveBallastConfig({ postgres: { embedded: { dataDir: 'memory://' } } }, { NODE_ENV: 'production' }).core.postgres.kind).toBe('embedded');
+    expect(resolveBallastConfig({}, { NODE_ENV: 'production', BALLAST_PGLITE_DIR: '/var/lib/app' }).core.postgres).toMatchObject({ dataDir: '/var/lib/app' });
+    expect(catchError(() => resolveBallastConfig({ postgres: { embedded: {} }, cache: {} }, { NODE_ENV: 'production' }))).toBeInstanceOf(BallastConfigError);
+    // Declared in code (a @Job handler) opens at boot too, so it is refused at boot.
+    expect(catchError(() => resolveBallastConfig({}, { NODE_ENV: 'production' }, { jobs: true, rateLimits: false }))).toBeInstanceOf(BallastConfigError);
+    // A service neither configured nor declared opens on first use: the same error then, not at boot.
+    expect(resolveBallastConfig({}, { NODE_ENV: 'production' }).core.postgres).toMatchObject({ kind: 'embedded', refusal: error });
     expect(() =>
       resolveBallastConfig({ cache: { provider: 'redis' }, queue: { provider: 'redis' }, rateLimit: { provider: 'redis' } }, { NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' }),
     ).not.toThrow();
@@ -200,9 +205,9 @@ describe('config errors', () => {
   });
 
   it('reads bootTimeoutMs from options or BALLAST_BOOT_TIMEOUT_MS', () => {
-    expect(resolveBallastConfig({}, {}).bootTimeoutMs).toBe(15_000);
-    expect(resolveBallastConfig({ bootTimeoutMs: 2000 }, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).bootTimeoutMs).toBe(2000);
-    expect(resolveBallastConfig({}, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).bootTimeoutMs).toBe(9000);
+    expect(resolveBallastConfig({}, {}).core.bootTimeoutMs).toBe(15_000);
+    expect(resolveBallastConfig({ bootTimeoutMs: 2000 }, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).core.bootTimeoutMs).toBe(2000);
+    expect(resolveBallastConfig({}, { BALLAST_BOOT_TIMEOUT_MS: '9000' }).core.bootTimeoutMs).toBe(9000);
     expect(catchError(() => resolveBallastConfig({}, { BALLAST_BOOT_TIMEOUT_MS: 'soon' }))).toMatchObject({ key: 'BALLAST_BOOT_TIMEOUT_MS' });
   });
 });

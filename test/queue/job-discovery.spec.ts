@@ -193,7 +193,7 @@ describe('@Job discovery', () => {
       ['an empty job name', () => { @Injectable() class C { @Job('') run(): void {} } return C; }, 'name', ''],
       ['an unknown option', () => { @Injectable() class D { @Job('x', { retries: 3 } as never) run(): void {} } return D; }, 'retries', 3],
       ['a bad backoff type', () => { @Injectable() class E { @Job('x', { backoff: { type: 'linear' as never, delay: 5 } }) run(): void {} } return E; }, 'backoff.type', 'linear'],
-      ['a lease under a second', () => { @Injectable() class F { @Job('x', { timeout: 10 }) run(): void {} } return F; }, 'timeout', 10],
+      ['a lease under a second', () => { @Injectable() class F { @Job('x', { leaseMs: 10 }) run(): void {} } return F; }, 'leaseMs', 10],
     ];
     for (const [label, make, option, value] of bad) {
       const provider = make();

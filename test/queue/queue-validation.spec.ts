@@ -8,12 +8,12 @@ import {
   MAX_QUEUE_NAME_LENGTH,
   QueueService,
   SerializationError,
-  resolveBallastConfig,
   type JobOptions,
 } from '../../lib/index.js';
 import { setupBackend, type BackendSetup } from '../support/backends.js';
 import { bootBallast } from '../support/boot.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
+import { resolveBallastConfig } from '../../lib/ballast-config.js';
 
 afterAll(closeSharedPglite);
 
@@ -25,7 +25,7 @@ describe('queue config', () => {
     { title: 'BALLAST_WORKERS not a yes/no word', env: { BALLAST_WORKERS: 'sometimes' }, key: 'BALLAST_WORKERS', value: 'sometimes', allowed: /'false'/ },
     { title: 'queue.workers as a string', options: { queue: { workers: 'false' as never } }, key: 'queue.workers', value: 'false', allowed: /true or false/ },
     { title: 'pollIntervalMs of 0', options: { queue: { pollIntervalMs: 0 } }, key: 'queue.pollIntervalMs', value: 0, allowed: /integer >= 10/ },
-    { title: 'defaultTimeout under a second', options: { queue: { defaultTimeout: 500 } }, key: 'queue.defaultTimeout', value: 500, allowed: /integer >= 1000/ },
+    { title: 'defaultLeaseMs under a second', options: { queue: { defaultLeaseMs: 500 } }, key: 'queue.defaultLeaseMs', value: 500, allowed: /integer >= 1000/ },
     { title: 'negative shutdownTimeoutMs', options: { queue: { shutdownTimeoutMs: -1 } }, key: 'queue.shutdownTimeoutMs', value: -1, allowed: /integer >= 0/ },
     { title: 'fractional timeoutMs', options: { queue: { timeoutMs: 2.5 } }, key: 'queue.timeoutMs', value: 2.5, allowed: /integer >= 1/ },
   ];
@@ -49,11 +49,11 @@ describe('queue config', () => {
       workers: true,
       pollIntervalMs: 1000,
       shutdownTimeoutMs: 10_000,
-      defaultTimeout: 30_000,
+      defaultLeaseMs: 30_000,
       timeoutMs: 5000,
       durableEnqueue: true,
       maxStalls: 3,
-      providerChosen: false,
+      configured: false,
     });
   });
 
@@ -140,7 +140,7 @@ describe('QueueService input checks', () => {
       [{ backoff: -5 }, 'backoff', -5],
       [{ backoff: { type: 'linear' as never, delay: 10 } }, 'backoff.type', 'linear'],
       [{ backoff: { type: 'fixed', delay: 10, jitter: 2 } }, 'backoff.jitter', 2],
-      [{ timeout: 999 }, 'timeout', 999],
+      [{ leaseMs: 999 }, 'leaseMs', 999],
       [{ removeOnComplete: -1 }, 'removeOnComplete', -1],
       [{ removeOnFail: { count: 5 } as never }, 'removeOnFail.age', undefined],
       [{ client: {} as never }, 'client', {}],

@@ -374,7 +374,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await app.close();
     app = await bootQueueApp(setup, { shutdownTimeoutMs: 300 });
     queue = app.queue;
-    const id = await queue.add('held', 'hold', 'long', { removeOnComplete: false, timeout: 60_000 });
+    const id = await queue.add('held', 'hold', 'long', { removeOnComplete: false, leaseMs: 60_000 });
     await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
     await app.close();
     // Back to waiting now, not when its 60 s lease would have run out.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BallastConfigError, minutes, resolveBallastConfig, UnknownRateLimitPolicyError, type RateLimitOptions } from '../../lib/index.js';
+import { BallastConfigError, minutes, UnknownRateLimitPolicyError, type RateLimitOptions } from '../../lib/index.js';
+import { resolveBallastConfig } from '../../lib/ballast-config.js';
 
 /** Rate-limit options are checked at boot; a bad one names its key, its value and what is allowed. */
 describe('rate-limit config', () => {

@@ -22,3 +22,8 @@ export function readFlag(option: unknown, key: string, env: BallastEnv, envVar: 
   }
   throw new BallastConfigError(chosen.key, chosen.value, 'true or false');
 }
+
+/** A boolean option no env var sets: `readFlag` without the env. */
+export function readBoolean(option: unknown, key: string, fallback: boolean): boolean {
+  return readFlag(option, key, {}, '', fallback);
+}

@@ -1,6 +1,7 @@
-import type { BallastModuleOptions, PostgresConnectionOptions, RedisConnectionOptions } from '../../ballast-options.interface.js';
-import type { BallastConfig, ResolvedPostgresConnection, ResolvedRedisConnection } from './ballast-core-config.js';
+import type { BallastCoreOptions, PostgresConnectionOptions, RedisConnectionOptions } from './ballast-core-options.interface.js';
+import type { BallastCoreConfig, ResolvedPostgresConnection, ResolvedRedisConnection } from './ballast-core-config.js';
 import type { ProviderName, RedisProtocolProviderName } from '../../common/provider-name.js';
+import { Cluster, type Redis } from 'ioredis';
 import { systemClock } from '../../common/clock.js';
 import { BallastConfigError } from '../../errors/ballast-config.error.js';
 import { isSafeIdentifier, isSafeKeyPrefix, SAFE_IDENTIFIER, SAFE_KEY_PREFIX } from './identifiers.js';
@@ -8,19 +9,27 @@ import { readInteger } from './read-integer.js';
 import type { BallastEnv } from './ballast-env.js';
 import { pickOption } from './pick-option.js';
 import { readFlag } from './read-flag.js';
-import { resolveCacheConfig } from '../../cache/resolve-cache-config.js';
-import { resolveQueueConfig } from '../../queue/resolve-queue-config.js';
-import { resolveRateLimitConfig } from '../../rate-limit/resolve-rate-limit-config.js';
 import { hostAndPort, redactUrl } from '../connections/store-endpoint.js';
 
 export type { BallastEnv };
 
-
 /**
- * Turns module options plus env into a validated `BallastConfig`, or throws `BallastConfigError`
- * naming the first bad key. Pure: the module passes `process.env`, tests pass a literal.
+ * Turns the shared options plus env into a validated `BallastCoreConfig`, or throws
+ * `BallastConfigError` naming the first bad key. `used` are the providers the services picked: a
+ * connection is checked only when a service runs on it. Pure: the module passes `process.env`,
+ * tests pass a literal.
  */
-export function resolveBallastConfig(options: BallastModuleOptions = {}, env: BallastEnv = {}): BallastConfig {
+export function resolveCoreConfig(
+  options: BallastCoreOptions,
+  env: BallastEnv,
+  providers: {
+    /** Providers of every service: their connections are checked. */
+    used: ReadonlySet<ProviderName>;
+    /** Providers of the services that open at boot. */
+    atBoot: ReadonlySet<ProviderName>;
+  },
+): BallastCoreConfig {
+  const { used } = providers;
   const schema = pickOption(options.schema, 'schema', env, 'BALLAST_SCHEMA') ?? { value: 'ballast', key: 'schema' };
   if (!isSafeIdentifier(schema.value)) {
     throw new BallastConfigError(schema.key, schema.value, `a lower-case SQL identifier matching ${SAFE_IDENTIFIER}`);
@@ -35,26 +44,20 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
     throw new BallastConfigError(keyPrefix.key, keyPrefix.value, `1 to 64 characters matching ${SAFE_KEY_PREFIX}`);
   }
 
-  const cache = resolveCacheConfig(options.cache, env);
-  const queue = resolveQueueConfig(options.queue, env);
-  const rateLimit = resolveRateLimitConfig(options.rateLimit, env);
-
-  const used = new Set(providersInUse({ cache, queue, rateLimit }));
   // A DATABASE_URL meant for something else (the app's ORM) must not fail an app whose Ballast
   // services all run on Valkey/Redis: the Postgres connection is only checked when used.
   const postgres = used.has('postgres') ? resolvePostgres(options.postgres, env) : unusedPostgres();
-  if (used.has('postgres')) assertEmbeddedAllowed(postgres, env);
+  const refusal = used.has('postgres') ? embeddedRefusal(postgres, env) : undefined;
+  if (refusal && providers.atBoot.has('postgres')) throw refusal;
+  if (refusal && postgres.kind === 'embedded') postgres.refusal = refusal;
 
-  const config: BallastConfig = {
+  const config: BallastCoreConfig = {
     schema: schema.value,
     keyPrefix: keyPrefix.value,
     clock: options.clock ?? systemClock,
     bootTimeoutMs: readEnvInteger(options.bootTimeoutMs, 'bootTimeoutMs', env, 'BALLAST_BOOT_TIMEOUT_MS', { min: 100, fallback: 15_000 }),
     postgres,
     redisProtocol: {},
-    cache,
-    queue,
-    rateLimit,
   };
 
   for (const name of ['valkey', 'redis'] as const) {
@@ -72,9 +75,9 @@ export function resolveBallastConfig(options: BallastModuleOptions = {}, env: Ba
  * In production, an embedded store that keeps everything in memory must be asked for by name: with
  * no database configured, every job, cache entry and counter would be lost at each restart or deploy.
  */
-function assertEmbeddedAllowed(postgres: ResolvedPostgresConnection, env: BallastEnv): void {
-  if (postgres.kind !== 'embedded' || postgres.dataDir !== undefined || postgres.explicitInMemory || env.NODE_ENV !== 'production') return;
-  throw new BallastConfigError(
+function embeddedRefusal(postgres: ResolvedPostgresConnection, env: BallastEnv): BallastConfigError | undefined {
+  if (postgres.kind !== 'embedded' || postgres.dataDir !== undefined || postgres.explicitInMemory || env.NODE_ENV !== 'production') return undefined;
+  return new BallastConfigError(
     'DATABASE_URL',
     undefined,
     'a Postgres server in production (NODE_ENV=production): without one, Ballast would run embedded PGlite in memory and lose every job, ' +
@@ -89,11 +92,6 @@ function readEnvInteger(option: unknown, key: string, env: BallastEnv, envVar: s
   if (!chosen) return bounds.fallback;
   const value = chosen.key === envVar && typeof chosen.value === 'string' && /^\d+$/.test(chosen.value.trim()) ? Number(chosen.value) : chosen.value;
   return readInteger(value, chosen.key, bounds);
-}
-
-/** Lists the providers the services picked, each once; the connection registry opens only these. */
-export function providersInUse(config: Pick<BallastConfig, 'cache' | 'queue' | 'rateLimit'>): ProviderName[] {
-  return [...new Set<ProviderName>([config.cache.provider, config.queue.provider, config.rateLimit.provider])];
 }
 
 function resolvePostgres(option: PostgresConnectionOptions | undefined, env: BallastEnv): ResolvedPostgresConnection {
@@ -200,10 +198,7 @@ function resolveRedis(
   env: BallastEnv,
 ): ResolvedRedisConnection | undefined {
   if (option !== undefined) {
-    if ('client' in option && option.client) {
-      const { host, port, path } = option.client.options;
-      return { kind: 'client', client: option.client, endpoint: { where: path ? `socket ${path}` : `${host ?? 'localhost'}:${port ?? 6379}`, source: `${name}.client` } };
-    }
+    if ('client' in option && option.client) return { kind: 'client', client: option.client, endpoint: { where: clientWhere(option.client), source: `${name}.client` } };
     if ('url' in option && typeof option.url === 'string' && option.url !== '') return redisUrl(option.url, `${name}.url`);
     throw new BallastConfigError(name, option, '{ url: "redis://..." } or { client: ioredis instance }');
   }
@@ -224,4 +219,11 @@ function redisUrl(value: string, source: string): ResolvedRedisConnection {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new BallastConfigError(source, redactUrl(value), allowed);
   return { kind: 'url', url: value, endpoint: { where: `${hostAndPort(url, 6379)}${url.pathname.length > 1 ? url.pathname : ''}`, source } };
+}
+
+/** A user's client, described by where it connects (never the password). */
+function clientWhere(client: Redis | Cluster): string {
+  if (client instanceof Cluster) return 'your Redis Cluster client';
+  const { host, port, path } = client.options;
+  return path ? `socket ${path}` : `${host ?? 'localhost'}:${port ?? 6379}`;
 }

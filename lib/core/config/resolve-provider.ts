@@ -4,14 +4,17 @@ import type { BallastEnv } from './ballast-env.js';
 import { pickOption } from './pick-option.js';
 
 /**
+ * Whether the app configured a service: gave its options block, or set its provider env var. A
+ * configured service opens at boot; one that is neither configured nor declared opens on first use.
+ */
+export function serviceConfigured(options: object | undefined, env: BallastEnv, envVar: string): boolean {
+  return options !== undefined || pickOption(undefined, 'provider', env, envVar) !== undefined;
+}
+
+/**
  * A service's provider: the option in code, else its env var, else `postgres`. Case and
  * surrounding spaces are forgiven in env values; anything else unknown fails the boot.
  */
-/** Whether the app chose the provider (in code or env) rather than taking the default. */
-export function providerChosen(option: unknown, env: BallastEnv, envVar: string): boolean {
-  return pickOption(option, 'provider', env, envVar) !== undefined;
-}
-
 export function resolveProvider(option: unknown, key: string, env: BallastEnv, envVar: string): ProviderName {
   const chosen = pickOption(option, key, env, envVar);
   if (!chosen) return 'postgres';

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { UnsupportedOptionError } from '../../errors/unsupported-option.error.js';
 import type { ProviderName, RedisProtocolProviderName } from '../../common/provider-name.js';
-import type { BallastConfig } from '../config/ballast-core-config.js';
-import { BALLAST_CONFIG } from '../../ballast.constants.js';
+import { BALLAST_CORE_CONFIG, type BallastCoreConfig } from '../config/ballast-core-config.js';
+import type { StoreHandle } from '../store-handle.js';
 import type { SqlDatabase } from './sql-client.js';
 import { PgPoolDatabase } from './pg-pool.database.js';
 import { PgliteDatabase } from './pglite.database.js';
@@ -22,7 +23,7 @@ export class BallastConnections implements OnApplicationShutdown {
   private postgresDb: Promise<SqlDatabase> | undefined;
   private readonly redisClients = new Map<RedisProtocolProviderName, { client: Redis; owned: boolean }>();
 
-  constructor(@Inject(BALLAST_CONFIG) private readonly config: BallastConfig) {}
+  constructor(@Inject(BALLAST_CORE_CONFIG) private readonly config: BallastCoreConfig) {}
 
   /** The Postgres backend (a pg pool or PGlite), opened once; a failed open is tried again next time. */
   postgres(): Promise<SqlDatabase> {
@@ -31,6 +32,11 @@ export class BallastConnections implements OnApplicationShutdown {
       throw error;
     });
     return this.postgresDb;
+  }
+
+  /** The providers whose connection this registry has opened (or is opening), for health checks and tests. */
+  openProviders(): ProviderName[] {
+    return [...(this.postgresDb ? (['postgres'] as const) : []), ...this.redisClients.keys()];
   }
 
   /** Where a provider's store is and what configured it, for logs and errors (never a password). */
@@ -56,6 +62,19 @@ export class BallastConnections implements OnApplicationShutdown {
       void this.onApplicationShutdown();
       throw error;
     }
+  }
+
+  /**
+   * Opens a service's store as a boot step (see `atBoot`): for Valkey/Redis, once the shared client
+   * is connected. Opening an open store does nothing.
+   */
+  openAtBoot(store: StoreHandle<{ close(): Promise<void> }>, what: string): Promise<void> {
+    const { provider } = store;
+    if (store.current) return Promise.resolve();
+    return this.atBoot(provider, what, async () => {
+      if (provider !== 'postgres') await this.redisReady(provider);
+      await store.ready();
+    });
   }
 
   /** Resolves once the provider's shared client is connected; rejects on its next connection error. */
@@ -87,9 +106,12 @@ export class BallastConnections implements OnApplicationShutdown {
     if (!entry) {
       const connection = this.config.redisProtocol[provider];
       if (!connection) throw new Error(`no ${provider} connection configured`);
+      if (connection.kind === 'client' && connection.client instanceof Cluster) {
+        throw new UnsupportedOptionError(provider, `${provider}.client`, 'the services do not run on a Redis Cluster yet; pass a single-node ioredis client or a url');
+      }
       entry =
         connection.kind === 'client'
-          ? { client: connection.client, owned: false }
+          ? { client: connection.client as Redis, owned: false }
           : {
               client: new Redis(connection.url, {
                 // Fail a command after one reconnect attempt instead of queueing it for ever;
@@ -142,6 +164,8 @@ export class BallastConnections implements OnApplicationShutdown {
       case 'pglite':
         return new PgliteDatabase(connection.pglite, false);
       case 'embedded': {
+        // A service opened on first use in production, with nothing configured: refused as at boot.
+        if (connection.refusal) throw connection.refusal;
         const { PGlite } = await import('@electric-sql/pglite');
         const db = await PGlite.create(connection.dataDir);
         this.logger.warn(

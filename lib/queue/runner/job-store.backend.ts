@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { OutageLog } from '../../common/outage-log.js';
+import type { ProviderName } from '../../common/provider-name.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import type { SqlClient } from '../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from '../job.interface.js';
@@ -31,8 +32,8 @@ export class JobStoreBackend implements QueueBackend {
   private readonly enqueuer: JobStoreEnqueuer;
 
   constructor(
-    /** Postgres, a server or PGlite: the one SQL provider today. */
-    readonly provider: 'postgres',
+    /** Postgres (a server or PGlite) today. */
+    readonly provider: ProviderName,
     private readonly store: JobStore,
     private readonly wakeup: JobWakeup,
     /** Names the store in logs, e.g. `Postgres queue (schema "ballast")`. */

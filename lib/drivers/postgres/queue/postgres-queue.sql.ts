@@ -132,7 +132,8 @@ export function queueSql(s: string) {
     /**
      * $1 queue, $2 batch size, $3 channel. Makes at most $2 delayed jobs of queue $1 whose time has
      * come waiting (skipping rows others hold), and notifies the queue if it moved any. Returns how
-     * many it moved and, with `ceil`, how long until the next delayed job is due (null if none).
+     * many it moved and, with `ceil`, how long until the next delayed job it left is due (0 if one is
+     * due already, null if none).
      */
     promote: `WITH due AS (
                 SELECT id FROM ${jobs}
@@ -147,8 +148,10 @@ export function queueSql(s: string) {
               ),
               notified AS (SELECT pg_notify($3, '0|' || $1::text) WHERE EXISTS (SELECT 1 FROM moved))
               SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified,
-                     (SELECT ceil(extract(epoch FROM min(run_at) - now()) * 1000)::bigint::text
-                      FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND run_at > now()) AS next_wait_ms`,
+                     -- Over every delayed job this statement did not move: one left due (past the
+                     -- batch, or held by another promoter) gives 0, so the worker promotes again at once.
+                     (SELECT greatest(0, ceil(extract(epoch FROM min(run_at) - now()) * 1000))::bigint::text
+                      FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND id NOT IN (SELECT id FROM due)) AS next_wait_ms`,
 
     /**
      * $1 ids, $2 tokens, $3 result JSON texts (null entries for none). Completes the jobs whose

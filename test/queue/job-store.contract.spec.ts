@@ -1,0 +1,798 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { SqlDatabase } from '../../lib/core/connections/sql-client.js';
+import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
+import { PgliteDatabase } from '../../lib/core/connections/pglite.database.js';
+import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
+import { BALLAST_LOCK_CLASS } from '../../lib/core/migrations/migrator.js';
+import { openPostgresJobStore } from '../../lib/drivers/postgres/queue/open-postgres-job-store.js';
+import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
+import type { JobLease, JobSignal, JobStore, JobWakeup, LeasedJob, ReapedJob, SerializedJob } from '../../lib/queue/job-store.interface.js';
+import type { NewJob } from '../../lib/queue/queue-backend.interface.js';
+import { dropSchemaOnServer } from '../support/backends.js';
+import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
+import { TEST_DATABASE_URL } from '../support/test-env.js';
+import { uniqueSchema } from '../support/unique-name.js';
+import { waitFor } from '../support/wait-for.js';
+import { newJob, type PostgresFlavor } from './postgres-queue.harness.js';
+
+afterAll(closeSharedPglite);
+
+/** A job as the runner hands it to `JobStore.enqueue`: `newJob`'s defaults, the data already JSON text. */
+function serialized(data: unknown = {}, overrides: Partial<NewJob> = {}): SerializedJob {
+  const { data: value, ...rest } = newJob(data, overrides);
+  return { ...rest, json: JSON.stringify(value) };
+}
+
+const lease = (job: LeasedJob): JobLease => ({ ref: job.ref, token: job.token });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A lease short enough to be waited out in a test; the SQL puts no lower bound on `timeout_ms`. */
+const SHORT_LEASE = 100;
+
+/** Rejects if `promise` has not settled within `ms`: for statements that must not wait on a lock. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The `JobStore` seam as its JSDoc states it, on the Postgres store over a server and over PGlite,
+ * called directly (no runner): enqueue and idempotency, transactional enqueue, the claim (order,
+ * limit, skip-locked, pause, delay), every lease-guarded write (complete, fail, renew, release),
+ * the reaper, promotion of delayed jobs, pruning, the admin methods, and the LISTEN/NOTIFY wake-up.
+ */
+describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavor: PostgresFlavor) => {
+  let db: SqlDatabase;
+  let schema: string;
+  let store: JobStore;
+  let wakeup: JobWakeup;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeEach(async () => {
+    schema = uniqueSchema('jsc');
+    const opened: SqlDatabase =
+      flavor === 'postgres'
+        ? new PgPoolDatabase(new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 }), true)
+        : new PgliteDatabase(await sharedPglite(), false);
+    const name = schema;
+    cleanups.push(async () => {
+      if (flavor === 'pglite') await opened.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(name)} CASCADE`);
+      await opened.close();
+      if (flavor === 'postgres') await dropSchemaOnServer(name);
+    });
+    db = opened;
+    ({ store, wakeup } = await openPostgresJobStore(db, schema, { durableEnqueue: true }));
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  const enqueueOne = async (data: unknown = {}, overrides: Partial<NewJob> = {}): Promise<string> =>
+    (await store.enqueue([serialized(data, overrides)]))[0]!;
+
+  /** Reaps `queue` until `count` jobs came back (their leases running out), accumulating what each call returned. */
+  const reapUntil = async (queue: string, count: number, maxStalls: number): Promise<ReapedJob[]> => {
+    const reaped: ReapedJob[] = [];
+    await waitFor(`${count} expired job(s) of ${queue} to be reaped`, async () => {
+      reaped.push(...(await store.reap(queue, 100, maxStalls)));
+      return reaped.length >= count;
+    });
+    return reaped;
+  };
+
+  /** Opens a session of the test's own on the server (a second process). */
+  const serverSession = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    cleanups.push(() => client.end().catch(() => undefined));
+    return client;
+  };
+
+  describe('enqueue', () => {
+    it('returns one id per job in input order, each naming the job it created', async () => {
+      const jobs = [serialized({ n: 0 }), serialized({ n: 1 }, { priority: 3 }), serialized({ n: 2 }, { jobId: 'key-2' }), serialized({ n: 3 })];
+      const ids = await store.enqueue(jobs);
+      expect(ids).toHaveLength(4);
+      expect(ids[2]).toBe('key-2');
+      for (const i of [0, 1, 3]) expect(ids[i]).toMatch(/^[1-9][0-9]*$/);
+      expect(Number(ids[1])).toBeGreaterThan(Number(ids[0]));
+      expect(Number(ids[3])).toBeGreaterThan(Number(ids[1]));
+      for (const [i, id] of ids.entries()) expect((await store.getJob('q', id))!.data).toEqual({ n: i });
+      const [single] = await store.enqueue([serialized({ n: 4 })]);
+      expect(Number(single)).toBeGreaterThan(Number(ids[3]));
+      expect((await store.getJob('q', single!))!.data).toEqual({ n: 4 });
+      expect(await store.enqueue([])).toEqual([]);
+      expect((await store.counts('q')).waiting).toBe(5);
+    });
+
+    it('dedupes by jobId: the existing id is returned and nothing is created, one job or many, per queue', async () => {
+      expect(await store.enqueue([serialized({ v: 1 }, { jobId: 'order-7' })])).toEqual(['order-7']);
+      expect(await store.enqueue([serialized({ v: 2 }, { jobId: 'order-7', priority: 9 })])).toEqual(['order-7']);
+      const bulk = await store.enqueue([
+        serialized({ v: 3 }, { jobId: 'order-8' }),
+        serialized({ v: 4 }),
+        serialized({ v: 5 }, { jobId: 'order-8' }),
+        serialized({ v: 6 }, { jobId: 'order-7' }),
+      ]);
+      expect(bulk[0]).toBe('order-8');
+      expect(bulk[1]).toMatch(/^[1-9][0-9]*$/);
+      expect(bulk.slice(2)).toEqual(['order-8', 'order-7']);
+      expect(await store.getJob('q', 'order-7')).toMatchObject({ data: { v: 1 }, priority: 0 });
+      expect((await store.getJob('q', 'order-8'))!.data).toEqual({ v: 3 });
+      expect((await store.counts('q')).waiting).toBe(3);
+      // A key names one job per queue.
+      expect(await store.enqueue([serialized({ v: 7 }, { jobId: 'order-7', queue: 'other' })])).toEqual(['order-7']);
+      expect((await store.getJob('other', 'order-7'))!.data).toEqual({ v: 7 });
+      // A finished job that is kept still holds its key; one that was removed frees it.
+      await store.enqueue([serialized({ v: 8 }, { jobId: 'kept', queue: 'done', removeOnComplete: false }), serialized({ v: 9 }, { jobId: 'gone', queue: 'done' })]);
+      const finished = await store.claim('done', 2, 2);
+      expect(await store.complete(finished.map((job) => ({ ...lease(job), resultJson: null })))).toEqual(new Set(finished.map((job) => job.ref)));
+      expect(await store.enqueue([serialized({ v: 10 }, { jobId: 'kept', queue: 'done' }), serialized({ v: 11 }, { jobId: 'gone', queue: 'done' })])).toEqual(['kept', 'gone']);
+      expect(await store.getJob('done', 'kept')).toMatchObject({ state: 'completed', data: { v: 8 } });
+      expect(await store.getJob('done', 'gone')).toMatchObject({ state: 'waiting', data: { v: 11 } });
+    });
+
+    it('inside a transaction, the jobs exist if and only if it commits', async () => {
+      const committed = await db.transaction(async (tx) => {
+        const ids = await store.enqueue([serialized({ t: 1 }, { jobId: 'tx-a' }), serialized({ t: 2 })], tx);
+        const [one] = await store.enqueue([serialized({ t: 3 })], tx);
+        // Inside the transaction the key is taken already.
+        expect(await store.enqueue([serialized({ t: 4 }, { jobId: 'tx-a' })], tx)).toEqual(['tx-a']);
+        if (flavor === 'postgres') {
+          // Another session (the store's own pool) does not see them before the commit.
+          expect(await store.getJob('q', 'tx-a')).toBeUndefined();
+          expect((await store.counts('q')).waiting).toBe(0);
+        }
+        return [...ids, one!];
+      });
+      expect(committed[0]).toBe('tx-a');
+      expect((await store.getJob('q', 'tx-a'))!.data).toEqual({ t: 1 });
+      expect((await store.getJob('q', committed[1]!))!.data).toEqual({ t: 2 });
+      expect((await store.getJob('q', committed[2]!))!.data).toEqual({ t: 3 });
+
+      let rolledBack: string[] = [];
+      await expect(
+        db.transaction(async (tx) => {
+          rolledBack = [...(await store.enqueue([serialized({ r: 1 }, { jobId: 'tx-b' }), serialized({ r: 2 })], tx)), ...(await store.enqueue([serialized({ r: 3 })], tx))];
+          throw new Error('roll it back');
+        }),
+      ).rejects.toThrow('roll it back');
+      expect(rolledBack).toHaveLength(3);
+      for (const id of rolledBack) expect(await store.getJob('q', id)).toBeUndefined();
+      expect((await store.counts('q')).waiting).toBe(3);
+      // The rolled-back key is free again.
+      expect(await store.enqueue([serialized({ r: 4 }, { jobId: 'tx-b' })])).toEqual(['tx-b']);
+      expect((await store.getJob('q', 'tx-b'))!.data).toEqual({ r: 4 });
+    });
+
+    it('inserts a batch of thousands in one call, ids in input order', async () => {
+      const ids = await store.enqueue(Array.from({ length: 2000 }, (_, i) => serialized({ i })));
+      expect(new Set(ids).size).toBe(2000);
+      expect((await store.counts('q')).waiting).toBe(2000);
+      const claimed = await store.claim('q', 2000, 0);
+      // One statement, one now(): FIFO among them is id order, which is input order.
+      expect(claimed.map((job) => job.id)).toEqual(ids);
+      for (const [i, job] of claimed.entries()) expect(JSON.parse(job.json)).toEqual({ i });
+    });
+  });
+
+  describe('claim', () => {
+    it('leases by priority, then age, at most `limit` at a time', async () => {
+      const a = await enqueueOne({ n: 'a' }, { priority: 2 });
+      const b = await enqueueOne({ n: 'b' });
+      const c = await enqueueOne({ n: 'c' }, { priority: 1 });
+      const d = await enqueueOne({ n: 'd' });
+      const [e, f] = await store.enqueue([serialized({ n: 'e' }, { priority: 1 }), serialized({ n: 'f' })]);
+      const first = await store.claim('q', 2, 2);
+      expect(first.map((j) => j.id)).toEqual([b, d]);
+      const second = await store.claim('q', 3, 3);
+      expect(second.map((j) => j.id)).toEqual([f, c, e]);
+      expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual([a]);
+      expect(await store.claim('q', 10, 10)).toEqual([]);
+      expect(await store.counts('q')).toMatchObject({ waiting: 0, active: 6 });
+    });
+
+    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, backoff, token, dropResult', async () => {
+      const [keyed, kept, counted] = await store.enqueue([
+        serialized({ hello: 'world' }, { name: 'send', jobId: 'mail-1', attempts: 3, leaseMs: 4321, backoff: { type: 'exponential', delay: 250, jitter: 0.5 } }),
+        serialized([1, 2], { removeOnComplete: false }),
+        serialized(null, { removeOnComplete: 5 }),
+      ]);
+      const claimed = await store.claim('q', 10, 10);
+      expect(claimed.map((j) => j.id)).toEqual([keyed, kept, counted]);
+      const [one, two, three] = claimed;
+      expect(one).toEqual({
+        ref: expect.stringMatching(/^[1-9][0-9]*$/),
+        id: 'mail-1',
+        name: 'send',
+        json: '{"hello": "world"}',
+        attempt: 1,
+        maxAttempts: 3,
+        leaseMs: 4321,
+        backoff: { type: 'exponential', delay: 250, jitter: 0.5 },
+        token: expect.stringMatching(UUID),
+        dropResult: true,
+      });
+      expect(JSON.parse(one!.json)).toEqual({ hello: 'world' });
+      expect(one!.ref).not.toBe('mail-1');
+      // A generated id is the row's own id.
+      expect(two).toMatchObject({ ref: kept, id: kept, name: 'work', attempt: 1, maxAttempts: 1, leaseMs: 30_000, backoff: { type: 'fixed', delay: 0, jitter: 0 }, dropResult: false });
+      expect(JSON.parse(two!.json)).toEqual([1, 2]);
+      expect(three).toMatchObject({ id: counted, dropResult: false, json: 'null' });
+      expect(new Set(claimed.map((j) => j.token)).size).toBe(3);
+      expect(await store.getJob('q', 'mail-1')).toMatchObject({ state: 'active', attemptsMade: 1 });
+    });
+
+    it('never hands one job to two concurrent claims', async () => {
+      await store.enqueue(Array.from({ length: 120 }, (_, i) => serialized({ i })));
+      const claims = await Promise.all(Array.from({ length: 6 }, () => store.claim('q', 25, 25)));
+      const ids = claims.flatMap((batch) => batch.map((j) => j.id));
+      expect(ids).toHaveLength(120);
+      expect(new Set(ids).size).toBe(120);
+      for (const batch of claims) expect(batch.length).toBeLessThanOrEqual(25);
+    });
+
+    if (flavor === 'postgres') {
+      it('skips a job another session holds locked, without waiting for it', async () => {
+        const [held, free1, free2] = await store.enqueue([serialized({ n: 0 }), serialized({ n: 1 }), serialized({ n: 2 })]);
+        const other = await serverSession();
+        await other.query('BEGIN');
+        await other.query(`SELECT id FROM ${quoteIdentifier(schema)}.queue_jobs WHERE id = $1 FOR UPDATE`, [held]);
+        const claimed = await within(store.claim('q', 10, 10), 3000, 'a claim while a row is locked');
+        expect(claimed.map((j) => j.id)).toEqual([free1, free2]);
+        await other.query('ROLLBACK');
+        expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual([held]);
+      });
+    }
+
+    it('claims neither a delayed job before its time nor anything of a paused queue', async () => {
+      const delayed = await enqueueOne({}, { runAt: Date.now() + 60_000 });
+      expect(await store.claim('q', 10, 10)).toEqual([]);
+      expect((await store.getJob('q', delayed))!.state).toBe('delayed');
+
+      const ready = await enqueueOne({});
+      const elsewhere = await enqueueOne({}, { queue: 'other' });
+      await store.pause('q');
+      await store.pause('q'); // idempotent
+      expect(await store.claim('q', 10, 10)).toEqual([]);
+      // Paused queues still accept jobs; other queues are not paused.
+      const late = await enqueueOne({});
+      expect((await store.claim('other', 10, 10)).map((j) => j.id)).toEqual([elsewhere]);
+      await store.resume('q');
+      expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual([ready, late]);
+      await store.resume('q'); // resuming a queue that is not paused changes nothing
+      expect(await store.counts('q')).toMatchObject({ active: 2, delayed: 1 });
+    });
+  });
+
+  describe('complete', () => {
+    it('applies only completions whose token matches, storing the result or removing the job per its retention', async () => {
+      const [kept, dropped, wrong, noResult] = await store.enqueue([
+        serialized({}, { removeOnComplete: false }),
+        serialized({}, { removeOnComplete: true }),
+        serialized({}, { removeOnComplete: false }),
+        serialized({}, { removeOnComplete: false }),
+      ]);
+      const [k, d, w, n] = await store.claim('q', 4, 4);
+      expect(d!.dropResult).toBe(true);
+      const applied = await store.complete([
+        { ...lease(k!), resultJson: '{"ok":true,"n":[1,2]}' },
+        { ...lease(d!), resultJson: null },
+        { ref: w!.ref, token: randomUUID(), resultJson: '"nope"' },
+        { ...lease(n!), resultJson: null },
+      ]);
+      expect(applied).toEqual(new Set([k!.ref, d!.ref, n!.ref]));
+
+      const info = await store.getJob('q', kept);
+      expect(info).toMatchObject({ state: 'completed', result: { ok: true, n: [1, 2] }, attemptsMade: 1 });
+      expect(info!.finishedAt).toBeInstanceOf(Date);
+      expect(Math.abs(info!.finishedAt!.getTime() - Date.now())).toBeLessThan(10_000);
+      expect(await store.getJob('q', dropped)).toBeUndefined();
+      expect(await store.getJob('q', wrong)).toMatchObject({ state: 'active' });
+      const none = await store.getJob('q', noResult);
+      expect(none!.state).toBe('completed');
+      expect(none).not.toHaveProperty('result');
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 2, failed: 0 });
+
+      // The token was spent: the same completion again is not applied, and the wrong-token job completes with its own.
+      expect(await store.complete([{ ...lease(k!), resultJson: '"again"' }])).toEqual(new Set());
+      expect((await store.getJob('q', kept))!.result).toEqual({ ok: true, n: [1, 2] });
+      expect(await store.complete([{ ...lease(w!), resultJson: '"mine"' }])).toEqual(new Set([w!.ref]));
+      expect((await store.getJob('q', wrong))!.result).toBe('mine');
+    });
+  });
+
+  describe('fail', () => {
+    it('retries (waiting or delayed, attempt counted) or fails for good, per entry, only with a matching token', async () => {
+      const [now, later, dead, wrong] = await store.enqueue([
+        serialized({}, { attempts: 3 }),
+        serialized({}, { attempts: 3 }),
+        serialized({}, { attempts: 3 }),
+        serialized({}, { attempts: 3 }),
+      ]);
+      const [a, b, c, w] = await store.claim('q', 4, 4);
+      const outcome = await store.fail([
+        { ...lease(a!), retryMs: 0, message: 'first', stack: 'Error: first\n    at a' },
+        { ...lease(b!), retryMs: 400, message: 'second', stack: null },
+        { ...lease(c!), retryMs: null, message: 'for good', stack: 'Error: for good\n    at c' },
+        { ref: w!.ref, token: randomUUID(), retryMs: null, message: 'not mine', stack: null },
+      ]);
+      expect(outcome.retried).toEqual(new Set([a!.ref, b!.ref]));
+      expect(outcome.failed).toEqual(new Set([c!.ref]));
+
+      // A retry keeps the error and the attempt it used.
+      expect(await store.getJob('q', now)).toMatchObject({ state: 'waiting', attemptsMade: 1, error: { message: 'first', stack: 'Error: first\n    at a' } });
+      const delayedInfo = await store.getJob('q', later);
+      expect(delayedInfo).toMatchObject({ state: 'delayed', attemptsMade: 1, error: { message: 'second' } });
+      expect(delayedInfo!.error).not.toHaveProperty('stack');
+      const deadInfo = await store.getJob('q', dead);
+      expect(deadInfo).toMatchObject({ state: 'failed', attemptsMade: 1, error: { message: 'for good', stack: 'Error: for good\n    at c' } });
+      expect(deadInfo!.finishedAt).toBeInstanceOf(Date);
+      expect(await store.getJob('q', wrong)).toMatchObject({ state: 'active' });
+
+      // The immediate retry is claimable at once, as attempt 2.
+      expect((await store.claim('q', 10, 10)).map((j) => [j.id, j.attempt])).toEqual([[now, 2]]);
+      // The delayed one once its time came and promote moved it.
+      const retried = await waitFor('the delayed retry to be promoted and claimed', async () => {
+        await store.promote('q', 10);
+        return (await store.claim('q', 10, 10))[0];
+      });
+      expect([retried.id, retried.attempt]).toEqual([later, 2]);
+      // The spent tokens apply nothing.
+      expect(await store.fail([{ ...lease(a!), retryMs: 0, message: 'stale', stack: null }])).toEqual({ retried: new Set(), failed: new Set() });
+      expect((await store.getJob('q', now))!.error!.message).toBe('first');
+    });
+
+    it('removes a job failed for good when removeOnFail is true (still reported as failed)', async () => {
+      const id = await enqueueOne({}, { removeOnFail: true });
+      const [job] = await store.claim('q', 1, 1);
+      expect(await store.fail([{ ...lease(job!), retryMs: null, message: 'boom', stack: null }])).toEqual({ retried: new Set(), failed: new Set([job!.ref]) });
+      expect(await store.getJob('q', id)).toBeUndefined();
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    });
+
+    it('stores messages and stacks stripped of NUL characters and bounded in length', async () => {
+      const [nul, long] = await store.enqueue([serialized({}), serialized({})]);
+      const [x, y] = await store.claim('q', 2, 2);
+      const outcome = await store.fail([
+        { ...lease(x!), retryMs: null, message: 'bad\u0000byte\u0000', stack: 'Error\u0000: bad\n    at x' },
+        { ...lease(y!), retryMs: null, message: 'm'.repeat(5000), stack: 's'.repeat(20_000) },
+      ]);
+      expect(outcome.failed).toEqual(new Set([x!.ref, y!.ref]));
+      expect((await store.getJob('q', nul))!.error).toEqual({ message: 'badbyte', stack: 'Error: bad\n    at x' });
+      const error = (await store.getJob('q', long))!.error!;
+      expect(error.message).toBe(`${'m'.repeat(3999)}…`);
+      expect(error.stack).toBe(`${'s'.repeat(15_999)}…`);
+    });
+  });
+
+  describe('renew', () => {
+    it('extends only the leases whose token matches, and resolves to the refs it renewed', async () => {
+      const [renewedId, lapsedId] = await store.enqueue([serialized({}, { leaseMs: 300 }), serialized({}, { leaseMs: 300 })]);
+      const [kept, lapsed] = await store.claim('q', 2, 2);
+      expect(await store.renew([{ ...lease(kept!), started: true }, { ref: lapsed!.ref, token: randomUUID(), started: true }])).toEqual(new Set([kept!.ref]));
+      // Both leases began in one statement; renewing one keeps pushing its end, so only the other runs out.
+      const reaped = await waitFor('the unrenewed lease to run out', async () => {
+        expect(await store.renew([{ ...lease(kept!), started: true }])).toEqual(new Set([kept!.ref]));
+        const found = await store.reap('q', 10, 5);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(reaped!.map((r) => r.id)).toEqual([lapsedId]);
+      expect(await store.getJob('q', renewedId)).toMatchObject({ state: 'active' });
+      expect(await store.renew([{ ...lease(kept!), started: true }, { ...lease(lapsed!), started: true }])).toEqual(new Set([kept!.ref]));
+      // A finished job's lease is gone too.
+      await store.complete([{ ...lease(kept!), resultJson: null }]);
+      expect(await store.renew([{ ...lease(kept!), started: true }])).toEqual(new Set());
+    });
+
+    it('marks a buffered job started when renewed with started: true, so its expiry then counts a stall', async () => {
+      const [startedLater, neverStarted] = await store.enqueue([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
+      // startNow 0: both claimed into a buffer, neither started.
+      const [a, b] = await store.claim('q', 2, 0);
+      expect(await store.renew([{ ...lease(a!), started: true }, { ...lease(b!), started: false }])).toEqual(new Set([a!.ref, b!.ref]));
+      const reaped = await reapUntil('q', 2, 5);
+      expect(reaped.find((r) => r.id === startedLater)).toMatchObject({ state: 'waiting', stalled: true });
+      expect(reaped.find((r) => r.id === neverStarted)).toMatchObject({ state: 'waiting', stalled: false });
+    });
+  });
+
+  describe('release', () => {
+    it('hands matching leases back to waiting at once, keeping their place, their attempt not counted', async () => {
+      const [first, second] = await store.enqueue([serialized({}, { attempts: 2 }), serialized({}, { attempts: 2 })]);
+      const [a, b] = await store.claim('q', 2, 2);
+      await store.release([lease(a!), { ref: b!.ref, token: randomUUID() }]);
+      expect(await store.getJob('q', first)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+      expect(await store.getJob('q', second)).toMatchObject({ state: 'active', attemptsMade: 1 });
+      const newer = await enqueueOne({});
+      const next = await store.claim('q', 10, 10);
+      expect(next.map((j) => [j.id, j.attempt])).toEqual([
+        [first, 1],
+        [newer, 1],
+      ]);
+      // The released lease's token is spent.
+      expect(await store.complete([{ ...lease(a!), resultJson: null }])).toEqual(new Set());
+      await store.release([]);
+      expect(await store.counts('q')).toMatchObject({ waiting: 0, active: 3 });
+    });
+  });
+
+  describe('reap', () => {
+    it('returns expired jobs to waiting, their attempt given back; only started ones count a stall', async () => {
+      const ids = await store.enqueue(Array.from({ length: 3 }, () => serialized({}, { leaseMs: SHORT_LEASE, attempts: 2 })));
+      // The first one starts at once; the other two sit in the buffer.
+      await store.claim('q', 3, 1);
+      const reaped = await reapUntil('q', 3, 5);
+      expect(reaped).toHaveLength(3);
+      const byId = new Map(reaped.map((r) => [r.id, r]));
+      expect(byId.get(ids[0]!)).toEqual({ id: ids[0], name: 'work', state: 'waiting', attemptsMade: 0, stalled: true });
+      expect(byId.get(ids[1]!)).toEqual({ id: ids[1], name: 'work', state: 'waiting', attemptsMade: 0, stalled: false });
+      expect(byId.get(ids[2]!)).toEqual({ id: ids[2], name: 'work', state: 'waiting', attemptsMade: 0, stalled: false });
+      expect(await store.counts('q')).toMatchObject({ waiting: 3, active: 0 });
+      expect((await store.claim('q', 10, 10)).map((j) => j.attempt)).toEqual([1, 1, 1]);
+    });
+
+    it('fails a started job that stalls past maxStalls, with the lease-expired error', async () => {
+      const id = await enqueueOne({}, { jobId: 'stally', leaseMs: SHORT_LEASE, attempts: 5 });
+      await store.claim('q', 1, 1);
+      expect(await reapUntil('q', 1, 1)).toEqual([{ id, name: 'work', state: 'waiting', attemptsMade: 0, stalled: true }]);
+      const [again] = await store.claim('q', 1, 1);
+      expect(again!.attempt).toBe(1);
+      expect(await reapUntil('q', 1, 1)).toEqual([{ id, name: 'work', state: 'failed', attemptsMade: 1, stalled: true }]);
+      const info = await store.getJob('q', id);
+      expect(info).toMatchObject({ state: 'failed', attemptsMade: 1, error: { message: JobLeaseExpiredError.describe(1) } });
+      expect(info!.finishedAt).toBeInstanceOf(Date);
+      expect(await store.counts('q')).toMatchObject({ failed: 1, active: 0, waiting: 0 });
+    });
+
+    it('with maxStalls 0, fails a started job at its first stall but returns a never-started one', async () => {
+      const [started, buffered] = await store.enqueue([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
+      await store.claim('q', 2, 1);
+      const reaped = await reapUntil('q', 2, 0);
+      expect(reaped.find((r) => r.id === started)).toMatchObject({ state: 'failed', stalled: true, attemptsMade: 1 });
+      expect(reaped.find((r) => r.id === buffered)).toMatchObject({ state: 'waiting', stalled: false, attemptsMade: 0 });
+      expect((await store.getJob('q', started))!.error!.message).toBe(JobLeaseExpiredError.describe(0));
+    });
+
+    it('returns nothing for a lease that has not run out, and at most `limit` of those that have', async () => {
+      const live = await enqueueOne({});
+      await store.claim('q', 1, 1);
+      expect(await store.reap('q', 10, 5)).toEqual([]);
+      expect((await store.getJob('q', live))!.state).toBe('active');
+
+      await store.enqueue(Array.from({ length: 3 }, () => serialized({}, { leaseMs: SHORT_LEASE, queue: 'short' })));
+      await store.claim('short', 3, 3);
+      const firstBatch = await waitFor('expired leases to be reaped', async () => {
+        const found = await store.reap('short', 2, 5);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(firstBatch).toHaveLength(2);
+      expect(await store.reap('short', 2, 5)).toHaveLength(1);
+      expect(await store.reap('short', 2, 5)).toEqual([]);
+      expect((await store.getJob('q', live))!.state).toBe('active');
+    });
+
+    it('takes the job from its lost owner: writes with the old token are not applied after a reap and a new claim', async () => {
+      const id = await enqueueOne({}, { leaseMs: SHORT_LEASE, attempts: 3, removeOnComplete: false });
+      const [old] = await store.claim('q', 1, 1);
+      await reapUntil('q', 1, 5);
+      const [current] = await store.claim('q', 1, 1);
+      expect(current!.ref).toBe(old!.ref);
+      expect(current!.token).not.toBe(old!.token);
+      expect(await store.complete([{ ...lease(old!), resultJson: '"old"' }])).toEqual(new Set());
+      expect(await store.fail([{ ...lease(old!), retryMs: null, message: 'old', stack: null }])).toEqual({ retried: new Set(), failed: new Set() });
+      expect(await store.renew([{ ...lease(old!), started: true }])).toEqual(new Set());
+      await store.release([lease(old!)]);
+      expect(await store.getJob('q', id)).toMatchObject({ state: 'active', attemptsMade: 1 });
+      expect(await store.complete([{ ...lease(current!), resultJson: '"new"' }])).toEqual(new Set([current!.ref]));
+      expect((await store.getJob('q', id))!.result).toBe('new');
+    });
+
+    it('never returns one job to two concurrent reaps', async () => {
+      const ids = await store.enqueue(Array.from({ length: 20 }, () => serialized({}, { leaseMs: SHORT_LEASE })));
+      await store.claim('q', 20, 20);
+      const seen: string[] = [];
+      await waitFor('every expired job to be reaped', async () => {
+        const batches = await Promise.all(Array.from({ length: 4 }, () => store.reap('q', 100, 5)));
+        seen.push(...batches.flat().map((r) => r.id));
+        return seen.length >= 20;
+      });
+      expect(seen.sort()).toEqual([...ids].sort());
+    });
+
+    if (flavor === 'postgres') {
+      it('gets nothing, without waiting, while another process reaps the queue', async () => {
+        const id = await enqueueOne({}, { leaseMs: SHORT_LEASE });
+        await store.claim('q', 1, 1);
+        const expired = async () =>
+          (await db.query<{ expired: boolean }>(`SELECT locked_until < now() AS expired FROM ${quoteIdentifier(schema)}.queue_jobs WHERE id = $1`, [id])).rows[0]!.expired;
+        await waitFor('the lease to run out', expired);
+        const other = await serverSession();
+        await other.query('BEGIN');
+        // The reaper's try-lock for this schema and queue, as another process's reap holds it.
+        await other.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [BALLAST_LOCK_CLASS, `queue-reap:${schema}:q`]);
+        expect(await within(store.reap('q', 10, 5), 3000, 'a reap while another holds the lock')).toEqual([]);
+        await other.query('ROLLBACK');
+        expect((await store.reap('q', 10, 5)).map((r) => r.id)).toEqual([id]);
+      });
+    }
+  });
+
+  describe('promote', () => {
+    it('makes due delayed jobs claimable and resolves to the ms until the next delayed job, or null', async () => {
+      expect(await store.promote('q', 10)).toBeNull();
+      const soon = await enqueueOne({ n: 'soon' }, { runAt: Date.now() + 500 });
+      const far = await enqueueOne({ n: 'far' }, { runAt: Date.now() + 60_000 });
+      const wait = await store.promote('q', 10);
+      expect(typeof wait).toBe('number');
+      expect(wait!).toBeGreaterThan(0);
+      expect(wait!).toBeLessThanOrEqual(500);
+      // Due by the clock, it reads as waiting, but a claim takes it only once promote has moved it.
+      await waitFor('the soon job to come due', async () => (await store.getJob('q', soon))!.state === 'waiting');
+      expect(await store.claim('q', 10, 10)).toEqual([]);
+      const next = await store.promote('q', 10);
+      expect(next!).toBeGreaterThan(50_000);
+      expect(next!).toBeLessThanOrEqual(60_000);
+      expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual([soon]);
+      expect(await store.remove('q', far)).toBe(true);
+      expect(await store.promote('q', 10)).toBeNull();
+    });
+
+    it('moves at most `limit`, and does not report null while due delayed jobs remain', async () => {
+      const at = Date.now() + 100;
+      // Distinct due times, so which two a limit of 2 moves is defined: the earliest.
+      const ids = await store.enqueue(Array.from({ length: 3 }, (_, i) => serialized({ i }, { runAt: at + i })));
+      await waitFor('the delayed jobs to come due', async () => (await store.counts('q')).waiting === 3);
+      const next = await store.promote('q', 2);
+      expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual(ids.slice(0, 2));
+      // One due delayed job is left: the next one is due now, not "none".
+      expect(next).not.toBeNull();
+      expect(next!).toBeLessThanOrEqual(0);
+      await store.promote('q', 2);
+      expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual(ids.slice(2));
+    });
+  });
+
+  describe('prune', () => {
+    it('count rule: deletes finished jobs beyond their kept count, oldest first, at most `limit`, and returns how many', async () => {
+      const ids = await store.enqueue(Array.from({ length: 4 }, (_, i) => serialized({ i }, { removeOnComplete: 1 })));
+      const claimed = await store.claim('q', 4, 4);
+      // One completion per statement, so they finish in order.
+      for (const job of claimed) expect(await store.complete([{ ...lease(job), resultJson: null }])).toEqual(new Set([job.ref]));
+      expect(await store.prune('age', 100)).toBe(0);
+      expect(await store.prune('count', 2)).toBe(2);
+      expect(await store.prune('count', 2)).toBe(1);
+      expect(await store.prune('count', 2)).toBe(0);
+      for (const id of ids.slice(0, 3)) expect(await store.getJob('q', id)).toBeUndefined();
+      expect((await store.getJob('q', ids[3]!))!.state).toBe('completed');
+    });
+
+    it('age rule: deletes finished jobs once their age has passed, and no others', async () => {
+      const [quick, slow, forever] = await store.enqueue([
+        serialized({}, { removeOnFail: { age: 100 } }),
+        serialized({}, { removeOnFail: { age: 60_000 } }),
+        serialized({}, { removeOnFail: false }),
+      ]);
+      const claimed = await store.claim('q', 3, 3);
+      const outcome = await store.fail(claimed.map((job) => ({ ...lease(job), retryMs: null, message: 'x', stack: null })));
+      expect(outcome.failed.size).toBe(3);
+      let deleted = 0;
+      await waitFor('the short-lived failed job to be pruned', async () => {
+        deleted += await store.prune('age', 100);
+        return deleted >= 1;
+      });
+      expect(deleted).toBe(1);
+      expect(await store.getJob('q', quick)).toBeUndefined();
+      expect((await store.getJob('q', slow))!.state).toBe('failed');
+      expect((await store.getJob('q', forever))!.state).toBe('failed');
+      expect(await store.prune('age', 100)).toBe(0);
+      expect(await store.prune('count', 100)).toBe(0);
+    });
+  });
+
+  describe('getJob and counts', () => {
+    it('reports a job by its public id, within its queue only', async () => {
+      const before = Date.now();
+      const keyed = await enqueueOne({ a: [1, 'two'] }, { jobId: 'report-1', priority: 3, attempts: 2, name: 'reporter' });
+      const generated = await enqueueOne({});
+      const info = await store.getJob('q', keyed);
+      expect(info).toEqual({
+        id: 'report-1',
+        queue: 'q',
+        name: 'reporter',
+        data: { a: [1, 'two'] },
+        state: 'waiting',
+        priority: 3,
+        attemptsMade: 0,
+        maxAttempts: 2,
+        createdAt: expect.any(Date),
+        runAt: expect.any(Date),
+      });
+      expect(Math.abs(info!.createdAt.getTime() - before)).toBeLessThan(10_000);
+      expect((await store.getJob('q', generated))!.id).toBe(generated);
+      expect(await store.getJob('other', keyed)).toBeUndefined();
+      expect(await store.getJob('q', 'no-such-key')).toBeUndefined();
+      expect(await store.getJob('q', String(Number(generated) + 1000))).toBeUndefined();
+    });
+
+    it('counts jobs per state, per queue', async () => {
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+      const [activeOne, completedOne, failedOne] = await store.enqueue([
+        serialized({}, { removeOnComplete: false }),
+        serialized({}, { removeOnComplete: false }),
+        serialized({}),
+      ]);
+      const claimed = await store.claim('q', 3, 3);
+      expect(claimed.map((j) => j.id)).toEqual([activeOne, completedOne, failedOne]);
+      await store.complete([{ ...lease(claimed[1]!), resultJson: null }]);
+      await store.fail([{ ...lease(claimed[2]!), retryMs: null, message: 'x', stack: null }]);
+      await store.enqueue([serialized({}), serialized({}), serialized({}, { runAt: Date.now() + 60_000 }), serialized({}, { queue: 'other' })]);
+      expect(await store.counts('q')).toEqual({ waiting: 2, delayed: 1, active: 1, completed: 1, failed: 1 });
+      expect(await store.counts('other')).toEqual({ waiting: 1, delayed: 0, active: 0, completed: 0, failed: 0 });
+    });
+  });
+
+  describe('retry and retryFailed', () => {
+    it('retry moves one failed job back to waiting with a fresh attempt budget; false when it is not failed', async () => {
+      const id = await enqueueOne({}, { jobId: 'again', attempts: 2 });
+      const waiting = await enqueueOne({}, { priority: 5 });
+      const [job] = await store.claim('q', 1, 1);
+      await store.fail([{ ...lease(job!), retryMs: null, message: 'broken', stack: 'Error: broken' }]);
+      expect(await store.retry('q', waiting)).toBe(false);
+      expect(await store.retry('other', id)).toBe(false);
+      expect(await store.retry('q', 'absent')).toBe(false);
+      expect(await store.retry('q', id)).toBe(true);
+      const info = await store.getJob('q', id);
+      expect(info).toMatchObject({ state: 'waiting', attemptsMade: 0, maxAttempts: 2 });
+      expect(info).not.toHaveProperty('error');
+      expect(info).not.toHaveProperty('finishedAt');
+      expect(await store.retry('q', id)).toBe(false);
+      const [again] = await store.claim('q', 1, 1);
+      expect(again).toMatchObject({ id, attempt: 1, maxAttempts: 2 });
+    });
+
+    it('retryFailed moves at most `limit` per call, and jobs failing after the cutoff stay failed', async () => {
+      const ids = await store.enqueue(Array.from({ length: 3 }, (_, i) => serialized({ i })));
+      const failAll = async (jobs: LeasedJob[]) => store.fail(jobs.map((job) => ({ ...lease(job), retryMs: null, message: 'x', stack: null })));
+      await failAll(await store.claim('q', 3, 3));
+      expect((await store.counts('q')).failed).toBe(3);
+
+      const first = await store.retryFailed('q', 2, null);
+      expect(first.moved).toBe(2);
+      expect(typeof first.cutoff).toBe('string');
+      // The two moved jobs run and fail again, and a new job fails: all after the cutoff.
+      const fresh = await enqueueOne({ fresh: true });
+      const rerun = await store.claim('q', 10, 10);
+      expect(rerun).toHaveLength(3);
+      expect(rerun.map((j) => j.id)).toContain(fresh);
+      await failAll(rerun);
+
+      const second = await store.retryFailed('q', 2, first.cutoff);
+      expect(second.moved).toBe(1);
+      expect(second.cutoff).toBe(first.cutoff);
+      const movedBack = (await store.claim('q', 10, 10)).map((j) => j.id);
+      expect(movedBack).toHaveLength(1);
+      expect(ids).toContain(movedBack[0]);
+      expect(rerun.map((j) => j.id)).not.toContain(movedBack[0]);
+      expect(await store.retryFailed('q', 2, first.cutoff)).toEqual({ moved: 0, cutoff: first.cutoff });
+      expect((await store.counts('q')).failed).toBe(3);
+      // A fresh call (no cutoff) takes them all.
+      expect((await store.retryFailed('q', 10, null)).moved).toBe(3);
+      expect(await store.counts('q')).toMatchObject({ failed: 0, waiting: 3 });
+    });
+  });
+
+  describe('remove', () => {
+    it('deletes a job that is not active; false for a running or absent one', async () => {
+      const [running, failed] = await store.enqueue([serialized({}, { jobId: 'running' }), serialized({}, { jobId: 'failing' })]);
+      const [job, failing] = await store.claim('q', 2, 2);
+      expect([job!.id, failing!.id]).toEqual([running, failed]);
+      await store.fail([{ ...lease(failing!), retryMs: null, message: 'x', stack: null }]);
+      const [waiting, delayed] = await store.enqueue([serialized({}), serialized({}, { runAt: Date.now() + 60_000 })]);
+      expect(await store.remove('q', running)).toBe(false);
+      expect((await store.getJob('q', running))!.state).toBe('active');
+      expect(await store.remove('q', 'absent')).toBe(false);
+      expect(await store.remove('other', failed)).toBe(false);
+      for (const id of [waiting, delayed, failed]) expect(await store.remove('q', id)).toBe(true);
+      for (const id of [waiting, delayed, failed]) expect(await store.getJob('q', id)).toBeUndefined();
+      expect(await store.remove('q', waiting)).toBe(false);
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 0, failed: 0 });
+    });
+  });
+
+  describe('wakeup', () => {
+    it('after listen resolves, signals ready on enqueue (only once committed) and paused on pause; stop ends it', async () => {
+      const seen: JobSignal[] = [];
+      const stop = await wakeup.listen((signal) => seen.push(signal));
+      let stopped = false;
+      cleanups.push(async () => {
+        if (!stopped) await stop();
+      });
+
+      await enqueueOne({});
+      await waitFor('a ready signal for the enqueue', () => seen.some((s) => s.kind === 'ready' && s.queue === 'q'));
+      expect(seen.find((s) => s.queue === 'q')).toEqual({ kind: 'ready', queue: 'q', waitMs: 0 });
+
+      await store.enqueue([serialized({}, { queue: 'later', runAt: Date.now() + 5000 }), serialized({}, { queue: 'later', runAt: Date.now() + 9000 })]);
+      const later = await waitFor('a ready signal for the delayed jobs', () => seen.find((s) => s.queue === 'later'));
+      // One signal per queue and statement, with the wait until its earliest new job.
+      expect(later).toEqual({ kind: 'ready', queue: 'later', waitMs: expect.any(Number) });
+      const { waitMs } = later as { waitMs: number };
+      expect(waitMs).toBeGreaterThan(3000);
+      expect(waitMs).toBeLessThanOrEqual(5000);
+
+      await expect(
+        db.transaction(async (tx) => {
+          await store.enqueue([serialized({}, { queue: 'rolled-back' })], tx);
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      await db.transaction((tx) => store.enqueue([serialized({}, { queue: 'committed' })], tx));
+      await waitFor('a ready signal for the committed transaction', () => seen.some((s) => s.queue === 'committed'));
+
+      await store.pause('q');
+      await waitFor('a paused signal', () => seen.some((s) => s.kind === 'paused'));
+      expect(seen.filter((s) => s.kind === 'paused')).toEqual([{ kind: 'paused', queue: 'q' }]);
+      expect(seen.some((s) => s.queue === 'rolled-back')).toBe(false);
+
+      // Stopped, this listener hears nothing more; a second one, listening throughout, shows the signal was sent.
+      const witness: JobSignal[] = [];
+      const stopWitness = await wakeup.listen((signal) => witness.push(signal));
+      cleanups.push(() => stopWitness());
+      await stop();
+      stopped = true;
+      const heard = seen.length;
+      await store.resume('q');
+      await enqueueOne({}, { queue: 'after-stop' });
+      await waitFor('the witness to hear the signals sent after stop', () => witness.some((s) => s.queue === 'after-stop'));
+      expect(witness.some((s) => s.kind === 'ready' && s.queue === 'q')).toBe(true);
+      expect(seen).toHaveLength(heard);
+    });
+
+    it('signals ready for every write that readies jobs: fail with retry, release, reap, promote, retry, resume', async () => {
+      const seen: JobSignal[] = [];
+      const stop = await wakeup.listen((signal) => seen.push(signal));
+      cleanups.push(() => stop());
+      const readyFor = (queue: string) => seen.filter((s) => s.kind === 'ready' && s.queue === queue).length;
+      const expectReady = async (queue: string, write: () => Promise<unknown>) => {
+        const before = readyFor(queue);
+        await write();
+        await waitFor(`a ready signal for ${queue}`, () => readyFor(queue) > before);
+        expect(seen.filter((s) => s.kind === 'ready' && s.queue === queue).at(-1)).toEqual({ kind: 'ready', queue, waitMs: 0 });
+      };
+
+      const due = Date.now() + 100;
+      const [, , , , failedId] = await store.enqueue([
+        serialized({}, { queue: 'f', attempts: 2 }),
+        serialized({}, { queue: 'rel' }),
+        serialized({}, { queue: 'reap', leaseMs: SHORT_LEASE }),
+        serialized({}, { queue: 'due', runAt: due }),
+        serialized({}, { queue: 'dead' }),
+      ]);
+      // The enqueue's own signals first, so each one counted below comes from the write under test.
+      await waitFor('the enqueue signals', () => ['f', 'rel', 'reap', 'due', 'dead'].every((queue) => readyFor(queue) === 1));
+
+      const [f] = await store.claim('f', 1, 1);
+      await expectReady('f', () => store.fail([{ ...lease(f!), retryMs: 0, message: 'x', stack: null }]));
+      const [r] = await store.claim('rel', 1, 1);
+      await expectReady('rel', () => store.release([lease(r!)]));
+      await store.claim('reap', 1, 1);
+      await expectReady('reap', () => reapUntil('reap', 1, 5));
+      await waitFor('the delayed job to come due', async () => (await store.counts('due')).waiting === 1);
+      await expectReady('due', () => store.promote('due', 10));
+      const [d] = await store.claim('dead', 1, 1);
+      await store.fail([{ ...lease(d!), retryMs: null, message: 'x', stack: null }]);
+      await expectReady('dead', () => store.retry('dead', failedId!));
+      await store.pause('paused');
+      await expectReady('paused', () => store.resume('paused'));
+    });
+  });
+});
