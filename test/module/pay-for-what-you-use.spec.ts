@@ -83,7 +83,7 @@ describe('an app pays only for what it uses', () => {
     await request(server).get('/limited').expect(200);
     await request(server).get('/limited').expect(200);
     await request(server).get('/limited').expect(429);
-    expect((await app.get(RateLimitService).consume({ name: 'pay-service', limit: 5, window: 60_000 }, 'a-client')).allowed).toBe(true);
+    expect((await app.get(RateLimitService).consume('a-client', { name: 'pay-service', limit: 5, window: 60_000 })).allowed).toBe(true);
 
     expect(app.get(BallastConnections).openProviders()).toEqual(['redis']);
     expect(logger.lines.filter((line) => /PGlite|Postgres/.test(line))).toEqual([]);
