@@ -44,5 +44,9 @@ export const ballastProviders: Provider[] = [
   ...rateLimitProviders,
 ];
 
-/** What `BallastModule` exports to the app. */
-export const ballastExports = [...cacheExports, ...queueExports, ...rateLimitExports];
+/**
+ * What `BallastModule` exports to the app: the services and the guard, and the rate limiter's
+ * options, which the guard needs when an app binds it itself (`@UseGuards(RateLimitGuard)`: Nest
+ * builds it in the app's module).
+ */
+export const ballastExports = [...cacheExports, ...queueExports, ...rateLimitExports, RATE_LIMIT_CONFIG];

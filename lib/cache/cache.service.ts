@@ -3,7 +3,6 @@ import type { ProviderName } from '../common/provider-name.js';
 import { assertKey } from '../common/assert-key.js';
 import { toJson } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
-import { toBackendError } from '../common/with-timeout.js';
 import type { StoreHandle } from '../core/store-handle.js';
 import { InvalidTtlError, MAX_TTL } from '../errors/invalid-ttl.error.js';
 import { CacheStore } from './cache-store.interface.js';
@@ -120,11 +119,7 @@ export class CacheService implements OnModuleDestroy {
 
   /** Opening the store (first use) is not timed: PGlite alone can take seconds to start. */
   private async call<T>(operation: string, work: (store: CacheStore) => Promise<T>): Promise<T> {
-    const store =
-      this.store.current ??
-      (await this.store.ready().catch((error: unknown) => {
-        throw toBackendError(this.store.provider, 'cache.open', error);
-      }));
+    const store = await this.store.forCall('cache.open');
     return this.deadlines.run(`cache.${operation}`, () => work(store));
   }
 

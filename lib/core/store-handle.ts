@@ -1,5 +1,6 @@
 import { OpenOnce } from '../common/open-once.js';
 import type { ProviderName } from '../common/provider-name.js';
+import { toBackendError } from '../common/with-timeout.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 
 /**
@@ -30,6 +31,20 @@ export class StoreHandle<T extends { close(): Promise<void> }> {
   /** The store, opened once (a failed open is tried again on the next call). */
   ready(): Promise<T> {
     return this.store.ready();
+  }
+
+  /**
+   * The store for a call: at once when open, else opened now, a failure to open becoming a
+   * `BallastBackendError` of `operation` (e.g. `cache.open`). Callers time the call itself, not the
+   * opening: embedded PGlite alone can take seconds to start.
+   */
+  forCall(operation: string): T | Promise<T> {
+    return (
+      this.store.current ??
+      this.store.ready().catch((error: unknown) => {
+        throw toBackendError(this.provider, operation, error);
+      })
+    );
   }
 
   /** Runs `work` on the store, opening it first if needed. */

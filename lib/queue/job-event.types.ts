@@ -1,6 +1,9 @@
-import type { JobEvent } from './queue-backend.interface.js';
-
-export type { JobEvent };
+/** What workers report; `JobEventDispatcher` fans these out to `@OnJobEvent` listeners. */
+export type JobEvent =
+  | { type: 'completed'; queue: string; jobId: string; name: string; attempt: number; result: unknown }
+  | { type: 'failed'; queue: string; jobId: string; name: string; attempt: number; error: Error }
+  | { type: 'retrying'; queue: string; jobId: string; name: string; attempt: number; error: Error; nextRunAt: Date }
+  | { type: 'stalled'; queue: string; jobId: string; name?: string };
 
 /** The kinds of job event: `completed`, `failed` (attempts used up), `retrying`, `stalled`. */
 export type JobEventType = JobEvent['type'];

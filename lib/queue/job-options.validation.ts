@@ -3,7 +3,7 @@ import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
 import { assertJobId, assertQueueName } from './assert-job-names.js';
 import type { BackoffOptions, JobOptions, RetentionOption } from './job-options.interface.js';
 import type { JobHandlerOptions } from './job-handler-options.interface.js';
-import type { NewJob } from './queue-backend.interface.js';
+import type { NewJob } from './new-job.interface.js';
 
 /** Highest priority value (the lowest urgency); BullMQ's limit, kept on every provider. */
 export const MAX_PRIORITY = 2_097_152;

@@ -1,38 +1,13 @@
 import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
-import type { RetentionOption } from './job-options.interface.js';
 import type { JobExecutor } from './job.executor.js';
+import type { JobEvent } from './job-event.types.js';
+import type { NewJob } from './new-job.interface.js';
 
-/**
- * A job ready for a backend: validated, defaults applied (`@Job` defaults, then module defaults),
- * data checked to be JSON-safe. Backends never validate or default again; each serializes the data
- * once, where it stores it.
- */
-export interface NewJob {
-  queue: string;
-  name: string;
-  /** The job data, JSON-safe (checked by `QueueService`). */
-  data: unknown;
-  /** Epoch ms; undefined means now. */
-  runAt: number | undefined;
-  priority: number;
-  attempts: number;
-  backoff: { type: 'fixed' | 'exponential'; delay: number; jitter: number };
-  jobId: string | undefined;
-  /** Lease length in ms. */
-  leaseMs: number;
-  removeOnComplete: RetentionOption;
-  removeOnFail: RetentionOption;
-}
+export type { JobEvent, NewJob };
 
-/** What workers report; `QueueEvents` fans these out to `@OnJobEvent` listeners. */
-export type JobEvent =
-  | { type: 'completed'; queue: string; jobId: string; name: string; attempt: number; result: unknown }
-  | { type: 'failed'; queue: string; jobId: string; name: string; attempt: number; error: Error }
-  | { type: 'retrying'; queue: string; jobId: string; name: string; attempt: number; error: Error; nextRunAt: Date }
-  | { type: 'stalled'; queue: string; jobId: string; name?: string };
-
+/** What a runner needs to run the worker of one queue in this process. */
 export interface WorkerSpec {
   /** Runs the jobs: routing by name, concurrency per handler, result and error rules. */
   executor: JobExecutor;

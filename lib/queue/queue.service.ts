@@ -3,7 +3,6 @@ import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
 import { assertJsonValue } from '../common/json-value.js';
 import { CallDeadlines } from '../common/call-deadlines.js';
-import { toBackendError } from '../common/with-timeout.js';
 import { rejectedByServer } from '../core/connections/rejected-by-server.js';
 import { BallastBackendError } from '../errors/ballast-backend.error.js';
 import { BallastTimeoutError } from '../errors/ballast-timeout.error.js';
@@ -167,11 +166,7 @@ export class QueueService implements OnApplicationShutdown {
 
   /** Opening the backend (first use) is not timed: PGlite alone can take seconds to start. */
   private async call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
-    const backend =
-      this.backend.current ??
-      (await this.backend.ready().catch((error: unknown) => {
-        throw toBackendError(this.backend.provider, 'queue.open', error);
-      }));
+    const backend = await this.backend.forCall('queue.open');
     return this.deadlines.run(`queue.${operation}`, () => work(backend));
   }
 }

@@ -103,33 +103,33 @@ describe('an app pays only for what it uses', () => {
   it('runs no rate-limit guard on the requests of an app that uses no rate limits', async () => {
     restoreEnv = withEnv({ BALLAST_KEY_PREFIX: uniquePrefix('pay') });
     ({ app } = await boot({ redis: { url: TEST_REDIS_URL }, cache: { provider: 'redis' } }, [OpenController]));
-    const guard = app.get(RateLimitGuard);
-    let guarded = 0;
-    const original = guard.canActivate.bind(guard);
-    guard.canActivate = (context) => {
-      guarded++;
-      return original(context);
-    };
+    const guarded = countGuardCalls(app);
     await request(app.getHttpServer()).get('/open').expect(200);
-    expect(guarded).toBe(0);
+    expect(guarded()).toBe(0);
     expect(app.get(BallastConnections).openProviders()).toEqual(['redis']);
   });
 
   it('runs the guard once rate limits are configured, on every request', async () => {
     restoreEnv = withEnv({ BALLAST_KEY_PREFIX: uniquePrefix('pay') });
     ({ app } = await boot({ redis: { url: TEST_REDIS_URL }, rateLimit: { provider: 'redis' } }, [OpenController]));
-    const guard = app.get(RateLimitGuard);
-    let guarded = 0;
-    const original = guard.canActivate.bind(guard);
-    guard.canActivate = (context) => {
-      guarded++;
-      return original(context);
-    };
+    const guarded = countGuardCalls(app);
     await request(app.getHttpServer()).get('/open').expect(200);
     await request(app.getHttpServer()).get('/open').expect(200);
-    expect(guarded).toBe(2);
+    expect(guarded()).toBe(2);
   });
 });
+
+/** Counts the calls of the app's RateLimitGuard from now on (it still decides as before). */
+function countGuardCalls(app: INestApplication): () => number {
+  const guard = app.get(RateLimitGuard);
+  const original = guard.canActivate.bind(guard);
+  let calls = 0;
+  guard.canActivate = (context) => {
+    calls++;
+    return original(context);
+  };
+  return () => calls;
+}
 
 async function schemaExists(schema: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -205,25 +205,6 @@ describe('BullMQ queue worker', () => {
     expect(await h.backend.getJob('q2', counted[0]!)).toBeUndefined();
   });
 
-  it('never runs more jobs at once than its concurrency', async () => {
-    let running = 0;
-    let peak = 0;
-    await h.startWorker(
-      'q',
-      {
-        n: async () => {
-          peak = Math.max(peak, ++running);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          running--;
-        },
-      },
-      { concurrency: 3 },
-    );
-    await h.backend.add(Array.from({ length: 24 }, () => newJob('q', 'n')));
-    await waitFor('all completed', () => h.eventsOf('completed').length === 24, 10_000);
-    expect(peak).toBe(3);
-  });
-
   it('pauses a queue for every worker of every process until resumed', async () => {
     const other = h.sibling();
     const ran: string[] = [];

@@ -149,8 +149,9 @@ export function queueSql(s: string) {
               notified AS (SELECT pg_notify($3, '0|' || $1::text) WHERE EXISTS (SELECT 1 FROM moved))
               SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM notified)::int AS notified,
                      -- Over every delayed job this statement did not move: one left due (past the
-                     -- batch, or held by another promoter) gives 0, so the worker promotes again at once.
-                     (SELECT greatest(0, ceil(extract(epoch FROM min(run_at) - now()) * 1000))::bigint::text
+                     -- batch, or held by another promoter) gives 0, so the worker promotes again at
+                     -- once; none gives null (greatest() alone would turn that null into 0).
+                     (SELECT (CASE WHEN min(run_at) IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM min(run_at) - now()) * 1000)) END)::bigint::text
                       FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND id NOT IN (SELECT id FROM due)) AS next_wait_ms`,
 
     /**

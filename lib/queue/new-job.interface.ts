@@ -1,0 +1,23 @@
+import type { RetentionOption } from './job-options.interface.js';
+
+/**
+ * A job ready for a backend: validated, defaults applied (`@Job` defaults, then module defaults),
+ * data checked to be JSON-safe. Backends never validate or default again; each serializes the data
+ * once, where it stores it.
+ */
+export interface NewJob {
+  queue: string;
+  name: string;
+  /** The job data, JSON-safe (checked by `QueueService`). */
+  data: unknown;
+  /** Epoch ms; undefined means now. */
+  runAt: number | undefined;
+  priority: number;
+  attempts: number;
+  backoff: { type: 'fixed' | 'exponential'; delay: number; jitter: number };
+  jobId: string | undefined;
+  /** Lease length in ms. */
+  leaseMs: number;
+  removeOnComplete: RetentionOption;
+  removeOnFail: RetentionOption;
+}
