@@ -78,7 +78,7 @@ export class ProductsService {
     return verdict.allowed ? undefined : verdict.retryAfterMs;
   }
 
-  @Job('reindex', { queue: 'search', concurrency: 2, timeout: minutes(1) })
+  @Job('reindex', { queue: 'search', concurrency: 2, leaseMs: minutes(1) })
   async reindex(data: { id: string }, context: JobContext): Promise<{ indexed: string }> {
     context.signal.throwIfAborted();
     return { indexed: `${data.id} (attempt ${context.attempt} of ${context.maxAttempts})` };
