@@ -2,8 +2,8 @@ import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { NewJob } from './new-job.interface.js';
 
-/** A job as a store inserts it: the data already JSON text, built once by the runner at `add`. */
-export interface SerializedJob extends Omit<NewJob, 'data'> {
+/** A job as a store inserts it: `json` is its data as JSON text, built once by the runner at `add` (stores read it, not `data`). */
+export interface SerializedJob extends NewJob {
   json: string;
 }
 

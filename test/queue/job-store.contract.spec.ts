@@ -21,8 +21,8 @@ afterAll(closeSharedPglite);
 
 /** A job as the runner hands it to `JobStore.enqueue`: `newJob`'s defaults, the data already JSON text. */
 function serialized(data: unknown = {}, overrides: Partial<NewJob> = {}): SerializedJob {
-  const { data: value, ...rest } = newJob(data, overrides);
-  return { ...rest, json: JSON.stringify(value) };
+  const job = newJob(data, overrides);
+  return { ...job, json: JSON.stringify(job.data) };
 }
 
 const lease = (job: LeasedJob): JobLease => ({ ref: job.ref, token: job.token });

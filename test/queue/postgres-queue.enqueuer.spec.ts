@@ -63,8 +63,8 @@ describe.each(['postgres', 'pglite'] as const)('coalesced enqueue on %s', (flavo
 
 describe('JobStoreEnqueuer', () => {
   const job = (n: number): SerializedJob => {
-    const { data, ...rest } = newJob({ n });
-    return { ...rest, json: JSON.stringify(data) };
+    const job = newJob({ n });
+    return { ...job, json: JSON.stringify(job.data) };
   };
 
   it('sends a call at once while statements are free, and the waiting calls together after', async () => {

@@ -120,8 +120,12 @@ export class JobStoreBackend implements QueueBackend {
   }
 }
 
-/** The job as the store inserts it: its data as JSON text, built once (the data was checked JSON-safe). */
+/**
+ * The job as the store inserts it: its data as JSON text, built once (the data was checked
+ * JSON-safe). `QueueService` built the object for this call alone, so it is extended, not copied.
+ */
 function serialize(job: NewJob): SerializedJob {
-  const { data, ...rest } = job;
-  return { ...rest, json: JSON.stringify(data) };
+  const serialized = job as SerializedJob;
+  serialized.json = JSON.stringify(job.data);
+  return serialized;
 }

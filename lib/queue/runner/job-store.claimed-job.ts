@@ -18,7 +18,15 @@ export interface ClaimedJob extends LeasedJob {
   released: boolean;
 }
 
-/** The job as the worker holds it, its first renewal due at a third of its lease. */
+/**
+ * The job as the worker holds it, its first renewal due at a third of its lease. The store's object
+ * is extended in place rather than copied: this runs for every job claimed.
+ */
 export function toClaimedJob(job: LeasedJob, now: number): ClaimedJob {
-  return { ...job, started: false, renewAt: now + job.leaseMs / 3, controller: new AbortController(), released: false };
+  const claimed = job as ClaimedJob;
+  claimed.started = false;
+  claimed.renewAt = now + job.leaseMs / 3;
+  claimed.controller = new AbortController();
+  claimed.released = false;
+  return claimed;
 }
