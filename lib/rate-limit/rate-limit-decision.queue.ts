@@ -79,11 +79,14 @@ export class RateLimitDecisionQueue {
   }
 
   private pump(): void {
-    while (this.head < this.queue.length && this.inFlight < Math.max(1, this.store.current?.maxConcurrentCalls ?? 1)) {
+    // Read once per pump, not per decision: this loop runs for every decision of a flood.
+    const open = this.store.current;
+    const maxInFlight = Math.max(1, open?.maxConcurrentCalls ?? 1);
+    while (this.head < this.queue.length && this.inFlight < maxInFlight) {
       const group = this.queue[this.head]!;
       this.queue[this.head++] = undefined;
       this.open.delete(group.id);
-      this.send(group);
+      this.send(group, open);
     }
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -91,10 +94,14 @@ export class RateLimitDecisionQueue {
     }
   }
 
-  private send(group: Group): void {
+  /** Sends one group's decision, straight to `open` when the store is open (the hot path), else opening it first. */
+  private send(group: Group, open: RateLimitStore | undefined): void {
     this.inFlight++;
     const { key, policy, cost, waiters } = group;
-    this.run('consume', () => this.store.use((store) => store.consume(key, policy, cost, waiters.length))).then(
+    const consume = open
+      ? () => open.consume(key, policy, cost, waiters.length)
+      : () => this.store.use((store) => store.consume(key, policy, cost, waiters.length));
+    this.run('consume', consume).then(
       ({ granted, state, now }) => {
         this.inFlight--;
         for (let i = 0; i < waiters.length; i++) {
