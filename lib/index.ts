@@ -26,7 +26,8 @@ export { DEFAULT_QUEUE } from './queue/job.explorer.js';
 export type { QueueOptions } from './queue/queue-options.interface.js';
 export type { JobHandlerOptions } from './queue/job-handler-options.interface.js';
 export type { JobOptions, BackoffOptions, RetentionOption } from './queue/job-options.interface.js';
-export type { JobInfo, JobState, JobCounts, JobContext, BulkJob } from './queue/job.interface.js';
+export type { JobInfo, JobState, JobCounts, JobContext, JobProgress, BulkJob } from './queue/job.interface.js';
+export { MAX_PROGRESS_CHARS } from './queue/job-run.js';
 export type {
   JobEvent,
   JobEventType,
@@ -35,6 +36,7 @@ export type {
   JobFailedEvent,
   JobRetryingEvent,
   JobStalledEvent,
+  JobProgressEvent,
 } from './queue/job-event.types.js';
 export { MAX_QUEUE_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_JOB_ID_LENGTH } from './queue/assert-job-names.js';
 export { MAX_PRIORITY } from './queue/job-options.validation.js';
@@ -70,6 +72,8 @@ export { DuplicateJobHandlerError } from './errors/duplicate-job-handler.error.j
 export { JobHandlerScopeError } from './errors/job-handler-scope.error.js';
 export { JobAbortedError } from './errors/job-aborted.error.js';
 export { JobLeaseExpiredError } from './errors/job-lease-expired.error.js';
+export { JobTimeoutError } from './errors/job-timeout.error.js';
+export { InvalidJobProgressError } from './errors/invalid-job-progress.error.js';
 export { NoJobHandlerError } from './errors/no-job-handler.error.js';
 export { InvalidCostError } from './errors/invalid-cost.error.js';
 export { UnknownRateLimitPolicyError } from './errors/unknown-rate-limit-policy.error.js';

@@ -1,11 +1,14 @@
+import type { JobProgress } from './job.interface.js';
+
 /** What workers report; `JobEventDispatcher` fans these out to `@OnJobEvent` listeners. */
 export type JobEvent =
   | { type: 'completed'; queue: string; jobId: string; name: string; attempt: number; result: unknown }
   | { type: 'failed'; queue: string; jobId: string; name: string; attempt: number; error: Error }
   | { type: 'retrying'; queue: string; jobId: string; name: string; attempt: number; error: Error; nextRunAt: Date }
-  | { type: 'stalled'; queue: string; jobId: string; name?: string };
+  | { type: 'stalled'; queue: string; jobId: string; name?: string }
+  | { type: 'progress'; queue: string; jobId: string; name: string; attempt: number; progress: JobProgress };
 
-/** The kinds of job event: `completed`, `failed` (attempts used up), `retrying`, `stalled`. */
+/** The kinds of job event: `completed`, `failed` (attempts used up), `retrying`, `stalled`, `progress`. */
 export type JobEventType = JobEvent['type'];
 
 /** A handler returned; `result` is what it returned. */
@@ -16,6 +19,9 @@ export type JobFailedEvent = Extract<JobEvent, { type: 'failed' }>;
 export type JobRetryingEvent = Extract<JobEvent, { type: 'retrying' }>;
 /** A running job's lease ran out (its worker died or hung) and the job was handed back to the queue. */
 export type JobStalledEvent = Extract<JobEvent, { type: 'stalled' }>;
+
+/** A running handler called `context.progress` (in this process; the value is stored for `getJob`). */
+export type JobProgressEvent = Extract<JobEvent, { type: 'progress' }>;
 
 /** The payload of the event named `T`. */
 export type JobEventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;

@@ -32,6 +32,14 @@ export interface JobHandlerOptions {
    * @default the module's `queue.defaultLeaseMs` (30000)
    */
   leaseMs?: number;
+  /**
+   * Longest one attempt may run, in ms. At the limit the handler's `context.signal` aborts with a
+   * `JobTimeoutError` and the attempt fails with it (retried by the job's policy). A handler that
+   * ignores its signal keeps running in the background; what it does then is not recorded.
+   * Unrelated to the lease, which only detects dead workers.
+   * @default none
+   */
+  runTimeoutMs?: number;
   /** Retention of completed jobs. @default true (removed at once) */
   removeOnComplete?: RetentionOption;
   /** Retention of failed jobs. @default false (kept) */

@@ -11,6 +11,8 @@ export const MAX_PRIORITY = 2_097_152;
 const MAX_TIMER_MS = 2_147_483_647;
 const MAX_LEASE_MS = MAX_TIMER_MS;
 const MIN_LEASE_MS = 1000;
+/** Shortest run timeout: below it a timer's own jitter is a large part of the limit. */
+const MIN_RUN_TIMEOUT_MS = 10;
 /** Longest `delay`: 100 years. Anything longer is a bug in the caller, and must not reach a date past 9999. */
 export const MAX_DELAY = 100 * 365.25 * 24 * 3600 * 1000;
 /** `runAt` range: dates every store and ISO-8601 text (four-digit years) can hold. */
@@ -23,6 +25,8 @@ export interface ResolvedJobDefaults {
   attempts: number;
   backoff: NewJob['backoff'];
   leaseMs: number;
+  /** null: no run-time limit. */
+  runTimeoutMs: number | null;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
 }
@@ -34,13 +38,14 @@ export function moduleJobDefaults(defaultLeaseMs: number): ResolvedJobDefaults {
     // Retrying at once mostly hits the same outage; doubling from a second gives it room.
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
     leaseMs: defaultLeaseMs,
+    runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
   };
 }
 
-const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'leaseMs', 'removeOnComplete', 'removeOnFail', 'client'];
-const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'removeOnComplete', 'removeOnFail'];
+const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail', 'client'];
+const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail'];
 
 /** Checks the options of one `add`; throws `InvalidJobOptionError` (or `InvalidJobNameError` for `jobId`). */
 export function checkJobOptions(options: unknown, source: string): asserts options is JobOptions {
@@ -96,6 +101,7 @@ export function toNewJob(queue: string, name: string, data: unknown, options: Jo
     backoff: options.backoff === undefined ? defaults.backoff : normalizeBackoff(options.backoff),
     jobId: options.jobId,
     leaseMs: options.leaseMs ?? defaults.leaseMs,
+    runTimeoutMs: options.runTimeoutMs ?? defaults.runTimeoutMs,
     removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
   };
@@ -107,6 +113,7 @@ export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJob
     attempts: options.attempts ?? base.attempts,
     backoff: options.backoff === undefined ? base.backoff : normalizeBackoff(options.backoff),
     leaseMs: options.leaseMs ?? base.leaseMs,
+    runTimeoutMs: options.runTimeoutMs ?? base.runTimeoutMs,
     removeOnComplete: options.removeOnComplete ?? base.removeOnComplete,
     removeOnFail: options.removeOnFail ?? base.removeOnFail,
   };
@@ -120,6 +127,7 @@ function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {
 function checkShared(record: Record<string, unknown>, source: string): void {
   if (record.attempts !== undefined) checkInteger(record.attempts, 'attempts', 1, 1_000_000, source);
   if (record.leaseMs !== undefined) checkInteger(record.leaseMs, 'leaseMs', MIN_LEASE_MS, MAX_LEASE_MS, source);
+  if (record.runTimeoutMs !== undefined) checkInteger(record.runTimeoutMs, 'runTimeoutMs', MIN_RUN_TIMEOUT_MS, MAX_TIMER_MS, source);
   if (record.backoff !== undefined) checkBackoff(record.backoff, source);
   if (record.removeOnComplete !== undefined) checkRetention(record.removeOnComplete, 'removeOnComplete', source);
   if (record.removeOnFail !== undefined) checkRetention(record.removeOnFail, 'removeOnFail', source);

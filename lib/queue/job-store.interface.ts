@@ -1,6 +1,7 @@
 import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { NewJob } from './new-job.interface.js';
+import type { JobListQuery, JobPage } from './job-list.interface.js';
 
 /** A job as a store inserts it: `json` is its data as JSON text, built once by the runner at `add` (stores read it, not `data`). */
 export interface SerializedJob extends NewJob {
@@ -28,6 +29,8 @@ export interface LeasedJob {
   maxAttempts: number;
   /** The lease length of this job, ms. */
   leaseMs: number;
+  /** Longest one attempt may run, ms; null for no limit. */
+  runTimeoutMs: number | null;
   backoff: JobBackoff;
   /** The claim's token; a write whose token no longer matches (the job was reaped or handed on) is not applied. */
   token: string;
@@ -109,6 +112,8 @@ export interface JobStore {
   fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string> }>;
   /** Extends the leases that still match by each job's own lease length; resolves to the refs renewed. */
   renew(jobs: readonly JobRenewal[]): Promise<Set<string>>;
+  /** Stores a running job's progress (JSON text) while its lease still matches; false when it does not. */
+  progress(job: JobLease, json: string): Promise<boolean>;
   /** Hands leased jobs back to waiting at once, their attempt not counted. */
   release(jobs: readonly JobLease[]): Promise<void>;
   /**
@@ -121,6 +126,8 @@ export interface JobStore {
   /** Deletes at most `limit` finished jobs past their retention; `age` or `count` rule. One process at a time. */
   prune(rule: 'age' | 'count', limit: number): Promise<number>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
+  /** One page of the jobs of `queue` in one state, by keyset (the cursor holds the last job's sort key). */
+  list(queue: string, query: JobListQuery): Promise<JobPage>;
   counts(queue: string): Promise<JobCounts>;
   /** Moves one failed job back to waiting with a fresh attempt budget; false if it is not failed. */
   retry(queue: string, id: string): Promise<boolean>;

@@ -1,16 +1,20 @@
 import type { Logger } from '@nestjs/common';
+import { JobTimeoutError } from '../errors/job-timeout.error.js';
 import { NoJobHandlerError } from '../errors/no-job-handler.error.js';
 import { JobConcurrencyGate } from './job-concurrency.gate.js';
 import type { JobContext } from './job.interface.js';
 import type { RegisteredJobHandler } from './job.registry.js';
+import { JobRun } from './job-run.js';
+import type { JobProgressWriter, RunningJob } from './running-job.interface.js';
 import { toStoredResult, type StoredResult } from './job-result.js';
 
 /**
  * Runs the jobs of one queue, whatever runner fetched them: routes each job by name to its `@Job`
  * handler, holds a handler with a lower `concurrency` than its queue's at its own gate, and turns
  * what the handler gives into what every store records: a JSON-safe result (with its JSON text),
- * or an `Error` with a message and a stack. Runners (the SQL runner, the BullMQ adapter) only fetch,
- * lease and write; no runner routes, gates or normalises on its own.
+ * or an `Error` with a message and a stack; and it enforces the attempt's run timeout. Runners (the
+ * SQL runner, the BullMQ adapter) only fetch, lease and write; no runner routes, gates, times or
+ * normalises on its own.
  */
 export class JobExecutor {
   /** Jobs of this queue a process runs at once: the largest `concurrency` of its handlers. */
@@ -38,17 +42,39 @@ export class JobExecutor {
     return [...this.routes.keys()];
   }
 
+  /** A new attempt of a job of this queue, its progress going to `progress`. */
+  startRun(id: string, name: string, attempt: number, maxAttempts: number, progress: JobProgressWriter): RunningJob {
+    return new JobRun(this.queue, id, name, attempt, maxAttempts, progress);
+  }
+
   /**
-   * Runs one job; resolves to its stored result, rejects with an `Error` (a job of a name with no
-   * handler here fails with `NoJobHandlerError`).
+   * Runs one attempt; resolves to its stored result, rejects with an `Error` (a job of a name with
+   * no handler here fails with `NoJobHandlerError`). With `runTimeoutMs`, the attempt fails with
+   * `JobTimeoutError` at the limit, the run's signal aborting with it, whether or not the handler
+   * stops (its handler's concurrency gate is held until it does).
    */
-  execute(data: unknown, context: JobContext): Promise<StoredResult> {
-    const run = this.routes.get(context.name);
-    if (!run) return Promise.reject(new NoJobHandlerError(this.queue, context.name, this.names));
-    return run(data, context).then(
-      (value) => toStoredResult(value, context.name, this.logger),
-      (error: unknown) => Promise.reject(toError(error)),
-    );
+  execute(data: unknown, run: RunningJob, runTimeoutMs: number | null): Promise<StoredResult> {
+    const route = this.routes.get(run.name);
+    if (!route) return Promise.reject(new NoJobHandlerError(this.queue, run.name, this.names));
+    const handled = route(data, run);
+    if (runTimeoutMs === null) return handled.then((value) => toStoredResult(value, run.name, this.logger), rejectAsError);
+    return new Promise<StoredResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new JobTimeoutError(this.queue, run.id, runTimeoutMs);
+        run.abort(error);
+        reject(error);
+      }, runTimeoutMs);
+      handled.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(toStoredResult(value, run.name, this.logger));
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(toError(error));
+        },
+      );
+    });
   }
 
   private route(handler: RegisteredJobHandler): (data: unknown, context: JobContext) => Promise<unknown> {
@@ -64,6 +90,10 @@ export class JobExecutor {
       }
     };
   }
+}
+
+function rejectAsError(error: unknown): Promise<never> {
+  return Promise.reject(toError(error));
 }
 
 /** A handler may throw anything; every store records an Error with a message and a stack. */

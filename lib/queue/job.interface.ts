@@ -20,7 +20,12 @@ export interface JobInfo<Data = unknown, Result = unknown> {
   result?: Result;
   /** The last error, for failed jobs and for jobs waiting to retry. */
   error?: { message: string; stack?: string };
+  /** The last value the handler gave `context.progress`, kept after the job finishes (while the job is kept). */
+  progress?: JobProgress;
 }
+
+/** What `context.progress` takes: a number (a percentage, a count) or a small JSON value (at most 4096 characters as JSON). */
+export type JobProgress = number | string | boolean | readonly unknown[] | { readonly [key: string]: unknown };
 
 /** Jobs per state in one queue. */
 export interface JobCounts {
@@ -39,8 +44,17 @@ export interface JobContext {
   /** 1 on the first try, 2 on the first retry, ... */
   attempt: number;
   maxAttempts: number;
-  /** Aborts when the process shuts down past its grace period or the worker loses the job's lease; stop work and throw. */
-  signal: AbortSignal;
+  /**
+   * Aborts when the process shuts down past its grace period, the worker loses the job's lease, or
+   * the attempt runs past its `runTimeoutMs`; its `reason` says which. Stop work and throw.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Records how far the job has got, readable through `getJob` and reported as a `progress` event.
+   * A bad value throws `InvalidJobProgressError` at once; the write itself happens in the
+   * background (calls faster than the store keep the latest value) and never fails the job.
+   */
+  progress(value: JobProgress): Promise<void>;
 }
 
 /** One entry of `QueueService.addBulk`. */

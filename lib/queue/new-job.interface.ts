@@ -18,6 +18,8 @@ export interface NewJob {
   jobId: string | undefined;
   /** Lease length in ms. */
   leaseMs: number;
+  /** Longest one attempt may run, in ms; null for no limit. */
+  runTimeoutMs: number | null;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
 }

@@ -2,6 +2,7 @@ import type { ProviderName } from '../common/provider-name.js';
 import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { JobExecutor } from './job.executor.js';
+import type { JobListQuery, JobPage } from './job-list.interface.js';
 import type { JobEvent } from './job-event.types.js';
 import type { NewJob } from './new-job.interface.js';
 
@@ -39,6 +40,8 @@ export interface QueueBackend {
    */
   addInTransaction?(transaction: SqlClient, jobs: readonly NewJob[]): Promise<string[]>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
+  /** One page of the jobs of `queue` in one state (see `JobPage` for the order). */
+  getJobs(queue: string, query: JobListQuery): Promise<JobPage>;
   getCounts(queue: string): Promise<JobCounts>;
   /** Moves one failed job back to waiting with a fresh attempt budget; `false` if it is not failed. */
   retry(queue: string, id: string): Promise<boolean>;

@@ -12,6 +12,8 @@ import { assertAnyJobId, assertJobName, assertQueueName } from './assert-job-nam
 import { JobRegistry } from './job.registry.js';
 import type { BulkJob, JobCounts, JobInfo } from './job.interface.js';
 import type { JobOptions } from './job-options.interface.js';
+import type { JobListOptions, JobPage } from './job-list.interface.js';
+import { checkJobListOptions } from './job-list.query.js';
 import { checkJobOptions, moduleJobDefaults, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
 import type { StoreHandle } from '../core/store-handle.js';
 import { QueueBackend, type NewJob } from './queue-backend.interface.js';
@@ -97,6 +99,18 @@ export class QueueService implements OnApplicationShutdown {
     assertQueueName(queue);
     assertAnyJobId(id);
     return (await this.call('getJob', (backend) => backend.getJob(queue, id))) as JobInfo<Data, Result> | undefined;
+  }
+
+  /**
+   * One page of the jobs of `queue` in one state, for browsing (failed jobs, the dead letters, most
+   * of all) without loading the table. Pages are read by cursor: on Postgres a job added or moved
+   * while paging neither repeats nor shifts a page; on BullMQ the cursor is a position, so a job
+   * that moves between two pages may be skipped or seen twice.
+   */
+  async getJobs<Data = unknown, Result = unknown>(queue: string, options: JobListOptions): Promise<JobPage<Data, Result>> {
+    assertQueueName(queue);
+    const query = checkJobListOptions(options);
+    return (await this.call('getJobs', (backend) => backend.getJobs(queue, query))) as JobPage<Data, Result>;
   }
 
   /** Jobs per state in `queue`. */

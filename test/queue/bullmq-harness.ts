@@ -19,6 +19,7 @@ export function newJob(queue: string, name: string, data: unknown = {}, override
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
     jobId: undefined,
     leaseMs: 30_000,
+    runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
     ...overrides,

@@ -8,6 +8,9 @@ import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
 import { BALLAST_LOCK_CLASS } from '../../lib/core/migrations/migrator.js';
 import { openPostgresJobStore } from '../../lib/drivers/postgres/queue/open-postgres-job-store.js';
 import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.js';
+import { InvalidJobOptionError } from '../../lib/errors/invalid-job-option.error.js';
+import type { JobState } from '../../lib/queue/job.interface.js';
+import { checkJobListOptions } from '../../lib/queue/job-list.query.js';
 import type { JobLease, JobSignal, JobStore, JobWakeup, LeasedJob, ReapedJob, SerializedJob } from '../../lib/queue/job-store.interface.js';
 import type { NewJob } from '../../lib/queue/queue-backend.interface.js';
 import { dropSchemaOnServer } from '../support/backends.js';
@@ -201,9 +204,9 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(await store.counts('q')).toMatchObject({ waiting: 0, active: 6 });
     });
 
-    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, backoff, token, dropResult', async () => {
+    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, runTimeoutMs, backoff, token, dropResult', async () => {
       const [keyed, kept, counted] = await store.enqueue([
-        serialized({ hello: 'world' }, { name: 'send', jobId: 'mail-1', attempts: 3, leaseMs: 4321, backoff: { type: 'exponential', delay: 250, jitter: 0.5 } }),
+        serialized({ hello: 'world' }, { name: 'send', jobId: 'mail-1', attempts: 3, leaseMs: 4321, runTimeoutMs: 2500, backoff: { type: 'exponential', delay: 250, jitter: 0.5 } }),
         serialized([1, 2], { removeOnComplete: false }),
         serialized(null, { removeOnComplete: 5 }),
       ]);
@@ -218,6 +221,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
         attempt: 1,
         maxAttempts: 3,
         leaseMs: 4321,
+        runTimeoutMs: 2500,
         backoff: { type: 'exponential', delay: 250, jitter: 0.5 },
         token: expect.stringMatching(UUID),
         dropResult: true,
@@ -225,7 +229,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(JSON.parse(one!.json)).toEqual({ hello: 'world' });
       expect(one!.ref).not.toBe('mail-1');
       // A generated id is the row's own id.
-      expect(two).toMatchObject({ ref: kept, id: kept, name: 'work', attempt: 1, maxAttempts: 1, leaseMs: 30_000, backoff: { type: 'fixed', delay: 0, jitter: 0 }, dropResult: false });
+      expect(two).toMatchObject({ ref: kept, id: kept, name: 'work', attempt: 1, maxAttempts: 1, leaseMs: 30_000, runTimeoutMs: null, backoff: { type: 'fixed', delay: 0, jitter: 0 }, dropResult: false });
       expect(JSON.parse(two!.json)).toEqual([1, 2]);
       expect(three).toMatchObject({ id: counted, dropResult: false, json: 'null' });
       expect(new Set(claimed.map((j) => j.token)).size).toBe(3);
@@ -705,6 +709,83 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       for (const id of [waiting, delayed, failed]) expect(await store.getJob('q', id)).toBeUndefined();
       expect(await store.remove('q', waiting)).toBe(false);
       expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 0, failed: 0 });
+    });
+  });
+
+  describe('progress', () => {
+    it('stores the latest progress of a running job while its token matches, and getJob reports it', async () => {
+      const id = await enqueueOne({}, { removeOnComplete: false });
+      expect((await store.getJob('q', id))!.progress).toBeUndefined();
+      const [job] = await store.claim('q', 1, 1);
+      expect(await store.progress(lease(job!), '10')).toBe(true);
+      expect(await store.progress(lease(job!), '{"step": "two"}')).toBe(true);
+      expect((await store.getJob('q', id))!.progress).toEqual({ step: 'two' });
+      expect(await store.progress({ ref: job!.ref, token: randomUUID() }, '99')).toBe(false);
+      await store.complete([{ ...lease(job!), resultJson: null }]);
+      // Kept with the finished job; a write after the outcome is not applied.
+      expect(await store.progress(lease(job!), '100')).toBe(false);
+      expect(await store.getJob('q', id)).toMatchObject({ state: 'completed', progress: { step: 'two' } });
+    });
+  });
+
+  describe('list', () => {
+    /** A request as `QueueService.getJobs` checks and hands it on. */
+    const query = (state: JobState, limit: number, cursor?: string) => checkJobListOptions(cursor === undefined ? { state, limit } : { state, limit, cursor });
+    /** Every page of `state`, `limit` at a time, as ids. */
+    const allPages = async (queue: string, state: JobState, limit: number) => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await store.list(queue, query(state, limit, cursor));
+        pages.push(page.jobs.map((job) => job.id));
+        if (page.next === undefined) return pages;
+        cursor = page.next;
+        if (pages.length > 50) throw new Error('paging did not end');
+      }
+    };
+
+    it('pages waiting jobs in claim order (due delayed ones included), not shifted by jobs that leave or arrive meanwhile', async () => {
+      await store.pause('q');
+      const ids = await store.enqueue([
+        serialized({}, { priority: 2 }),
+        serialized({}, { priority: 0 }),
+        serialized({}, { priority: 1 }),
+        serialized({}, { priority: 0 }),
+      ]);
+      const [due] = await store.enqueue([serialized({}, { priority: 1, runAt: Date.now() + 300 })]);
+      await waitFor('the delayed job to be due', async () => (await store.getJob('q', due!))!.state === 'waiting');
+      const first = await store.list('q', query('waiting', 2));
+      expect(first.jobs.map((j) => j.id)).toEqual([ids[1], ids[3]]);
+      // Jobs of the first page that go away do not shift the next page (an offset would skip one);
+      // a job added since sorts after the cursor, so it is on a later page, in its place.
+      expect(await store.remove('q', ids[1]!)).toBe(true);
+      const [added] = await store.enqueue([serialized({}, { priority: 0 })]);
+      const rest = await store.list('q', query('waiting', 10, first.next));
+      expect(rest.jobs.map((j) => j.id)).toEqual([added, ids[2], due, ids[0]]);
+      expect(rest.jobs.every((j) => j.state === 'waiting')).toBe(true);
+      expect(rest.next).toBeUndefined();
+    });
+
+    it('pages finished jobs newest first and delayed or active ones by run time, each state apart', async () => {
+      const ids = await store.enqueue(Array.from({ length: 5 }, (_, i) => serialized({ i }, { removeOnComplete: false })));
+      for (const job of await store.claim('q', 5, 5)) {
+        await store.complete([{ ...lease(job), resultJson: `${job.id}` }]);
+      }
+      expect((await allPages('q', 'completed', 2)).flat()).toEqual([...ids].reverse());
+      expect(await allPages('q', 'completed', 2)).toHaveLength(3);
+      const [late, soon] = await store.enqueue([serialized({}, { runAt: Date.now() + 120_000 }), serialized({}, { runAt: Date.now() + 60_000 })]);
+      expect(await allPages('q', 'delayed', 1)).toEqual([[soon], [late]]);
+      expect(await allPages('q', 'failed', 10)).toEqual([[]]);
+      expect(await allPages('other', 'completed', 10)).toEqual([[]]);
+      const [running] = await store.enqueue([serialized({})]);
+      await store.claim('q', 1, 1);
+      expect(await allPages('q', 'active', 10)).toEqual([[running]]);
+    });
+
+    it('refuses a cursor key that is not one it wrote, before it reaches SQL', async () => {
+      const forged = (state: JobState, key: string[]) => Buffer.from(JSON.stringify([state, ...key])).toString('base64url');
+      await expect(store.list('q', query('waiting', 1, forged('waiting', ['1', 'x; DROP TABLE', '1'])))).rejects.toThrow(InvalidJobOptionError);
+      await expect(store.list('q', query('failed', 1, forged('failed', ['only-one'])))).rejects.toThrow(InvalidJobOptionError);
     });
   });
 

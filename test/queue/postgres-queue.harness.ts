@@ -147,6 +147,7 @@ export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): New
     backoff: { type: 'fixed', delay: 0, jitter: 0 },
     jobId: undefined,
     leaseMs: 30_000,
+    runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
     ...overrides,

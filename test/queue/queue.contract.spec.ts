@@ -1,6 +1,15 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import { InvalidJobNameError, UnsupportedOptionError, type JobFailedEvent, type JobInfo, type QueueService } from '../../lib/index.js';
+import {
+  InvalidJobNameError,
+  InvalidJobOptionError,
+  JobTimeoutError,
+  UnsupportedOptionError,
+  type JobFailedEvent,
+  type JobInfo,
+  type JobProgressEvent,
+  type QueueService,
+} from '../../lib/index.js';
 import { QueueWorkers } from '../../lib/queue/queue.workers.js';
 import { ALL_BACKENDS, setupBackend, type BackendSetup, type TestBackend } from '../support/backends.js';
 import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
@@ -338,6 +347,99 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await waitFor('the held job to start', () => app.probe.runsOf('held', running).length === 1, DEADLINE);
     expect(await queue.remove('held', running)).toBe(false);
     expect((await queue.getJob('held', running))?.state).toBe('active');
+  });
+
+  it('fails an attempt that runs past its run timeout with JobTimeoutError, aborting its signal, and retries it', async () => {
+    const started = Date.now();
+    const id = await queue.add('timed', 'patient', 'p');
+    const job = await finished(id, 'timed', 'failed');
+    // Two attempts (the @Job's), each ended by its 300 ms limit, not by a lease or a shutdown.
+    expect(job.attemptsMade).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 300);
+    expect(job.error?.message).toBe(new JobTimeoutError('timed', id, 300).message);
+    expect(app.probe.runsOf('timed', id)).toHaveLength(2);
+    for (const attempt of [1, 2]) {
+      const reason = await waitFor(`attempt ${attempt} to see its signal abort`, () => app.probe.abortReasons.get(`timed/${id}/${attempt}`), DEADLINE);
+      expect(reason).toBeInstanceOf(JobTimeoutError);
+      expect(reason).toMatchObject({ queue: 'timed', jobId: id, runTimeoutMs: 300 });
+    }
+  });
+
+  it('fails an attempt at its run timeout even when the handler ignores its signal; an add option sets the limit', async () => {
+    const timedOut = await queue.add('timed', 'stubborn', { ms: 1500 }, { runTimeoutMs: 200 });
+    const job = await finished(timedOut, 'timed', 'failed');
+    // Failed at the limit, while the handler was still running.
+    expect(app.probe.finished).not.toContain(`timed/${timedOut}`);
+    expect(job.error?.message).toBe(new JobTimeoutError('timed', timedOut, 200).message);
+    // Without a limit the same handler completes.
+    const unlimited = await queue.add('timed', 'stubborn', { ms: 50 });
+    expect((await finished(unlimited, 'timed', 'completed')).result).toBe('done anyway');
+    await expect(queue.add('timed', 'stubborn', { ms: 1 }, { runTimeoutMs: 0 })).rejects.toThrow(InvalidJobOptionError);
+  });
+
+  it('stores the latest progress a handler reports, reports it as events, and refuses progress no store takes', async () => {
+    const id = await queue.add('timed', 'report', { steps: [10, 55, { stage: 'upload', done: 3, of: 4 }] });
+    const job = await finished(id, 'timed', 'completed');
+    expect(job.progress).toEqual({ stage: 'upload', done: 3, of: 4 });
+    expect(job.result).toEqual({ refused: 'InvalidJobProgressError' });
+    await waitFor('three progress events', () => app.probe.eventsOf('timed', id).filter((e) => e.type === 'progress').length === 3, DEADLINE);
+    const events = app.probe.eventsOf('timed', id).filter((e): e is JobProgressEvent => e.type === 'progress');
+    expect(events.map((e) => e.progress)).toEqual([10, 55, { stage: 'upload', done: 3, of: 4 }]);
+    expect(events[0]).toMatchObject({ queue: 'timed', jobId: id, name: 'report', attempt: 1 });
+    // A job that never reported progress has none, including a reported 0 told apart from none.
+    const zero = await queue.add('timed', 'report', { steps: [0] });
+    expect((await finished(zero, 'timed', 'completed')).progress).toBe(0);
+    const none = await queue.add('timed', 'report', { steps: [] });
+    expect((await finished(none, 'timed', 'completed')).progress).toBeUndefined();
+  });
+
+  it('lists waiting jobs page by page in the order they will run, with no repeats and a last page', async () => {
+    await queue.pause('main');
+    const low = await queue.addBulk([1, 2, 3].map((i) => ({ queue: 'main', name: 'record', data: { i }, options: { priority: 5 } })));
+    const urgent = await queue.addBulk([4, 5].map((i) => ({ queue: 'main', name: 'record', data: { i } })));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await queue.getJobs('main', { state: 'waiting', limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      for (const job of page.jobs) expect(job).toMatchObject({ queue: 'main', name: 'record', state: 'waiting' });
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.next;
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    expect(seen).toEqual([...urgent, ...low]);
+    expect(pages).toBe(3);
+    expect((await queue.getJobs('main', { state: 'waiting' })).jobs.map((job) => job.data)).toEqual([{ i: 4 }, { i: 5 }, { i: 1 }, { i: 2 }, { i: 3 }]);
+    expect(await queue.getJobs('main', { state: 'completed' })).toEqual({ jobs: [] });
+  });
+
+  it('lists failed jobs newest first and delayed jobs by run time; refuses a bad cursor or state', async () => {
+    app.probe.flakySucceedsFrom = 99;
+    const failed: string[] = [];
+    for (const k of [1, 2, 3]) {
+      const id = await queue.add('retry', 'flaky', { k }, { attempts: 1 });
+      await finished(id, 'retry', 'failed');
+      failed.push(id);
+    }
+    const first = await queue.getJobs('retry', { state: 'failed', limit: 2 });
+    expect(first.jobs.map((job) => job.id)).toEqual([failed[2], failed[1]]);
+    expect(first.jobs[0]!.error?.message).toBe('boom on attempt 1');
+    const second = await queue.getJobs('retry', { state: 'failed', limit: 2, cursor: first.next! });
+    expect(second.jobs.map((job) => job.id)).toEqual([failed[0]]);
+    expect(second.next).toBeUndefined();
+
+    const later = await queue.add('other', 'record', 'later', { delay: 60_000 });
+    const sooner = await queue.add('other', 'record', 'sooner', { delay: 30_000 });
+    const delayed = await queue.getJobs('other', { state: 'delayed' });
+    expect(delayed.jobs.map((job) => job.id)).toEqual([sooner, later]);
+    expect(delayed.jobs[0]!.runAt.getTime()).toBeGreaterThan(Date.now() + 20_000);
+
+    await expect(queue.getJobs('retry', { state: 'failed', cursor: 'not-a-cursor' })).rejects.toThrow(InvalidJobOptionError);
+    // A cursor of another state is refused too.
+    await expect(queue.getJobs('retry', { state: 'completed', cursor: first.next! })).rejects.toThrow(InvalidJobOptionError);
+    await expect(queue.getJobs('retry', { state: 'gone' as 'failed' })).rejects.toThrow(InvalidJobOptionError);
+    await expect(queue.getJobs('retry', { state: 'failed', limit: 0 })).rejects.toThrow(InvalidJobOptionError);
   });
 
   it('finishes running jobs on shutdown and leaves the rest to the next process, losing none', async () => {

@@ -1,6 +1,6 @@
 import type { Job, JobState as BullmqJobState } from 'bullmq';
 import { JobLeaseExpiredError } from '../../errors/job-lease-expired.error.js';
-import type { JobInfo, JobState } from '../../queue/job.interface.js';
+import type { JobInfo, JobProgress, JobState } from '../../queue/job.interface.js';
 
 /** What BullMQ stores as the failure of a job that stalled more than `maxStalledCount` times. */
 const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
@@ -26,7 +26,7 @@ export function toJobState(state: BullmqJobState | 'unknown'): JobState | undefi
  * A BullMQ job as `getJob` reports it. `delayedScore` is the job's score in the delayed set, which
  * holds its next run time for retries too (BullMQ keeps no such field on the job).
  */
-export function toJobInfo(queue: string, job: Job, state: JobState, delayedScore: string | null): JobInfo {
+export function toJobInfo(queue: string, job: Job, state: JobState, delayedScore: string | null, hasProgress: boolean): JobInfo {
   const info: JobInfo = {
     id: job.id ?? '',
     queue,
@@ -42,6 +42,7 @@ export function toJobInfo(queue: string, job: Job, state: JobState, delayedScore
   };
   if (job.finishedOn) info.finishedAt = new Date(job.finishedOn);
   if (state === 'completed') info.result = job.returnvalue;
+  if (hasProgress) info.progress = job.progress as JobProgress;
   // BullMQ keeps the last failure on a job that later completed; Ballast reports it until then.
   if (job.failedReason && state !== 'completed') {
     // BullMQ's own words for a job that stalled too often say neither how often nor that the

@@ -11,7 +11,9 @@ import { newBullmqJobId } from './bullmq-job-id.js';
  * - `priority`: both run 0 first and lower before higher, FIFO within one value; BullMQ stops at
  *   2^21 - 1, so the highest value Ballast accepts shares that last rank.
  * - `backoff` (fixed / exponential, `jitter` as a fraction shaved off) is BullMQ's own, same formula.
- * - `timeout` is not per job on BullMQ: the worker's lease (`lockDuration`) covers every job it runs.
+ * - `leaseMs` is not per job on BullMQ: the worker's lease (`lockDuration`) covers every job it runs.
+ * - `runTimeoutMs` has no BullMQ option: it rides in the stored options under a key of Ballast's own,
+ *   which BullMQ keeps as it is (it passes unknown option keys through) and hands back on fetch.
  * - `jobId`: the caller's, or a fresh time-ordered id (`newBullmqJobId`), never BullMQ's counter,
  *   which restarts at 1 when Redis loses its data.
  */
@@ -27,7 +29,19 @@ export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
     options.backoff = jitter > 0 ? { type, delay, jitter } : { type, delay };
   }
   options.jobId = job.jobId ?? newBullmqJobId(now);
+  if (job.runTimeoutMs !== null) (options as BallastJobsOptions)[RUN_TIMEOUT_KEY] = job.runTimeoutMs;
   return options;
+}
+
+/** Ballast's key for the run timeout among a BullMQ job's stored options. */
+const RUN_TIMEOUT_KEY = 'ballastRunTimeoutMs';
+
+type BallastJobsOptions = JobsOptions & { [RUN_TIMEOUT_KEY]?: number };
+
+/** The run timeout stored with a BullMQ job, or null. */
+export function runTimeoutOf(options: JobsOptions): number | null {
+  const value = (options as BallastJobsOptions)[RUN_TIMEOUT_KEY];
+  return typeof value === 'number' ? value : null;
 }
 
 /** Ballast retention to BullMQ's: the same shape, but BullMQ counts age in whole seconds. */

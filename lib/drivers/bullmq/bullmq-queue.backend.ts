@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ErrorCode, Queue, type RedisOptions } from 'bullmq';
+import { ErrorCode, Queue, type Job, type JobType as BullmqJobType, type RedisOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { DEFAULT_MAX_STALLS } from '../../queue/resolve-queue-config.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
-import type { JobCounts, JobInfo } from '../../queue/job.interface.js';
+import type { JobCounts, JobInfo, JobState } from '../../queue/job.interface.js';
+import type { JobListQuery, JobPage } from '../../queue/job-list.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import { toJobInfo, toJobState } from './bullmq-job-info.js';
 import { toBullmqJobOptions } from './bullmq-job-options.js';
@@ -18,6 +19,26 @@ const QUEUE_CLOSE_WAIT_MS = 1000;
 const RETRY_BATCH = 500;
 
 type RetryOutcome = 'retried' | 'not-failed' | 'missing';
+
+/** Where BullMQ keeps the jobs of each Ballast state, in listing order. */
+const LIST_SEGMENTS: Record<JobState, ReadonlyArray<{ type: BullmqJobType; oldestFirst: boolean }>> = {
+  waiting: [
+    { type: 'waiting', oldestFirst: true },
+    { type: 'prioritized', oldestFirst: true },
+  ],
+  delayed: [{ type: 'delayed', oldestFirst: true }],
+  active: [{ type: 'active', oldestFirst: true }],
+  completed: [{ type: 'completed', oldestFirst: false }],
+  failed: [{ type: 'failed', oldestFirst: false }],
+};
+
+/** A BullMQ cursor's key: the position of the page's first job. */
+function offsetOf(query: JobListQuery): number {
+  const key = query.after ?? [];
+  const offset = key.length === 1 && /^\d{1,9}$/.test(key[0]!) ? Number(key[0]) : Number.NaN;
+  if (!Number.isSafeInteger(offset)) throw query.invalidCursor();
+  return offset;
+}
 
 /**
  * `QueueBackend` on BullMQ, for Valkey and Redis alike (`provider` only names it). Keys live under
@@ -95,14 +116,54 @@ export class BullmqQueueBackend implements QueueBackend {
   async getJob(queueName: string, id: string): Promise<JobInfo | undefined> {
     const queue = this.queue(queueName);
     // Sent together on one connection: one round trip.
-    const [job, bullmqState, delayedScore] = await Promise.all([
+    const [job, bullmqState, delayedScore, hasProgress] = await Promise.all([
       queue.getJob(id),
       queue.getJobState(id),
       this.redis.zscore(queue.keys.delayed, id),
+      // BullMQ reads an absent progress as 0; only a stored one is reported.
+      this.redis.hexists(queue.toKey(id), 'progress'),
     ]);
     const state = toJobState(bullmqState);
     if (!job || !state) return undefined;
-    return toJobInfo(queueName, job, state, state === 'delayed' ? delayedScore : null);
+    return toJobInfo(queueName, job, state, state === 'delayed' ? delayedScore : null, hasProgress === 1);
+  }
+
+  /**
+   * A page by position: BullMQ keeps each state as a list or sorted set, read here in the order
+   * `JobPage` promises (waiting: the unprioritized list, oldest first, which BullMQ takes first,
+   * then the prioritized set by priority), with the position of the next page as the cursor.
+   */
+  async getJobs(queueName: string, query: JobListQuery): Promise<JobPage> {
+    const { state, limit, after } = query;
+    const queue = this.queue(queueName);
+    let skip = after === undefined ? 0 : offsetOf(query);
+    const start = skip;
+    const jobs: Job[] = [];
+    const segments = LIST_SEGMENTS[state];
+    for (const [index, segment] of segments.entries()) {
+      const want = limit + 1 - jobs.length;
+      if (want <= 0) break;
+      // Only a segment with another after it needs its size, to know where that one starts.
+      if (index < segments.length - 1) {
+        const size = await queue.getJobCountByTypes(segment.type);
+        if (skip >= size) {
+          skip -= size;
+          continue;
+        }
+      }
+      const found = await queue.getJobs([segment.type], skip, skip + want - 1, segment.oldestFirst);
+      for (const job of found) if (job) jobs.push(job);
+      skip = 0;
+    }
+    const shown = jobs.slice(0, limit);
+    // Sent together on the shared connection: one round trip for the page.
+    const [scores, progress] = await Promise.all([
+      state === 'delayed' ? Promise.all(shown.map((job) => this.redis.zscore(queue.keys.delayed, idOf(job)))) : undefined,
+      Promise.all(shown.map((job) => this.redis.hexists(queue.toKey(idOf(job)), 'progress'))),
+    ]);
+    const page: JobPage = { jobs: shown.map((job, i) => toJobInfo(queueName, job, state, scores?.[i] ?? null, progress[i] === 1)) };
+    if (jobs.length > limit) page.next = query.cursor([String(start + limit)]);
+    return page;
   }
 
   async getCounts(queueName: string): Promise<JobCounts> {

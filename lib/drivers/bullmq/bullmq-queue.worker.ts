@@ -4,8 +4,9 @@ import type { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
 import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
-import { BullmqJobContext } from './bullmq-job-context.js';
-import { BullmqRunningJob } from './bullmq-running-job.js';
+import type { JobProgressWriter } from '../../queue/running-job.interface.js';
+import { runTimeoutOf } from './bullmq-job-options.js';
+import type { BullmqRunningJob } from './bullmq-running-job.js';
 
 /** Where a worker connects and how it leases jobs; resolved by the backend. */
 export interface BullmqWorkerOptions {
@@ -75,7 +76,9 @@ export class BullmqQueueWorker implements QueueWorker {
     // The `retrying` event reads `delay` for `nextRunAt`. BullMQ sets it only for a non-zero retry
     // delay, so a stale one (the previous retry's, stored on the job) must not linger.
     job.delay = 0;
-    const running = new BullmqRunningJob(job, token);
+    // BullMQ counts finished attempts; a stall does not count one.
+    const run = executor.startRun(id, job.name, job.attemptsMade + 1, job.opts.attempts || 1, this.writeProgress);
+    const running: BullmqRunningJob = { job, token, run, abandon: () => undefined };
     this.running.set(id, running);
     // One promise around the handler's, which `abandon` can reject at shutdown.
     return new Promise<unknown>((resolve, reject) => {
@@ -85,7 +88,7 @@ export class BullmqQueueWorker implements QueueWorker {
         reject(error);
       };
       try {
-        executor.execute(job.data, new BullmqJobContext(executor.queue, running)).then((result) => {
+        executor.execute(job.data, run, runTimeoutOf(job.opts)).then((result) => {
           this.running.delete(id);
           resolve(result.value);
         }, fail);
@@ -94,6 +97,22 @@ export class BullmqQueueWorker implements QueueWorker {
       }
     });
   }
+
+  /**
+   * Stores a running job's progress on its BullMQ job (which also publishes BullMQ's own `progress`
+   * event) and tells in-process listeners. A failed write is logged, never thrown into the handler;
+   * a job this worker no longer runs writes nothing.
+   */
+  private readonly writeProgress: JobProgressWriter = async (run, value) => {
+    const running = this.running.get(run.id);
+    if (running?.run !== run) return;
+    this.spec.onEvent({ type: 'progress', queue: run.queue, jobId: run.id, name: run.name, attempt: run.attempt, progress: value });
+    try {
+      await running.job.updateProgress(value as number | object);
+    } catch (error) {
+      this.logger.warn(`BullMQ worker of queue ${JSON.stringify(run.queue)}: progress of job ${run.id} not stored: ${(error as Error).message}`);
+    }
+  };
 
   private listen(): void {
     const { onEvent } = this.spec;
@@ -112,7 +131,7 @@ export class BullmqQueueWorker implements QueueWorker {
     this.worker.on('stalled', (jobId) => onEvent({ type: 'stalled', queue, jobId }));
     this.worker.on('lockRenewalFailed', (jobIds) => {
       // Another worker may already run the job: tell the handler to stop.
-      for (const jobId of jobIds) this.running.get(jobId)?.abort(new JobAbortedError(queue, jobId, 'lease-lost'));
+      for (const jobId of jobIds) this.running.get(jobId)?.run.abort(new JobAbortedError(queue, jobId, 'lease-lost'));
     });
     this.worker.on('error', (error) => {
       // Connection errors repeat while Redis is down and BullMQ reconnects on its own: the outage is
@@ -159,7 +178,7 @@ export class BullmqQueueWorker implements QueueWorker {
       this.giveUpConnections = true;
       const left = [...this.running.values()];
       const { queue } = this.spec.executor;
-      for (const running of left) running.abort(new JobAbortedError(queue, running.job.id ?? '', 'shutdown'));
+      for (const running of left) running.run.abort(new JobAbortedError(queue, running.job.id ?? '', 'shutdown'));
       // Hand the jobs back now, not after their lease: another worker can start them at once, and
       // the handback costs no attempt. A handler finishing later is refused by BullMQ's lock token.
       // Bounded: worker connections wait out outages, and Redis may be why we are late.

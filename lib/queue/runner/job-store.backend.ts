@@ -4,6 +4,7 @@ import type { ProviderName } from '../../common/provider-name.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import type { SqlClient } from '../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from '../job.interface.js';
+import type { JobListQuery, JobPage } from '../job-list.interface.js';
 import type { JobStore, JobWakeup, SerializedJob } from '../job-store.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { JobStoreEnqueuer } from './job-store.enqueuer.js';
@@ -60,6 +61,10 @@ export class JobStoreBackend implements QueueBackend {
 
   getJob(queue: string, id: string): Promise<JobInfo | undefined> {
     return this.store.getJob(queue, id);
+  }
+
+  getJobs(queue: string, query: JobListQuery): Promise<JobPage> {
+    return this.store.list(queue, query);
   }
 
   getCounts(queue: string): Promise<JobCounts> {

@@ -1,4 +1,5 @@
 import type { LeasedJob } from '../job-store.interface.js';
+import type { RunningJob } from '../running-job.interface.js';
 
 /** A job this process holds under a lease: buffered, running, or finished and waiting for its write. */
 export interface ClaimedJob extends LeasedJob {
@@ -9,8 +10,8 @@ export interface ClaimedJob extends LeasedJob {
   started: boolean;
   /** Client time at which the lease should next be renewed. */
   renewAt: number;
-  /** Fires on shutdown past the grace period or on lease loss. */
-  controller: AbortController;
+  /** The attempt as the handler sees it; aborted on shutdown past the grace period, on lease loss, or at its run timeout. */
+  run: RunningJob;
   /**
    * The job is no longer this worker's (handed back, or its lease was lost): whatever its handler
    * does now is not written.
@@ -19,14 +20,14 @@ export interface ClaimedJob extends LeasedJob {
 }
 
 /**
- * The job as the worker holds it, its first renewal due at a third of its lease. The store's object
+ * The job as the worker holds it, with its attempt `run`, its first renewal due at a third of its lease. The store's object
  * is extended in place rather than copied: this runs for every job claimed.
  */
-export function toClaimedJob(job: LeasedJob, now: number): ClaimedJob {
+export function toClaimedJob(job: LeasedJob, run: RunningJob, now: number): ClaimedJob {
   const claimed = job as ClaimedJob;
   claimed.started = false;
   claimed.renewAt = now + job.leaseMs / 3;
-  claimed.controller = new AbortController();
+  claimed.run = run;
   claimed.released = false;
   return claimed;
 }

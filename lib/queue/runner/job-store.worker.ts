@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
 import type { StoredResult } from '../job-result.js';
 import type { JobSignal, JobStore, JobWakeup, LeasedJob } from '../job-store.interface.js';
+import type { JobProgressWriter, RunningJob } from '../running-job.interface.js';
 import type { JobEvent, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { retryDelay } from './retry-delay.js';
 import { toClaimedJob, type ClaimedJob } from './job-store.claimed-job.js';
@@ -114,6 +115,29 @@ export class JobStoreWorker implements QueueWorker {
     this.reaper = new JobStoreReaper(store, this.queue, settings, (event) => this.emit(event), logger, outage);
   }
 
+  /**
+   * Stores a running job's progress and tells in-process listeners. Progress is advisory: a write
+   * the database refuses or misses is logged with the other background failures, never thrown into
+   * the handler; a job whose lease is gone writes nothing (the store matches the token).
+   */
+  private readonly writeProgress: JobProgressWriter = async (run, value, json) => {
+    const job = this.progressTarget(run);
+    if (!job) return;
+    this.emit({ type: 'progress', queue: this.queue, jobId: run.id, name: run.name, attempt: run.attempt, progress: value });
+    try {
+      await this.context.store.progress(job, json);
+      this.context.outage.succeeded();
+    } catch (error) {
+      this.context.outage.failed(`writing the progress of job ${run.id} of queue '${this.queue}'`, error);
+    }
+  };
+
+  /** The running job of this attempt, if this worker still holds it. */
+  private progressTarget(run: RunningJob): ClaimedJob | undefined {
+    for (const job of this.running) if (job.run === run) return job.released ? undefined : job;
+    return undefined;
+  }
+
   /** Listens first, so no notification sent after the first claim can be missed. */
   async start(): Promise<void> {
     this.unlisten = await this.context.wakeup.listen((signal) => this.onSignal(signal));
@@ -148,7 +172,7 @@ export class JobStoreWorker implements QueueWorker {
     const unfinished = [...this.running];
     for (const job of unfinished) {
       this.letGo(job);
-      job.controller.abort(new JobAbortedError(this.queue, job.id, 'shutdown'));
+      job.run.abort(new JobAbortedError(this.queue, job.id, 'shutdown'));
     }
     budget = Date.now() + SHUTDOWN_STORE_BUDGET_MS;
     const handedBack = await within(this.release(unfinished));
@@ -258,7 +282,8 @@ export class JobStoreWorker implements QueueWorker {
       this.context.outage.succeeded();
       this.claimBackoff.reset();
       const now = Date.now();
-      const jobs = leased.map((job) => toClaimedJob(job, now));
+      const { executor } = this.spec;
+      const jobs = leased.map((job) => toClaimedJob(job, executor.startRun(job.id, job.name, job.attempt, job.maxAttempts, this.writeProgress), now));
       if (this.closed || pauses !== this.pauses) {
         await this.release(jobs);
         return;
@@ -322,14 +347,7 @@ export class JobStoreWorker implements QueueWorker {
 
   private async execute(job: ClaimedJob): Promise<Outcome> {
     try {
-      const result = await this.spec.executor.execute(JSON.parse(job.json) as unknown, {
-        id: job.id,
-        name: job.name,
-        queue: this.queue,
-        attempt: job.attempt,
-        maxAttempts: job.maxAttempts,
-        signal: job.controller.signal,
-      });
+      const result = await this.spec.executor.execute(JSON.parse(job.json) as unknown, job.run, job.runTimeoutMs);
       return { ok: true, result };
     } catch (error) {
       // The executor rejects with an Error only.
@@ -355,7 +373,7 @@ export class JobStoreWorker implements QueueWorker {
     const index = this.buffer.indexOf(job);
     if (index >= 0) this.buffer.splice(index, 1);
     this.letGo(job);
-    job.controller.abort(new JobAbortedError(this.queue, job.id, 'lease-lost'));
+    job.run.abort(new JobAbortedError(this.queue, job.id, 'lease-lost'));
     this.context.logger.warn(`queue '${this.queue}': lost the lease of job ${job.id} (${job.name}); its outcome will not be recorded here`);
   }
 

@@ -6,6 +6,7 @@ import {
   type JobContext,
   type JobEvent,
   type JobFailedEvent,
+  type JobProgressEvent,
   type JobRetryingEvent,
   type JobStalledEvent,
 } from '../../../lib/index.js';
@@ -34,6 +35,8 @@ export class JobProbe {
   readonly events: JobEvent[] = [];
   readonly active = new Map<string, number>();
   readonly maxActive = new Map<string, number>();
+  /** The reason each run's signal aborted with, by `queue/id/attempt`. */
+  readonly abortReasons = new Map<string, unknown>();
   /** `flaky` jobs succeed from this attempt on; tests raise or lower it. */
   flakySucceedsFrom = 3;
   private releaseHeld: () => void = () => undefined;
@@ -131,6 +134,58 @@ export class ContractJobs {
     } finally {
       this.probe.leave(context.queue, context.id);
     }
+  }
+
+  /** Waits for its signal (a run timeout, a shutdown) and fails with its reason. */
+  @Job('patient', { queue: 'timed', concurrency: 4, runTimeoutMs: 300, attempts: 2, backoff: 10, removeOnComplete: false })
+  async patient(data: unknown, context: JobContext): Promise<string> {
+    this.probe.enter(context.queue, runOf(data, context));
+    try {
+      await new Promise<void>((_, reject) => {
+        context.signal.addEventListener('abort', () => {
+          this.probe.abortReasons.set(`${context.queue}/${context.id}/${context.attempt}`, context.signal.reason);
+          reject(context.signal.reason);
+        }, { once: true });
+      });
+      return 'never';
+    } finally {
+      this.probe.leave(context.queue, context.id);
+    }
+  }
+
+  /** Ignores its signal and returns after `ms`: a run timeout must fail it all the same. */
+  @Job('stubborn', { queue: 'timed', removeOnComplete: false })
+  async stubborn(data: { ms: number }, context: JobContext): Promise<string> {
+    this.probe.enter(context.queue, runOf(data, context));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, data.ms));
+      return 'done anyway';
+    } finally {
+      this.probe.leave(context.queue, context.id);
+    }
+  }
+
+  /** Reports each value of `steps` as progress, awaiting each write, then tries a value no store takes. */
+  @Job('report', { queue: 'timed', removeOnComplete: false })
+  async report(data: { steps: unknown[] }, context: JobContext): Promise<{ refused: string }> {
+    this.probe.enter(context.queue, runOf(data, context));
+    try {
+      for (const step of data.steps) await context.progress(step as number);
+      let refused = 'nothing';
+      try {
+        void context.progress('x'.repeat(5000));
+      } catch (error) {
+        refused = (error as Error).name;
+      }
+      return { refused };
+    } finally {
+      this.probe.leave(context.queue, context.id);
+    }
+  }
+
+  @OnJobEvent('progress')
+  onProgress(event: JobProgressEvent): void {
+    this.probe.events.push(event);
   }
 
   @OnJobEvent('completed')

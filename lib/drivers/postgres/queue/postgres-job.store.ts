@@ -1,7 +1,7 @@
 import { JobLeaseExpiredError } from '../../../errors/job-lease-expired.error.js';
 import { BALLAST_LOCK_CLASS } from '../../../core/migrations/migrator.js';
 import type { SqlClient, SqlDatabase } from '../../../core/connections/sql-client.js';
-import type { JobCounts, JobInfo, JobState } from '../../../queue/job.interface.js';
+import type { JobCounts, JobInfo, JobProgress, JobState } from '../../../queue/job.interface.js';
 import type {
   JobCompletion,
   JobFailure,
@@ -12,6 +12,7 @@ import type {
   ReapedJob,
   SerializedJob,
 } from '../../../queue/job-store.interface.js';
+import type { JobListQuery, JobPage } from '../../../queue/job-list.interface.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
 import { newJobParams, newJobsJson } from './postgres-queue.new-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -35,6 +36,7 @@ interface JobRow {
   result: string | null;
   error_message: string | null;
   error_stack: string | null;
+  progress: string | null;
 }
 
 /** A claim row as the claim statement returns it. */
@@ -46,11 +48,31 @@ interface ClaimRow {
   attempts_made: number;
   max_attempts: number;
   timeout_ms: number;
+  run_timeout_ms: number | null;
   backoff_type: 'fixed' | 'exponential';
   backoff_delay: number;
   backoff_jitter: number;
   token: string;
   drop_result: boolean;
+}
+
+/** A listed job: the job, and its sort key for the next page's cursor. */
+interface PageRow extends JobRow {
+  k_priority: number;
+  key_run_at: string;
+  key_finished_at: string | null;
+  key_id: string;
+}
+
+/** Checks of a cursor's key parts before they reach SQL as parameters (a bad cast would be a server error). */
+const INTEGER = /^-?\d{1,19}$/;
+const TIMESTAMP = /^[0-9][0-9 :.+T-]{9,40}$|^-?infinity$/;
+const MAX_BIGINT = '9223372036854775807';
+
+function checkedKey(query: JobListQuery, parts: readonly RegExp[]): readonly string[] {
+  const key = query.after ?? [];
+  if (key.length !== parts.length || !key.every((part, i) => parts[i]!.test(part))) throw query.invalidCursor();
+  return key;
 }
 
 interface ReapedRow {
@@ -135,6 +157,11 @@ export class PostgresJobStore implements JobStore {
     return new Set(rows.map((row) => row.id));
   }
 
+  async progress(job: JobLease, json: string): Promise<boolean> {
+    const { rows } = await this.db.queryPrepared(this.sql.progress, [job.ref, job.token, json]);
+    return rows.length > 0;
+  }
+
   async release(jobs: readonly JobLease[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.db.queryPrepared(this.sql.release, [jobs.map((j) => j.ref), jobs.map((j) => j.token), this.channel]);
@@ -170,6 +197,38 @@ export class PostgresJobStore implements JobStore {
     const { rows } = await this.db.queryPrepared<JobRow>(this.sql.getJob, [queue, ...publicIdParams(id)]);
     const row = rows[0];
     return row ? toJobInfo(row) : undefined;
+  }
+
+  async list(queue: string, query: JobListQuery): Promise<JobPage> {
+    const { state, limit, after } = query;
+    let statement: string;
+    let params: unknown[];
+    if (state === 'waiting') {
+      const [priority, runAt, id] = after === undefined ? ['-1', '-infinity', '0'] : checkedKey(query, [INTEGER, TIMESTAMP, INTEGER]);
+      statement = this.sql.listWaiting;
+      params = [queue, priority, runAt, id, limit];
+    } else {
+      const first = state === 'delayed' || state === 'active' ? ['-infinity', '0'] : ['infinity', MAX_BIGINT];
+      const [time, id] = after === undefined ? first : checkedKey(query, [TIMESTAMP, INTEGER]);
+      statement = {
+        delayed: this.sql.listDelayed,
+        active: this.sql.listActive,
+        completed: this.sql.listCompleted,
+        failed: this.sql.listFailed,
+      }[state];
+      params = [queue, time, id, limit];
+    }
+    const { rows } = await this.db.queryPrepared<PageRow>(statement, params);
+    const page: JobPage = { jobs: rows.slice(0, limit).map(toJobInfo) };
+    if (rows.length > limit) {
+      const last = rows[limit - 1]!;
+      const key =
+        state === 'waiting'
+          ? [String(last.k_priority), last.key_run_at, last.key_id]
+          : [state === 'completed' || state === 'failed' ? last.key_finished_at! : last.key_run_at, last.key_id];
+      page.next = query.cursor(key);
+    }
+    return page;
   }
 
   async counts(queue: string): Promise<JobCounts> {
@@ -211,6 +270,7 @@ function toLeasedJob(row: ClaimRow): LeasedJob {
     attempt: row.attempts_made,
     maxAttempts: row.max_attempts,
     leaseMs: row.timeout_ms,
+    runTimeoutMs: row.run_timeout_ms,
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,
@@ -232,6 +292,7 @@ function toJobInfo(row: JobRow): JobInfo {
   };
   if (row.finished_at !== null) info.finishedAt = new Date(row.finished_at);
   if (row.result !== null) info.result = JSON.parse(row.result) as unknown;
+  if (row.progress !== null) info.progress = JSON.parse(row.progress) as JobProgress;
   if (row.error_message !== null) info.error = row.error_stack === null ? { message: row.error_message } : { message: row.error_message, stack: row.error_stack };
   return info;
 }

@@ -116,4 +116,15 @@ export const queueMigrations: readonly Migration[] = [
       `ALTER TABLE ${s}.queue_jobs ADD COLUMN started boolean NOT NULL DEFAULT false`,
     ],
   },
+  {
+    service: 'queue',
+    version: 5,
+    name: 'run timeouts and progress',
+    statements: (s) => [
+      // The longest one attempt may run (null: no limit), as given at enqueue; the worker enforces it.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN run_timeout_ms integer`,
+      // The last value the handler reported with context.progress, kept with the job.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN progress jsonb`,
+    ],
+  },
 ];

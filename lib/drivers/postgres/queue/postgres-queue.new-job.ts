@@ -1,7 +1,7 @@
 import type { SerializedJob } from '../../../queue/job-store.interface.js';
 import { retentionColumns } from './postgres-queue.retention.js';
 
-/** One job as the scalar parameters $1..$15 of `addOne`. */
+/** One job as the scalar parameters $1..$16 of `addOne`. */
 export function newJobParams(job: SerializedJob): unknown[] {
   const completed = retentionColumns(job.removeOnComplete);
   const failed = retentionColumns(job.removeOnFail);
@@ -21,6 +21,7 @@ export function newJobParams(job: SerializedJob): unknown[] {
     completed.ageMs,
     failed.count,
     failed.ageMs,
+    job.runTimeoutMs,
   ];
 }
 
@@ -41,6 +42,7 @@ export function newJobsJson(jobs: readonly SerializedJob[]): string {
       `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.leaseMs}`;
     if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;
     if (job.jobId !== undefined) text += `,"job_key":${JSON.stringify(job.jobId)}`;
+    if (job.runTimeoutMs !== null) text += `,"run_timeout_ms":${job.runTimeoutMs}`;
     if (completed.count !== null) text += `,"keep_completed":${completed.count}`;
     if (completed.ageMs !== null) text += `,"keep_completed_ms":${completed.ageMs}`;
     if (failed.count !== null) text += `,"keep_failed":${failed.count}`;

@@ -24,13 +24,35 @@ export function queueSql(s: string) {
   // or hand-back is undone and its lease runs out), which the at-least-once contract allows.
   const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
   type Commit = 'durable' | 'async';
+  /** A job as `getJob` and `getJobs` report it; a due delayed job reads as waiting. */
+  const jobColumns = `coalesce(job_key, id::text) AS id, queue, name, data::text AS data,
+                    CASE WHEN state = 'delayed' AND run_at <= now() THEN 'waiting' ELSE state END AS state,
+                    priority, attempts_made, max_attempts,
+                    (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
+                    (extract(epoch FROM run_at) * 1000)::float8 AS run_at,
+                    (extract(epoch FROM finished_at) * 1000)::float8 AS finished_at,
+                    result::text AS result, error_message, error_stack, progress::text AS progress`;
+  // A listed job's sort key, exact (timestamps as text keep their microseconds), for the next cursor.
+  const pageKey = `priority AS k_priority, run_at AS k_run_at, id AS k_id, run_at::text AS key_run_at,
+                   finished_at::text AS key_finished_at, id::text AS key_id`;
+  // One statement per state, the state a literal: a partial index serves only a query whose state
+  // the planner can see, also in the generic plan of a prepared statement.
+  const listByRunAt = (state: 'delayed' | 'active') =>
+    `SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
+     WHERE queue = $1 AND state = '${state}'${state === 'delayed' ? ' AND run_at > now()' : ''}
+       AND (run_at, id) > ($2::timestamptz, $3::bigint)
+     ORDER BY run_at, id LIMIT $4::int + 1`;
+  const listFinished = (state: 'completed' | 'failed') =>
+    `SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
+     WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
+     ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
 
   /**
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
    * `priority`, `max_attempts`, `backoff_type`, `backoff_delay`, `backoff_jitter`, `job_key`,
-   * `timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
+   * `timeout_ms`, `run_timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
    * key is null), $2 channel. `data` is the job's JSON as a string, read as text and cast once:
    * measured here, letting json_to_recordset build each jsonb itself took twice as long. A `run_at`
    * in the past is stored as now (greatest() skips nulls), so it never jumps ahead of jobs already
@@ -45,19 +67,19 @@ export function queueSql(s: string) {
        SELECT nextval('${s}.queue_jobs_id_seq') AS id, t.*
        FROM ROWS FROM (json_to_recordset($1::json) AS (
               queue text, name text, data text, run_at timestamptz, priority int, max_attempts int, backoff_type text,
-              backoff_delay int, backoff_jitter real, job_key text, timeout_ms int, keep_completed int,
-              keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint))
+              backoff_delay int, backoff_jitter real, job_key text, timeout_ms int, run_timeout_ms int,
+              keep_completed int, keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint))
             WITH ORDINALITY AS t(queue, name, data, run_at, priority, max_attempts, backoff_type, backoff_delay,
-                                 backoff_jitter, job_key, timeout_ms, keep_completed, keep_completed_ms,
-                                 keep_failed, keep_failed_ms, ord)
+                                 backoff_jitter, job_key, timeout_ms, run_timeout_ms, keep_completed,
+                                 keep_completed_ms, keep_failed, keep_failed_ms, ord)
      ),
      inserted AS (
        INSERT INTO ${jobs} (id, queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
-                            backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
-                            keep_failed, keep_failed_ms)
+                            backoff_delay, backoff_jitter, timeout_ms, run_timeout_ms, keep_completed,
+                            keep_completed_ms, keep_failed, keep_failed_ms)
        SELECT id, queue, job_key, name, data::jsonb, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
               priority, greatest(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
-              timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
+              timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING queue, run_at
@@ -71,7 +93,8 @@ export function queueSql(s: string) {
    * `add` for one job, with the columns as scalar parameters: $1 queue, $2 name, $3 JSON data,
    * $4 run_at (null = now), $5 priority, $6 max attempts, $7 backoff type, $8 backoff delay,
    * $9 jitter, $10 job key (null = generated), $11 lease ms, $12 keep_completed,
-   * $13 keep_completed_ms, $14 keep_failed, $15 keep_failed_ms, $16 channel. A statement this short
+   * $13 keep_completed_ms, $14 keep_failed, $15 keep_failed_ms, $16 run timeout ms (null = none),
+   * $17 channel. A statement this short
    * costs a fraction of the bulk form to parse, plan and encode, and one job per call is the common
    * case. Returns the id drawn, or no row when the job's key exists (nothing is written then).
    */
@@ -79,14 +102,14 @@ export function queueSql(s: string) {
     `WITH inserted AS (
        INSERT INTO ${jobs} (queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
                             backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
-                            keep_failed, keep_failed_ms)
+                            keep_failed, keep_failed_ms, run_timeout_ms)
        SELECT $1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
-              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15
+              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16
        ${commit === 'async' ? `FROM ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING id, queue, run_at
      )
-     SELECT id::text AS id, pg_notify($16, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
+     SELECT id::text AS id, pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
 
   return {
     /** Enqueue with a durable commit: the default, and always inside a caller's transaction (its durability is theirs). */
@@ -121,10 +144,11 @@ export function queueSql(s: string) {
               FROM picked, ${asyncCommit}
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
-                        j.timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token, j.keep_completed
+                        j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
+                        j.keep_completed
             )
             SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
-                   attempts_made, max_attempts, timeout_ms, backoff_type, backoff_delay, backoff_jitter,
+                   attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter,
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result
             -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
             FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
@@ -226,6 +250,12 @@ export function queueSql(s: string) {
             RETURNING j.id::text AS id`,
 
     /**
+     * $1 id, $2 token, $3 progress JSON text. Stores a running job's progress while its token still
+     * matches (a worker that lost the job writes nothing). Returns a row if it did.
+     */
+    progress: `UPDATE ${jobs} SET progress = $3::jsonb WHERE id = $1::bigint AND lock_token = $2::uuid RETURNING 1 AS one`,
+
+    /**
      * $1 ids, $2 tokens, $3 channel. Hands claimed jobs back (shutdown, pause): each job whose token
      * still matches is waiting again at once, keeping its place, and the attempt it was claimed for
      * is not counted. Notifies so another worker takes them. Returns how many went back.
@@ -278,14 +308,40 @@ export function queueSql(s: string) {
                   coalesce((SELECT json_agg(r) FROM reaped r), '[]'::json)::text AS reaped`,
 
     /** $1 queue, $2 key or null, $3 generated id or null. The job as `getJob` reports it; a due delayed job reads as waiting. */
-    getJob: `SELECT coalesce(job_key, id::text) AS id, queue, name, data::text AS data,
-                    CASE WHEN state = 'delayed' AND run_at <= now() THEN 'waiting' ELSE state END AS state,
-                    priority, attempts_made, max_attempts,
-                    (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
-                    (extract(epoch FROM run_at) * 1000)::float8 AS run_at,
-                    (extract(epoch FROM finished_at) * 1000)::float8 AS finished_at,
-                    result::text AS result, error_message, error_stack
-             FROM ${jobs} WHERE ${byPublicId}`,
+    getJob: `SELECT ${jobColumns} FROM ${jobs} WHERE ${byPublicId}`,
+
+    /**
+     * $1 queue, $2 priority, $3 run_at, $4 id: the sort key of the last job of the previous page
+     * (-1, '-infinity', 0 for the first), $5 page size. The next waiting jobs in the order workers
+     * take them (priority, then the time they became ready, then id), delayed jobs already due
+     * included (they read as waiting, as in `getJob`), each branch an index range scan. Returns one
+     * row more than asked when there are more.
+     */
+    listWaiting: `SELECT * FROM (
+                    (SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
+                     WHERE queue = $1 AND state = 'waiting' AND (priority, run_at, id) > ($2::int, $3::timestamptz, $4::bigint)
+                     ORDER BY priority, run_at, id LIMIT $5::int + 1)
+                    UNION ALL
+                    (SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
+                     WHERE queue = $1 AND state = 'delayed' AND run_at <= now() AND (priority, run_at, id) > ($2::int, $3::timestamptz, $4::bigint)
+                     ORDER BY priority, run_at, id LIMIT $5::int + 1)
+                  ) AS page ORDER BY k_priority, k_run_at, k_id LIMIT $5::int + 1`,
+
+    /**
+     * $1 queue, $2 run_at, $3 id (the previous page's last key; '-infinity', 0 for the first), $4
+     * page size. The next delayed jobs whose time is still to come (due ones list as waiting), by
+     * run time then id. One row more than asked when there are more.
+     */
+    listDelayed: listByRunAt('delayed'),
+    /** As `listDelayed`, for running jobs. */
+    listActive: listByRunAt('active'),
+    /**
+     * $1 queue, $2 finished_at, $3 id (the previous page's last key; 'infinity' and the largest id
+     * for the first), $4 page size. The next finished jobs of the state, newest first, from the
+     * finished-jobs index. One row more than asked when there are more.
+     */
+    listCompleted: listFinished('completed'),
+    listFailed: listFinished('failed'),
 
     /** $1 queue. Jobs per state, each count from its own partial index; due delayed jobs count as waiting. */
     counts: `SELECT
