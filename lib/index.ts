@@ -26,6 +26,17 @@ export { DEFAULT_QUEUE } from './queue/job.explorer.js';
 export type { QueueOptions } from './queue/queue-options.interface.js';
 export type { JobHandlerOptions } from './queue/job-handler-options.interface.js';
 export type { JobOptions, BackoffOptions, RetentionOption } from './queue/job-options.interface.js';
+export type { UniqueJobOptions, DebounceJobOptions, ThrottleJobOptions } from './queue/job-dedupe-options.interface.js';
+export type { AddedJob, AddOutcome } from './queue/added-job.interface.js';
+export type {
+  JobSchedule,
+  ScheduleSpec,
+  ScheduleInfo,
+  ScheduleCatchUp,
+  ScheduleTiming,
+  ScheduledJobOptions,
+} from './queue/schedule-options.interface.js';
+export { MISSED_TICK_MS } from './queue/new-schedule.interface.js';
 export type { JobInfo, JobState, JobCounts, JobContext, JobProgress, BulkJob } from './queue/job.interface.js';
 export { MAX_PROGRESS_CHARS } from './queue/job-run.js';
 export type {
@@ -39,7 +50,7 @@ export type {
   JobProgressEvent,
 } from './queue/job-event.types.js';
 export { MAX_QUEUE_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_JOB_ID_LENGTH } from './queue/assert-job-names.js';
-export { MAX_PRIORITY } from './queue/job-options.validation.js';
+export { MAX_PRIORITY, MAX_DEDUPE_KEY_LENGTH } from './queue/job-options.validation.js';
 
 export { RateLimitService } from './rate-limit/rate-limit.service.js';
 export { RateLimitGuard } from './rate-limit/rate-limit.guard.js';

@@ -7,6 +7,7 @@ import { report } from '../support/report.js';
 import { percentile, runLoad } from '../support/run-load.js';
 import { probe } from './queue-bench.probe.js';
 import { ballast, naiveLoop, openPglite, rawBullmq, type QueueContender } from './queue-contenders.js';
+import { measureSchedules, type SchedulesResult } from './queue-schedules.js';
 
 /**
  * `npm run bench:queue`: one run, one process, each contender in turn on the same servers.
@@ -21,8 +22,12 @@ import { ballast, naiveLoop, openPglite, rawBullmq, type QueueContender } from '
  * also gives it from the moment `add` resolved, as `pickupFromAck`). Handlers
  * count runs per job id: a job run twice is reported, and must not happen on ballast-postgres.
  *
+ * Then the schedules row (`schedules` in BENCH_ONLY): BENCH_SCHEDULES (1000) cron schedules due in
+ * the same second on Postgres with three app instances running the scheduler; it reports how many
+ * tick jobs were enqueued, how many twice, and how late (see `queue-schedules.ts`).
+ *
  * Env: BENCH_JOBS (10000), BENCH_ENQUEUE_CONCURRENCY (10), BENCH_PICKUPS (200), BENCH_ONLY
- * (comma-separated contender names), BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_DURABLE_ENQUEUE
+ * (comma-separated contender names, and `schedules`), BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_DURABLE_ENQUEUE
  * (`false` runs the Postgres contenders with `queue.durableEnqueue: false`; the default is Ballast's).
  */
 
@@ -36,6 +41,7 @@ const WARMUP_JOBS = 1000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const RUN = randomBytes(4).toString('hex');
+const SCHEDULES = intEnv('BENCH_SCHEDULES', 1000);
 const QUEUE_OPTIONS = process.env.BENCH_DURABLE_ENQUEUE === 'false' ? { durableEnqueue: false } : {};
 
 interface Row {
@@ -170,8 +176,19 @@ async function main(): Promise<void> {
       await entry.cleanup();
     }
   }
-  const targets = verdicts(rows, duplicateRuns);
-  report('queue', rows as unknown as Array<Record<string, string | number>>, {
+  let schedules: SchedulesResult | undefined;
+  if (!only || only.includes('schedules')) {
+    process.stdout.write(`schedules (${SCHEDULES} due in one second, 3 replicas)... `);
+    const schema = `bench_sched_${RUN}`;
+    try {
+      schedules = await measureSchedules(DATABASE_URL, schema, SCHEDULES, 3);
+    } finally {
+      await dropSchema(DATABASE_URL, schema);
+    }
+    console.log(`${schedules.enqueued} enqueued, ${schedules.duplicates} twice, lag p50 ${schedules.lagP50Ms} ms, max ${schedules.lagMaxMs} ms`);
+  }
+  const targets = [...verdicts(rows, duplicateRuns), ...scheduleVerdicts(schedules)];
+  report('queue', (rows.length > 0 ? rows : [{ contender: 'none' }]) as unknown as Array<Record<string, string | number>>, {
     note: 'One run in one process on a shared 2-core machine; other work ran at the same time, so absolute figures are noisy. Ratios compare contenders of the same run.',
     settings: {
       jobs: JOBS,
@@ -186,6 +203,7 @@ async function main(): Promise<void> {
     duplicateRuns,
     pickupFromAck,
     workerStartMs,
+    schedules,
     targets,
   });
   console.log('\ntargets');
@@ -222,6 +240,16 @@ function verdicts(rows: Row[], duplicateRuns: Record<string, number>): Verdict[]
     atMost('drain ballast-redis / bullmq-raw', ratio(redis?.drainMs, bull?.drainMs), 1.1),
     atMost('pickup p50 ballast-redis', redis?.p50Ms, 0.5, ' ms'),
     { name: 'jobs run twice on ballast-postgres', value: duplicateRuns['ballast-postgres'], target: '= 0', met: duplicateRuns['ballast-postgres'] === 0 },
+  ];
+}
+
+/** The issue's schedules target: every tick enqueued within 1 s of due, none twice, none lost. */
+function scheduleVerdicts(result: SchedulesResult | undefined): Verdict[] {
+  if (!result) return [];
+  return [
+    { name: `schedules: ${result.schedules} due in one second, tick jobs enqueued`, value: result.enqueued, target: `= ${result.schedules}`, met: result.enqueued === result.schedules },
+    { name: 'schedules: tick jobs enqueued twice', value: result.duplicates, target: '= 0', met: result.duplicates === 0 },
+    { name: 'schedules: latest enqueue after due, ms', value: result.lagMaxMs, target: '<= 1000', met: result.lagMaxMs <= 1000 },
   ];
 }
 

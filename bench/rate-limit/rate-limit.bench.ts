@@ -18,20 +18,27 @@ import { report } from '../support/report.js';
 import { runLoad } from '../support/run-load.js';
 
 /**
- * `npm run bench:rate-limit`: 20,000 decisions over 1,000 keys with 50 in flight, per provider and
- * algorithm, through `RateLimitService` as an app calls it. Each key sees 20 calls against a limit
- * of 15 per minute, so about a quarter are rejections (which cost a store call too). A short warm-up
- * per row fills connection pools and script caches. Writes bench/results/rate-limit.json.
+ * `npm run bench:rate-limit`: 20,000 decisions (BENCH_DECISIONS) over 1,000 keys (one per 20
+ * decisions) with 50 in flight, per provider and algorithm, through `RateLimitService` as an app
+ * calls it. Each key sees 20 calls against a limit of 15 per minute, so about a quarter are
+ * rejections (the first costs a store call; later ones may be answered by the block cache). A
+ * short warm-up per row fills connection pools and script caches. Writes
+ * bench/results/rate-limit.json.
  *
  * Baselines in the same run, on the same servers and keys, 50 in flight: `raw-pg` is the cheapest
  * atomic counter a driver can run, a prepared `INSERT ... ON CONFLICT DO UPDATE SET n = n + 1
  * RETURNING n` on an UNLOGGED table through a `pg.Pool` of the same size (no window, no verdict);
  * `raw-ioredis` is one `INCR` per decision on a plain ioredis client. They bound what one round trip
- * per decision can reach on this machine. Env: BENCH_PROVIDERS (comma-separated), BENCH_POOL_SIZE,
- * BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_VALKEY_URL.
+ * per decision can reach on this machine. The store's baseline runs just before and just after each
+ * provider, and the provider's rows give `ofBaseline`, their rate over the mean of those two: on a
+ * shared 2-core machine the load drifts within one run, and a baseline measured minutes away skews
+ * the ratio. A baseline's own row is the mean of all its runs. Env: BENCH_PROVIDERS (comma-separated),
+ * BENCH_DECISIONS (per row, default 20000), BENCH_POOL_SIZE, BENCH_DATABASE_URL, BENCH_REDIS_URL,
+ * BENCH_VALKEY_URL.
  */
-const DECISIONS = 20_000;
-const KEYS = 1_000;
+const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 20_000);
+/** Twenty calls per key whatever BENCH_DECISIONS is, so the share of rejections stays a quarter. */
+const KEYS = Math.max(1, Math.round(DECISIONS / 20));
 const IN_FLIGHT = 50;
 const WARMUP = 2_000;
 const LIMIT = 15;
@@ -70,19 +77,36 @@ interface Row {
   decisionsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Providers: decisions/s over the mean of the store's baseline run just before and just after. */
+  ofBaseline?: number;
+  /** Baselines: every measurement the mean is taken from (one before and one after each provider). */
+  runsPerSec?: number[];
 }
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_PROVIDERS?.split(',');
   const rows: Row[] = [];
+  /** Every measurement of each baseline, for its row in the table. */
+  const baselineRuns = new Map<Row['provider'], Row[]>();
+  const measureBaseline = async (name: 'raw-pg' | 'raw-ioredis'): Promise<number | undefined> => {
+    if (only && !only.includes(name)) return undefined;
+    const row = await (name === 'raw-pg' ? rawPg() : rawIoredis());
+    baselineRuns.set(name, [...(baselineRuns.get(name) ?? []), row]);
+    return row.decisionsPerSec;
+  };
   for (const make of setups) {
     const setup = make();
     if (only && !only.includes(setup.provider)) continue;
     const storeProvider = setup.provider === 'pglite' ? 'postgres' : (setup.provider as 'postgres' | 'redis' | 'valkey');
+    const baselineName = storeProvider === 'postgres' ? 'raw-pg' : 'raw-ioredis';
+    const before = await measureBaseline(baselineName);
+    const measured: Row[] = [];
     const app = await NestFactory.createApplicationContext(
       BallastModule.forRoot({
         ...setup.options,
-        keyPrefix: `bench:rl:${RUN_TAG}:`,
+        // A prefix per provider: redis and valkey share one server here, and a row that met keys
+        // already spent by the row before would measure the block cache, not the store.
+        keyPrefix: `bench:rl:${RUN_TAG}:${setup.provider}:`,
         rateLimit: { provider: storeProvider, timeoutMs: 30_000 },
       }),
       { logger: ['error', 'warn'] },
@@ -98,16 +122,20 @@ async function main(): Promise<void> {
       for (const algorithm of RATE_LIMIT_ALGORITHMS) {
         const policy = { name: `bench-${algorithm}`, limit: LIMIT, window: minutes(1), algorithm };
         const result = await runLoad(DECISIONS, IN_FLIGHT, (i) => limiter.consume(`k${i % KEYS}`, policy));
-        rows.push({ provider: setup.provider, algorithm, decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms });
+        measured.push({ provider: setup.provider, algorithm, decisionsPerSec: Math.round(result.opsPerSec), p50Ms: result.p50Ms, p99Ms: result.p99Ms });
         console.log(`${setup.provider} ${algorithm}: ${Math.round(result.opsPerSec)}/s`);
       }
     } finally {
       await app.close();
       await setup.cleanup();
     }
+    const after = await measureBaseline(baselineName);
+    // The baseline just before and just after this provider's rows: the load on a shared machine
+    // drifts within one run, and a ratio to a baseline measured minutes away measures the drift.
+    const baseline = before !== undefined && after !== undefined ? (before + after) / 2 : undefined;
+    for (const row of measured) rows.push(baseline === undefined ? row : { ...row, ofBaseline: Number((row.decisionsPerSec / baseline).toFixed(3)) });
   }
-  if (!only || only.includes('raw-pg')) rows.push(await rawPg());
-  if (!only || only.includes('raw-ioredis')) rows.push(await rawIoredis());
+  for (const runs of baselineRuns.values()) rows.push(meanOf(runs));
 
   const targets = verdicts(rows);
   report('rate-limit', rows as unknown as Array<Record<string, string | number>>, {
@@ -155,6 +183,19 @@ async function rawIoredis(): Promise<Row> {
     await unlinkByPrefix(redis, prefix, 1000);
     redis.disconnect();
   }
+}
+
+/** One baseline row from all its runs: the mean rate, the worst tails. */
+function meanOf(runs: Row[]): Row {
+  const decisionsPerSec = Math.round(runs.reduce((sum, run) => sum + run.decisionsPerSec, 0) / runs.length);
+  console.log(`${runs[0]!.provider} ${runs[0]!.algorithm} (mean of ${runs.length} runs): ${decisionsPerSec}/s`);
+  return {
+    ...runs[0]!,
+    decisionsPerSec,
+    p50Ms: Math.max(...runs.map((run) => run.p50Ms)),
+    p99Ms: Math.max(...runs.map((run) => run.p99Ms)),
+    runsPerSec: runs.map((run) => run.decisionsPerSec),
+  };
 }
 
 interface Verdict {

@@ -1,4 +1,5 @@
 import type { BackoffOptions, RetentionOption } from './job-options.interface.js';
+import type { JobSchedule } from './schedule-options.interface.js';
 
 /**
  * Options of `@Job(name, options)`. `queue` and `concurrency` place the handler; the rest are the
@@ -44,4 +45,11 @@ export interface JobHandlerOptions {
   removeOnComplete?: RetentionOption;
   /** Retention of failed jobs. @default false (kept) */
   removeOnFail?: RetentionOption;
+  /**
+   * Enqueue a job of this name on a schedule: `{ cron, tz? }` or `{ every }`, with fixed `data` and
+   * a `catchUp` policy. Each tick is enqueued once however many replicas run; the schedule is
+   * created, updated or (once gone from the code) deleted when a process with workers boots.
+   * @default none
+   */
+  schedule?: JobSchedule;
 }

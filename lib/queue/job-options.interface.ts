@@ -1,4 +1,5 @@
 import type { SqlClient } from '../core/connections/sql-client.js';
+import type { DebounceJobOptions, ThrottleJobOptions, UniqueJobOptions } from './job-dedupe-options.interface.js';
 
 /** How long to wait before the next attempt of a failed job. */
 export interface BackoffOptions {
@@ -40,8 +41,24 @@ export interface JobOptions {
    * @default { type: 'exponential', delay: 1000 }, or the `@Job` backoff
    */
   backoff?: BackoffOptions | number;
-  /** Idempotency key: adding an id that exists returns that job and creates nothing. */
+  /**
+   * Idempotency key: adding an id that exists returns that job (`deduplicated`) and creates nothing.
+   * It holds only while the job is kept: with `removeOnComplete: true` the same id runs again after
+   * completion. `unique` holds for a set time whatever the retention.
+   */
   jobId?: string;
+  /** At most one job per key within `for` ms of the add that made it, whatever its state or retention. */
+  unique?: UniqueJobOptions;
+  /**
+   * Run `delay` ms after the last add of `key`; an add while the job waits replaces its data
+   * (`replaced`). Exclusive with `delay`, `runAt`, `jobId`, `unique` and `throttle`.
+   */
+  debounce?: DebounceJobOptions;
+  /**
+   * The first add of `key` runs `for` ms later; adds after it are dropped (`deduplicated`) until
+   * that job finishes. Exclusive with `delay`, `runAt`, `jobId`, `unique` and `debounce`.
+   */
+  throttle?: ThrottleJobOptions;
   /**
    * Lease in ms a worker holds on a running job; the worker renews it while the handler runs, and the
    * job returns to the queue if the worker dies and the lease runs out. Not a limit on how long the

@@ -1,9 +1,12 @@
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
+import { isWellFormedText } from '../common/well-formed-text.js';
 import { assertJobId, assertQueueName } from './assert-job-names.js';
 import type { BackoffOptions, JobOptions, RetentionOption } from './job-options.interface.js';
 import type { JobHandlerOptions } from './job-handler-options.interface.js';
 import type { NewJob } from './new-job.interface.js';
+import type { JobDedupe } from './job-dedupe-options.interface.js';
+import { defaultUniqueKey } from './job-dedupe-key.js';
 
 /** Highest priority value (the lowest urgency); BullMQ's limit, kept on every provider. */
 export const MAX_PRIORITY = 2_097_152;
@@ -19,6 +22,9 @@ export const MAX_DELAY = 100 * 365.25 * 24 * 3600 * 1000;
 const EARLIEST_RUN_AT = 0;
 const LATEST_RUN_AT = Date.parse('9999-12-31T23:59:59.999Z');
 const MAX_CONCURRENCY = 1000;
+/** Longest `unique`, `debounce` or `throttle` key; it is part of a Redis key and a Postgres index entry. */
+export const MAX_DEDUPE_KEY_LENGTH = 256;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What a job falls back on when `add` leaves an option out: the `@Job` defaults, then these. */
 export interface ResolvedJobDefaults {
@@ -44,8 +50,24 @@ export function moduleJobDefaults(defaultLeaseMs: number): ResolvedJobDefaults {
   };
 }
 
-const ADD_OPTIONS = ['delay', 'runAt', 'priority', 'attempts', 'backoff', 'jobId', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail', 'client'];
-const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail'];
+const ADD_OPTIONS = [
+  'delay',
+  'runAt',
+  'priority',
+  'attempts',
+  'backoff',
+  'jobId',
+  'unique',
+  'debounce',
+  'throttle',
+  'leaseMs',
+  'runTimeoutMs',
+  'removeOnComplete',
+  'removeOnFail',
+  'client',
+];
+/** `schedule` is checked by the explorer (`checkJobSchedule`), which knows the job it belongs to. */
+const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail', 'schedule'];
 
 /** Checks the options of one `add`; throws `InvalidJobOptionError` (or `InvalidJobNameError` for `jobId`). */
 export function checkJobOptions(options: unknown, source: string): asserts options is JobOptions {
@@ -63,6 +85,7 @@ export function checkJobOptions(options: unknown, source: string): asserts optio
   }
   if (record.priority !== undefined) checkInteger(record.priority, 'priority', 0, MAX_PRIORITY, source);
   if (record.jobId !== undefined) assertJobId(record.jobId);
+  checkDedupe(record, source);
   if (record.client !== undefined) {
     const client = record.client as { query?: unknown } | null;
     if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
@@ -90,7 +113,15 @@ export function checkHandlerOptions(options: unknown, source: string): asserts o
 
 /** Options after defaults, as a backend receives them. Inputs are already checked. */
 export function toNewJob(queue: string, name: string, data: unknown, options: JobOptions, defaults: ResolvedJobDefaults, now: number): NewJob {
-  const runAt = options.runAt !== undefined ? options.runAt.getTime() : options.delay ? now + options.delay : undefined;
+  const dedupe = toDedupe(name, data, options);
+  const runAt =
+    dedupe !== null && dedupe.mode !== 'unique'
+      ? now + (dedupe.mode === 'debounce' ? dedupe.delayMs : dedupe.forMs)
+      : options.runAt !== undefined
+        ? options.runAt.getTime()
+        : options.delay
+          ? now + options.delay
+          : undefined;
   return {
     queue,
     name,
@@ -100,11 +131,19 @@ export function toNewJob(queue: string, name: string, data: unknown, options: Jo
     attempts: options.attempts ?? defaults.attempts,
     backoff: options.backoff === undefined ? defaults.backoff : normalizeBackoff(options.backoff),
     jobId: options.jobId,
+    dedupe,
     leaseMs: options.leaseMs ?? defaults.leaseMs,
     runTimeoutMs: options.runTimeoutMs ?? defaults.runTimeoutMs,
     removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
   };
+}
+
+function toDedupe(name: string, data: unknown, options: JobOptions): JobDedupe | null {
+  if (options.unique) return { mode: 'unique', key: options.unique.key ?? defaultUniqueKey(name, data), forMs: options.unique.for };
+  if (options.debounce) return { mode: 'debounce', key: options.debounce.key, delayMs: options.debounce.delay };
+  if (options.throttle) return { mode: 'throttle', key: options.throttle.key, forMs: options.throttle.for };
+  return null;
 }
 
 /** A handler's defaults laid over the module's. */
@@ -122,6 +161,37 @@ export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJob
 function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {
   if (typeof backoff === 'number') return { type: 'fixed', delay: backoff, jitter: 0 };
   return { type: backoff.type, delay: backoff.delay, jitter: backoff.jitter ?? 0 };
+}
+
+/**
+ * `unique`, `debounce`, `throttle`: one at most. Debounce and throttle set the run time and name the
+ * job by their key, so they take no `delay`, `runAt` or `jobId`.
+ */
+function checkDedupe(record: Record<string, unknown>, source: string): void {
+  const modes = (['unique', 'debounce', 'throttle'] as const).filter((mode) => record[mode] !== undefined);
+  if (modes.length > 1) throw new InvalidJobOptionError(modes[1]!, record[modes[1]!], `${modes[0]} or ${modes[1]}, not both`, source);
+  const mode = modes[0];
+  if (mode === undefined) return;
+  const allowed =
+    mode === 'unique' ? '{ key?: string, for: ms }' : mode === 'debounce' ? '{ key: string, delay: ms }' : '{ key: string, for: ms }';
+  const spec = asRecord(record[mode], source, mode, allowed);
+  const span = mode === 'debounce' ? 'delay' : 'for';
+  rejectUnknown(spec, ['key', span], source, `${mode}.`);
+  if (spec.key !== undefined || mode !== 'unique') checkDedupeKey(spec.key, `${mode}.key`, source);
+  checkInteger(spec[span], `${mode}.${span}`, 1, MAX_DELAY, source);
+  if (mode === 'unique') return;
+  for (const option of ['delay', 'runAt', 'jobId'] as const) {
+    if (record[option] !== undefined) {
+      throw new InvalidJobOptionError(option, record[option], `nothing: ${mode} sets the run time and names the job by its key`, source);
+    }
+  }
+}
+
+function checkDedupeKey(key: unknown, option: string, source: string): void {
+  const allowed = `a string of 1 to ${MAX_DEDUPE_KEY_LENGTH} printable characters`;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_DEDUPE_KEY_LENGTH || CONTROL.test(key) || !isWellFormedText(key)) {
+    throw new InvalidJobOptionError(option, key, allowed, source);
+  }
 }
 
 function checkShared(record: Record<string, unknown>, source: string): void {

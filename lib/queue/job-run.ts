@@ -29,6 +29,7 @@ export class JobRun implements RunningJob {
   readonly #writer: JobProgressWriter;
   #inFlight: Promise<void> | undefined;
   #queued: QueuedProgress | undefined;
+  readonly #scheduledFor: number | null;
 
   constructor(
     readonly queue: string,
@@ -37,8 +38,14 @@ export class JobRun implements RunningJob {
     readonly attempt: number,
     readonly maxAttempts: number,
     writer: JobProgressWriter,
+    scheduledFor: number | null = null,
   ) {
     this.#writer = writer;
+    this.#scheduledFor = scheduledFor;
+  }
+
+  get scheduledFor(): Date | undefined {
+    return this.#scheduledFor === null ? undefined : new Date(this.#scheduledFor);
   }
 
   get signal(): AbortSignal {

@@ -2,6 +2,9 @@ import type { SqlClient } from '../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from './job.interface.js';
 import type { NewJob } from './new-job.interface.js';
 import type { JobListQuery, JobPage } from './job-list.interface.js';
+import type { AddedJob } from './added-job.interface.js';
+import type { NewSchedule, ScheduleTimingSpec } from './new-schedule.interface.js';
+import type { ScheduleInfo } from './schedule-options.interface.js';
 
 /** A job as a store inserts it: `json` is its data as JSON text, built once by the runner at `add` (stores read it, not `data`). */
 export interface SerializedJob extends NewJob {
@@ -31,6 +34,8 @@ export interface LeasedJob {
   leaseMs: number;
   /** Longest one attempt may run, ms; null for no limit. */
   runTimeoutMs: number | null;
+  /** The tick (epoch ms) a schedule enqueued the job for; null for other jobs. */
+  scheduledFor: number | null;
   backoff: JobBackoff;
   /** The claim's token; a write whose token no longer matches (the job was reaped or handed on) is not applied. */
   token: string;
@@ -72,6 +77,25 @@ export interface ReapedJob {
   stalled: boolean;
 }
 
+/** A schedule whose next tick is due, as the scheduler reads it. */
+export interface DueSchedule {
+  id: string;
+  timing: ScheduleTimingSpec;
+  catchUp: 'none' | 'last';
+  /** The due time, epoch ms. */
+  dueMs: number;
+  /** The due time as the store wrote it, handed back to `advanceSchedules` to match on. */
+  due: string;
+}
+
+/** A due schedule moved on: `tick` enqueued (or none, when null), next due at `next`. */
+export interface ScheduleAdvance {
+  id: string;
+  due: string;
+  tick: number | null;
+  next: number;
+}
+
 /**
  * What a notification from the store says: jobs of `queue` are due in `waitMs` (0 for now), or the
  * queue was paused. Signals are hints: a worker also polls, so a lost one only delays.
@@ -96,11 +120,13 @@ export interface JobWakeup {
  */
 export interface JobStore {
   /**
-   * Inserts jobs in one statement and returns their ids in order. A job whose `jobId` exists already
-   * is not created; its existing id is returned. With `transaction`, the insert runs on the caller's
-   * open transaction and exists if and only if it commits.
+   * Inserts jobs, all or none, and returns what happened to each, in order. A job whose `jobId`
+   * exists, whose `unique` key is held, or whose throttle key names an unfinished job is not created
+   * (`deduplicated`, with the existing job's id); a debounce add replaces the data of the waiting
+   * job of its key (`replaced`). Jobs without `dedupe` go in one statement. With `transaction`, the
+   * insert runs on the caller's open transaction and exists if and only if it commits.
    */
-  enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]>;
+  enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<AddedJob[]>;
   /**
    * Leases at most `limit` ready jobs of `queue`, by priority then age; a job locked by another
    * worker is skipped, never waited on. The first `startNow` are marked started.
@@ -123,8 +149,11 @@ export interface JobStore {
   reap(queue: string, limit: number, maxStalls: number): Promise<ReapedJob[]>;
   /** Makes at most `limit` due delayed jobs of `queue` waiting; resolves to ms until the next one is due, or null. */
   promote(queue: string, limit: number): Promise<number | null>;
-  /** Deletes at most `limit` finished jobs past their retention; `age` or `count` rule. One process at a time. */
-  prune(rule: 'age' | 'count', limit: number): Promise<number>;
+  /**
+   * Deletes at most `limit` finished jobs past their retention (`age` or `count` rule), or `unique`
+   * keys whose window has ended (`keys`). One process at a time.
+   */
+  prune(rule: 'age' | 'count' | 'keys', limit: number): Promise<number>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
   /** One page of the jobs of `queue` in one state, by keyset (the cursor holds the last job's sort key). */
   list(queue: string, query: JobListQuery): Promise<JobPage>;
@@ -140,4 +169,27 @@ export interface JobStore {
   remove(queue: string, id: string): Promise<boolean>;
   pause(queue: string): Promise<void>;
   resume(queue: string): Promise<void>;
+
+  /** At most `limit` schedules due now, oldest first, with the store's clock (epoch ms). Locks nothing. */
+  dueSchedules(limit: number): Promise<{ due: DueSchedule[]; nowMs: number }>;
+  /** Ms until the next schedule is due (0 if one is), or null when there are none. */
+  nextScheduleWait(): Promise<number | null>;
+  /**
+   * Moves each schedule on whose due time is still the one read, enqueueing its tick in the same
+   * statement: of processes that read the same due tick, exactly one enqueues it. Resolves to how
+   * many jobs went in.
+   */
+  advanceSchedules(advances: readonly ScheduleAdvance[]): Promise<number>;
+  /** Creates or updates schedules; a schedule keeps its next due time unless its timing changed. */
+  upsertSchedules(schedules: readonly NewSchedule[]): Promise<void>;
+  /**
+   * The `@Job` schedules of a process at boot, in one transaction under a lock (replicas booting at
+   * once take turns): `schedules` are upserted, and code schedules among `handled` not in them are
+   * deleted. Resolves to the ids deleted.
+   */
+  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]>;
+  /** Deletes one schedule; false if there was none. */
+  removeSchedule(id: string): Promise<boolean>;
+  /** Every schedule, of one queue or all, by id. */
+  listSchedules(queue: string | undefined): Promise<ScheduleInfo[]>;
 }

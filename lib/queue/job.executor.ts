@@ -42,9 +42,9 @@ export class JobExecutor {
     return [...this.routes.keys()];
   }
 
-  /** A new attempt of a job of this queue, its progress going to `progress`. */
-  startRun(id: string, name: string, attempt: number, maxAttempts: number, progress: JobProgressWriter): RunningJob {
-    return new JobRun(this.queue, id, name, attempt, maxAttempts, progress);
+  /** A new attempt of a job of this queue, its progress going to `progress`; `scheduledFor` is the tick of a scheduled job. */
+  startRun(id: string, name: string, attempt: number, maxAttempts: number, progress: JobProgressWriter, scheduledFor: number | null = null): RunningJob {
+    return new JobRun(this.queue, id, name, attempt, maxAttempts, progress, scheduledFor);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { JobEvent, JobEventType } from './job-event.types.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
 import { checkHandlerOptions, handlerJobDefaults, moduleJobDefaults } from './job-options.validation.js';
 import { MISPLACED_DECORATOR_METADATA, type MisplacedDecorator } from './misplaced-decorator.js';
+import { checkJobSchedule } from './schedule.validation.js';
 import { JOB_EVENT_METADATA, type JobEventListenerMetadata } from './on-job-event.decorator.js';
 
 /** The queue a `@Job` without `queue` serves. */
@@ -85,11 +86,13 @@ export class JobExplorer implements OnModuleInit {
     }
     checkHandlerOptions(job.options, source);
     const options = job.options ?? {};
+    if (options.schedule !== undefined) checkJobSchedule(options.schedule, source);
     return {
       queue: options.queue ?? DEFAULT_QUEUE,
       name: job.name,
       concurrency: options.concurrency ?? 1,
       defaults: handlerJobDefaults(options, base),
+      schedule: options.schedule,
       location,
       invoke: (data: unknown, context: JobContext) => instance[method]!(data, context),
     };

@@ -44,6 +44,8 @@ export interface JobContext {
   /** 1 on the first try, 2 on the first retry, ... */
   attempt: number;
   maxAttempts: number;
+  /** For a job a schedule enqueued, the tick it runs for (the same on every attempt); otherwise undefined. */
+  readonly scheduledFor: Date | undefined;
   /**
    * Aborts when the process shuts down past its grace period, the worker loses the job's lease, or
    * the attempt runs past its `runTimeoutMs`; its `reason` says which. Stop work and throw.

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobContext } from './job.interface.js';
 import type { JobEvent, JobEventType } from './job-event.types.js';
 import type { ResolvedJobDefaults } from './job-options.validation.js';
+import type { JobSchedule } from './schedule-options.interface.js';
 
 /** A discovered `@Job` method, bound to its provider instance. */
 export interface RegisteredJobHandler {
@@ -10,6 +11,8 @@ export interface RegisteredJobHandler {
   concurrency: number;
   /** `@Job` options over the module defaults. */
   defaults: ResolvedJobDefaults;
+  /** The `@Job` schedule, checked; undefined for none. */
+  schedule: JobSchedule | undefined;
   /** `Class.method`, for logs and errors. */
   location: string;
   invoke(data: unknown, context: JobContext): unknown;

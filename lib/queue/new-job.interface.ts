@@ -1,4 +1,5 @@
 import type { RetentionOption } from './job-options.interface.js';
+import type { JobDedupe } from './job-dedupe-options.interface.js';
 
 /**
  * A job ready for a backend: validated, defaults applied (`@Job` defaults, then module defaults),
@@ -16,6 +17,8 @@ export interface NewJob {
   attempts: number;
   backoff: { type: 'fixed' | 'exponential'; delay: number; jitter: number };
   jobId: string | undefined;
+  /** `unique`, `debounce` or `throttle`, key filled in; null for none. Debounce and throttle have set `runAt`. */
+  dedupe: JobDedupe | null;
   /** Lease length in ms. */
   leaseMs: number;
   /** Longest one attempt may run, in ms; null for no limit. */

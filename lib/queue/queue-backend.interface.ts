@@ -5,6 +5,9 @@ import type { JobExecutor } from './job.executor.js';
 import type { JobListQuery, JobPage } from './job-list.interface.js';
 import type { JobEvent } from './job-event.types.js';
 import type { NewJob } from './new-job.interface.js';
+import type { AddedJob } from './added-job.interface.js';
+import type { NewSchedule } from './new-schedule.interface.js';
+import type { ScheduleInfo } from './schedule-options.interface.js';
 
 export type { JobEvent, NewJob };
 
@@ -30,15 +33,16 @@ export interface QueueWorker {
 export interface QueueBackend {
   readonly provider: ProviderName;
   /**
-   * Inserts jobs in one round trip and returns their ids in order. A job whose `jobId` exists
-   * already is not created; its existing id is returned.
+   * Inserts jobs and returns what became of each, in order: `created`, `deduplicated` (its `jobId`
+   * exists, its `unique` key is held, its throttle key names an unfinished job; the existing job's
+   * id is returned) or `replaced` (a debounce add gave the waiting job of its key its data).
    */
-  add(jobs: readonly NewJob[]): Promise<string[]>;
+  add(jobs: readonly NewJob[]): Promise<AddedJob[]>;
   /**
    * As `add`, inside the caller's open SQL transaction: the jobs exist if and only if it commits.
    * Only backends that keep jobs in SQL tables have it; `QueueService` refuses `client` elsewhere.
    */
-  addInTransaction?(transaction: SqlClient, jobs: readonly NewJob[]): Promise<string[]>;
+  addInTransaction?(transaction: SqlClient, jobs: readonly NewJob[]): Promise<AddedJob[]>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
   /** One page of the jobs of `queue` in one state (see `JobPage` for the order). */
   getJobs(queue: string, query: JobListQuery): Promise<JobPage>;
@@ -51,6 +55,20 @@ export interface QueueBackend {
   /** Paused queues accept jobs but no worker (in any process) starts one until `resume`. */
   pause(queue: string): Promise<void>;
   resume(queue: string): Promise<void>;
+  /**
+   * Creates or updates a schedule. Each tick is enqueued once however many processes run; only
+   * processes with a worker (on the SQL runner) or the store itself (BullMQ) enqueue ticks.
+   */
+  upsertSchedule(schedule: NewSchedule): Promise<void>;
+  /** Deletes a schedule; `false` if there was none. Jobs already enqueued stay. */
+  removeSchedule(id: string): Promise<boolean>;
+  getSchedules(queue: string | undefined): Promise<ScheduleInfo[]>;
+  /**
+   * A process's `@Job` schedules at boot: each is created or updated, and the code schedules among
+   * `handled` (the schedule ids of every handler of the process) that are not in `schedules` are
+   * deleted; safe when several processes boot at once. Resolves to the ids deleted.
+   */
+  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]>;
   startWorker(spec: WorkerSpec): Promise<QueueWorker>;
   /** Closes backend resources (after every worker is closed). Connections belong to the registry. */
   close(): Promise<void>;

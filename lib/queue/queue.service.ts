@@ -12,12 +12,16 @@ import { assertAnyJobId, assertJobName, assertQueueName } from './assert-job-nam
 import { JobRegistry } from './job.registry.js';
 import type { BulkJob, JobCounts, JobInfo } from './job.interface.js';
 import type { JobOptions } from './job-options.interface.js';
+import type { AddedJob } from './added-job.interface.js';
 import type { JobListOptions, JobPage } from './job-list.interface.js';
 import { checkJobListOptions } from './job-list.query.js';
 import { checkJobOptions, moduleJobDefaults, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
 import type { StoreHandle } from '../core/store-handle.js';
 import { QueueBackend, type NewJob } from './queue-backend.interface.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
+import { DEFAULT_QUEUE } from './job.explorer.js';
+import type { ScheduleInfo, ScheduleSpec } from './schedule-options.interface.js';
+import { assertAnyScheduleId, assertScheduleId, checkScheduleSpec, toNewSchedule } from './schedule.validation.js';
 
 /**
  * The injectable queue: enqueue jobs and inspect or steer queues. Inputs are checked here, once, for
@@ -48,27 +52,31 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Enqueues one job and resolves to its id. With `jobId`, an id that exists already returns that
-   * job's id and creates nothing. With `client` (Postgres only) the job is inserted inside the
-   * caller's open transaction: it exists if and only if that transaction commits.
+   * Enqueues one job and resolves to its id and what the add did: `created`, `deduplicated` (an
+   * existing job has its `jobId`, holds its `unique` key or is its pending `throttle` job; that
+   * job's id comes back and nothing is created) or `replaced` (the waiting `debounce` job of its key
+   * took this data). With `client` (Postgres only) the job is inserted inside the caller's open
+   * transaction: it exists if and only if that transaction commits.
    */
-  async add<Data = unknown>(queue: string, name: string, data: Data, options: JobOptions = {}): Promise<string> {
+  async add<Data = unknown>(queue: string, name: string, data: Data, options: JobOptions = {}): Promise<AddedJob> {
     const job = this.prepare(queue, name, data, options, 'add');
-    const [id] = await this.write('add', (backend) => insert(backend, [job], options.client));
-    return id!;
+    const [added] = await this.write('add', (backend) => insert(backend, [job], options.client));
+    return added!;
   }
 
   /**
-   * Enqueues many jobs in one round trip and resolves to their ids in order. Every entry is checked
-   * before anything is sent; on Postgres the insert is one statement (all or none), on BullMQ it is
-   * not a transaction (a Redis failure mid-way may store part of the batch). Entries
-   * with a `client` must all share that one client. A `jobId` given twice creates one job; both
-   * entries get its id.
+   * Enqueues many jobs in one round trip and resolves to what `add` would, per entry, in order.
+   * Every entry is checked before anything is sent; on Postgres the insert is one transaction (all
+   * or none), on BullMQ it is not (a Redis failure mid-way may store part of the batch). Entries
+   * with a `client` must all share that one client. A `jobId` given twice creates one job; the
+   * second entry gets its id as `deduplicated`.
    */
-  async addBulk(jobs: readonly BulkJob[]): Promise<string[]> {
+  async addBulk(jobs: readonly BulkJob[]): Promise<AddedJob[]> {
     if (!Array.isArray(jobs)) throw new InvalidJobOptionError('jobs', jobs, 'an array of { queue, name, data, options? }', 'addBulk');
     const prepared: NewJob[] = [];
     const positions: number[] = [];
+    /** Entries whose jobId an earlier entry has: they get that job, as `deduplicated`. */
+    const repeats = new Set<number>();
     const firstById = new Map<string, number>();
     let client: SqlClient | undefined;
     jobs.forEach((entry, index) => {
@@ -83,6 +91,7 @@ export class QueueService implements OnApplicationShutdown {
       const first = key === undefined ? undefined : firstById.get(key);
       if (first !== undefined) {
         positions.push(first);
+        repeats.add(index);
         return;
       }
       if (key !== undefined) firstById.set(key, prepared.length);
@@ -90,8 +99,8 @@ export class QueueService implements OnApplicationShutdown {
       prepared.push(job);
     });
     if (prepared.length === 0) return [];
-    const ids = await this.write('addBulk', (backend) => insert(backend, prepared, client));
-    return positions.map((position) => ids[position]!);
+    const added = await this.write('addBulk', (backend) => insert(backend, prepared, client));
+    return positions.map((position, index) => (repeats.has(index) ? { id: added[position]!.id, outcome: 'deduplicated' } : added[position]!));
   }
 
   /** The job, or `undefined` when it does not exist (or was removed by retention). */
@@ -151,6 +160,35 @@ export class QueueService implements OnApplicationShutdown {
     return this.call('resume', (backend) => backend.resume(queue));
   }
 
+  /**
+   * Creates or updates the schedule `id` (up to 256 printable characters, no ':'): every tick of
+   * `spec` enqueues a job of `spec.name` on `spec.queue` with `spec.data`, once however many
+   * processes run. Ticks are enqueued while a process with workers runs (Postgres) or by the store
+   * (Valkey/Redis). Updating keeps the next tick unless the timing changed.
+   */
+  async upsertSchedule(id: string, spec: ScheduleSpec): Promise<void> {
+    assertScheduleId(id);
+    checkScheduleSpec(spec, 'upsertSchedule');
+    const queue = spec.queue ?? DEFAULT_QUEUE;
+    assertQueueName(queue);
+    assertJobName(spec.name);
+    const defaults = this.registry.handler(queue, spec.name)?.defaults ?? this.moduleDefaults;
+    const schedule = toNewSchedule(id, queue, spec.name, spec, spec.options ?? {}, defaults, 'api', Date.now());
+    await this.call('upsertSchedule', (backend) => backend.upsertSchedule(schedule));
+  }
+
+  /** Deletes a schedule (a `@Job` one comes back at the next boot); `false` if there was none. Its jobs already enqueued stay. */
+  removeSchedule(id: string): Promise<boolean> {
+    assertAnyScheduleId(id);
+    return this.call('removeSchedule', (backend) => backend.removeSchedule(id));
+  }
+
+  /** Every schedule, of one queue or of all, by id. */
+  getSchedules(queue?: string): Promise<ScheduleInfo[]> {
+    if (queue !== undefined) assertQueueName(queue);
+    return this.call('getSchedules', (backend) => backend.getSchedules(queue));
+  }
+
   /** Runs after the workers stopped (`onModuleDestroy`) and before connections close. */
   async onApplicationShutdown(): Promise<void> {
     await this.backend.close();
@@ -186,7 +224,7 @@ export class QueueService implements OnApplicationShutdown {
 }
 
 /** Inserts on the backend, inside the caller's transaction when there is one; a backend without transactions refuses it, sending nothing. */
-async function insert(backend: QueueBackend, jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<string[]> {
+async function insert(backend: QueueBackend, jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<AddedJob[]> {
   if (transaction === undefined) return backend.add(jobs);
   if (!backend.addInTransaction) {
     throw new UnsupportedOptionError(

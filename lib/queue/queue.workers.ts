@@ -6,6 +6,8 @@ import { QueueBackend, type JobEvent, type QueueWorker } from './queue-backend.i
 import { BallastConnections } from '../core/connections/ballast-connections.js';
 import type { StoreHandle } from '../core/store-handle.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
+import type { NewSchedule } from './new-schedule.interface.js';
+import { codeScheduleId, toNewSchedule } from './schedule.validation.js';
 
 /** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
 const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
@@ -50,6 +52,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     // not see then (a provider built by a factory) opens it here, still before the app is ready.
     await this.connections.openAtBoot(this.backend, 'opening the queue');
     try {
+      await this.reconcileSchedules(queues);
       await this.startWorkers(queues);
     } catch (error) {
       // Nothing of a failed boot may keep running (or keep the process alive).
@@ -57,6 +60,30 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       await this.backend.close();
       throw error;
     }
+  }
+
+  /**
+   * The `@Job` schedules of this process, made to match the code before any worker starts: created,
+   * updated, and deleted for a handler here that no longer has one. A schedule is only ever deleted
+   * by a process that has its handler, so services sharing a queue never delete each other's.
+   */
+  private async reconcileSchedules(queues: ReturnType<JobRegistry['queues']>): Promise<void> {
+    const now = Date.now();
+    const handled: string[] = [];
+    const schedules: NewSchedule[] = [];
+    for (const [queue, handlers] of queues) {
+      for (const handler of handlers.values()) {
+        const id = codeScheduleId(queue, handler.name);
+        handled.push(id);
+        if (handler.schedule) schedules.push(toNewSchedule(id, queue, handler.name, handler.schedule, {}, handler.defaults, 'code', now));
+      }
+    }
+    const backend = await this.backend.ready();
+    const removed = await this.connections.atBoot(this.backend.provider, 'reconciling the @Job schedules', () =>
+      backend.reconcileSchedules(handled, schedules),
+    );
+    if (schedules.length > 0) this.logger.log(`Schedules: ${schedules.map((s) => `'${s.id}'`).join(', ')} match the code`);
+    if (removed.length > 0) this.logger.log(`Schedules removed from the code, deleted: ${removed.map((id) => `'${id}'`).join(', ')}`);
   }
 
   private async startWorkers(queues: ReturnType<JobRegistry['queues']>): Promise<void> {

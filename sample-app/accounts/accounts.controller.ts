@@ -25,7 +25,7 @@ export class AccountsController {
     // adding it again returns the same job. A digest of the address keeps it one id per address
     // (distinct addresses never share a job) and within the jobId alphabet.
     const digest = createHash('sha256').update(email).digest('base64url').slice(0, 22);
-    const jobId = await this.queue.add<WelcomeEmail>('mail', 'send-welcome-email', { email }, { jobId: `welcome-${digest}` });
+    const { id: jobId } = await this.queue.add<WelcomeEmail>('mail', 'send-welcome-email', { email }, { jobId: `welcome-${digest}` });
     return { email, jobId };
   }
 

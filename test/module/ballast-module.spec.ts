@@ -235,7 +235,7 @@ describe('BallastModule', () => {
       const cache = moduleRef.get(CacheService);
       await cache.set('k', { v: 1 });
       expect(await cache.get('k')).toEqual({ v: 1 });
-      const id = await moduleRef.get(QueueService).add('q', 'n', { v: 2 });
+      const { id } = await moduleRef.get(QueueService).add('q', 'n', { v: 2 });
       expect((await moduleRef.get(QueueService).getJob('q', id))?.data).toEqual({ v: 2 });
       expect((await moduleRef.get(RateLimitService).consume('client', 'api')).remaining).toBe(4);
       await moduleRef.close();

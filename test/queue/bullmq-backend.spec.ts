@@ -71,7 +71,7 @@ describe('BullMQ queue backend', () => {
 
   it('adds one job and reports it waiting with its data and options', async () => {
     const before = Date.now();
-    const [id] = await h.backend.add([newJob('mail', 'welcome', { to: 'a@b.c' }, { attempts: 3 })]);
+    const [{ id }] = await h.backend.add([newJob('mail', 'welcome', { to: 'a@b.c' }, { attempts: 3 })]);
     const info = await h.backend.getJob('mail', id!);
     expect(info).toMatchObject({
       id,
@@ -91,10 +91,12 @@ describe('BullMQ queue backend', () => {
 
   it('reports a delayed job with its run time, and a prioritized one as waiting', async () => {
     const runAt = Date.now() + 60_000;
-    const [delayed, prioritized] = await h.backend.add([
-      newJob('q', 'later', {}, { runAt }),
-      newJob('q', 'urgent-ish', {}, { priority: 3 }),
-    ]);
+    const [delayed, prioritized] = (
+      await h.backend.add([
+        newJob('q', 'later', {}, { runAt }),
+        newJob('q', 'urgent-ish', {}, { priority: 3 }),
+      ])
+    ).map((a) => a.id);
     const delayedInfo = await h.backend.getJob('q', delayed!);
     expect(delayedInfo!.state).toBe('delayed');
     // BullMQ counts the delay from its own timestamp, taken a moment after ours.
@@ -114,7 +116,7 @@ describe('BullMQ queue backend', () => {
       newJob('b', 'n', { i: 3 }, { jobId: 'custom-3' }),
       newJob('a', 'n', { i: 4 }),
     ];
-    const ids = await h.backend.add(jobs);
+    const ids = (await h.backend.add(jobs)).map((a) => a.id);
     expect(ids).toHaveLength(5);
     expect(ids[3]).toBe('custom-3');
     for (const [i, id] of ids.entries()) {
@@ -126,13 +128,16 @@ describe('BullMQ queue backend', () => {
   });
 
   it('is idempotent by jobId: the existing job is returned and nothing is created', async () => {
-    const [first] = await h.backend.add([newJob('q', 'n', { v: 1 }, { jobId: 'order-42' })]);
-    const [again] = await h.backend.add([newJob('q', 'n', { v: 2 }, { jobId: 'order-42' })]);
-    const inBulk = await h.backend.add([
-      newJob('q', 'n', { v: 3 }, { jobId: 'order-42' }),
-      newJob('q', 'n', { v: 4 }, { jobId: 'order-43' }),
-      newJob('q', 'n', { v: 5 }, { jobId: 'order-43' }),
-    ]);
+    const [{ id: first, outcome: firstOutcome }] = await h.backend.add([newJob('q', 'n', { v: 1 }, { jobId: 'order-42' })]);
+    const [{ id: again, outcome: againOutcome }] = await h.backend.add([newJob('q', 'n', { v: 2 }, { jobId: 'order-42' })]);
+    const inBulk = (
+      await h.backend.add([
+        newJob('q', 'n', { v: 3 }, { jobId: 'order-42' }),
+        newJob('q', 'n', { v: 4 }, { jobId: 'order-43' }),
+        newJob('q', 'n', { v: 5 }, { jobId: 'order-43' }),
+      ])
+    ).map((a) => a.id);
+    expect([firstOutcome, againOutcome]).toEqual(['created', 'deduplicated']);
     expect([first, again, ...inBulk]).toEqual(['order-42', 'order-42', 'order-42', 'order-43', 'order-43']);
     expect((await h.backend.getJob('q', 'order-42'))!.data).toEqual({ v: 1 });
     expect((await h.backend.getJob('q', 'order-43'))!.data).toEqual({ v: 4 });
@@ -150,7 +155,7 @@ describe('BullMQ queue backend', () => {
   });
 
   it('removes a job that is not running, and says whether there was one', async () => {
-    const [id] = await h.backend.add([newJob('q', 'n')]);
+    const [{ id }] = await h.backend.add([newJob('q', 'n')]);
     expect(await h.backend.remove('q', id!)).toBe(true);
     expect(await h.backend.getJob('q', id!)).toBeUndefined();
     expect(await h.backend.remove('q', id!)).toBe(false);
@@ -158,7 +163,7 @@ describe('BullMQ queue backend', () => {
   });
 
   it('does not retry a job that is not failed', async () => {
-    const [id] = await h.backend.add([newJob('q', 'n')]);
+    const [{ id }] = await h.backend.add([newJob('q', 'n')]);
     expect(await h.backend.retry('q', id!)).toBe(false);
     expect(await h.backend.retry('q', 'never-was')).toBe(false);
     expect(await h.backend.retryAllFailed('q')).toBe(0);

@@ -18,6 +18,7 @@ export function newJob(queue: string, name: string, data: unknown = {}, override
     attempts: 1,
     backoff: { type: 'exponential', delay: 1000, jitter: 0 },
     jobId: undefined,
+    dedupe: null,
     leaseMs: 30_000,
     runTimeoutMs: null,
     removeOnComplete: true,

@@ -34,10 +34,12 @@ describe('BullMQ queue worker', () => {
         return 'ok';
       },
     });
-    const [welcome, digest] = await h.backend.add([
-      newJob('mail', 'welcome', { to: 'a' }, { attempts: 3, removeOnComplete: false }),
-      newJob('mail', 'digest', { to: 'b' }, { removeOnComplete: false }),
-    ]);
+    const [welcome, digest] = (
+      await h.backend.add([
+        newJob('mail', 'welcome', { to: 'a' }, { attempts: 3, removeOnComplete: false }),
+        newJob('mail', 'digest', { to: 'b' }, { removeOnComplete: false }),
+      ])
+    ).map((a) => a.id);
     await waitFor('both jobs completed', () => h.eventsOf('completed').length === 2);
 
     expect(seen).toEqual([
@@ -54,7 +56,7 @@ describe('BullMQ queue worker', () => {
 
   it('fails a job whose name has no handler, naming it', async () => {
     await h.startWorker('mail', { welcome: () => undefined });
-    const [id] = await h.backend.add([newJob('mail', 'welcom')]);
+    const [{ id }] = await h.backend.add([newJob('mail', 'welcom')]);
     await waitFor('failed event', () => h.eventsOf('failed', id).length === 1);
     const [event] = h.eventsOf('failed', id);
     expect(event!.error).toBeInstanceOf(NoJobHandlerError);
@@ -97,7 +99,7 @@ describe('BullMQ queue worker', () => {
         return 'finally';
       },
     });
-    const [id] = await h.backend.add([newJob('q', 'flaky', {}, { attempts: 3, backoff: { type: 'fixed', delay: 300, jitter: 0 } })]);
+    const [{ id }] = await h.backend.add([newJob('q', 'flaky', {}, { attempts: 3, backoff: { type: 'fixed', delay: 300, jitter: 0 } })]);
     await waitFor('completed', () => h.eventsOf('completed', id).length === 1, 10_000);
 
     expect(starts).toHaveLength(3);
@@ -125,7 +127,7 @@ describe('BullMQ queue worker', () => {
         if (attempt < 3) throw new Error('again');
       },
     });
-    const [id] = await h.backend.add([newJob('q', 'flaky', {}, { attempts: 3, backoff: { type: 'exponential', delay: 200, jitter: 0 } })]);
+    const [{ id }] = await h.backend.add([newJob('q', 'flaky', {}, { attempts: 3, backoff: { type: 'exponential', delay: 200, jitter: 0 } })]);
     await waitFor('completed', () => h.eventsOf('completed', id).length === 1, 10_000);
     expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(200);
     expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(400);
@@ -139,7 +141,7 @@ describe('BullMQ queue worker', () => {
     });
     // Delayed at first, no backoff after: the retry is due at once, not a first delay later.
     const added = Date.now();
-    const [id] = await h.backend.add([
+    const [{ id }] = await h.backend.add([
       newJob('q', 'doomed', { x: 1 }, { runAt: added + 300, attempts: 2, backoff: { type: 'fixed', delay: 0, jitter: 0 } }),
     ]);
     await waitFor('failed event', () => h.eventsOf('failed', id).length === 1);
@@ -167,7 +169,7 @@ describe('BullMQ queue worker', () => {
         if (!healthy) throw new Error('down');
       },
     });
-    const ids = await h.backend.add([1, 2, 3].map((i) => newJob('q', 'n', { i }, { attempts: 2, backoff: { type: 'fixed', delay: 0, jitter: 0 } })));
+    const ids = (await h.backend.add([1, 2, 3].map((i) => newJob('q', 'n', { i }, { attempts: 2, backoff: { type: 'fixed', delay: 0, jitter: 0 } })))).map((a) => a.id);
     await waitFor('three failed', async () => (await h.backend.getCounts('q')).failed === 3);
     healthy = true;
     attempts.length = 0;
@@ -187,17 +189,19 @@ describe('BullMQ queue worker', () => {
         throw new Error('bad');
       },
     });
-    const [gone, kept] = await h.backend.add([
-      newJob('q', 'ok', {}, { removeOnComplete: true }),
-      newJob('q', 'ok', {}, { removeOnComplete: false }),
-    ]);
-    const [failedGone] = await h.backend.add([newJob('q', 'bad', {}, { removeOnFail: true })]);
+    const [gone, kept] = (
+      await h.backend.add([
+        newJob('q', 'ok', {}, { removeOnComplete: true }),
+        newJob('q', 'ok', {}, { removeOnComplete: false }),
+      ])
+    ).map((a) => a.id);
+    const [{ id: failedGone }] = await h.backend.add([newJob('q', 'bad', {}, { removeOnFail: true })]);
     await waitFor('three finished', () => h.events.length === 3);
     expect(await h.backend.getJob('q', gone!)).toBeUndefined();
     expect(await h.backend.getJob('q', kept!)).toMatchObject({ state: 'completed', result: 'done' });
     expect(await h.backend.getJob('q', failedGone!)).toBeUndefined();
 
-    const counted = await h.backend.add([1, 2, 3, 4].map((i) => newJob('q2', 'ok', { i }, { removeOnComplete: 2 })));
+    const counted = (await h.backend.add([1, 2, 3, 4].map((i) => newJob('q2', 'ok', { i }, { removeOnComplete: 2 })))).map((a) => a.id);
     await h.startWorker('q2', { ok: () => 'done' });
     await waitFor('four completed', () => h.eventsOf('completed').filter((event) => event.queue === 'q2').length === 4);
     expect((await h.backend.getCounts('q2')).completed).toBe(2);
@@ -210,14 +214,14 @@ describe('BullMQ queue worker', () => {
     const ran: string[] = [];
     await h.startWorker('q', { n: (data) => void ran.push(data as string) }, {}, other);
     await h.backend.pause('q');
-    const [id] = await h.backend.add([newJob('q', 'n', 'while-paused')]);
+    const [{ id }] = await h.backend.add([newJob('q', 'n', 'while-paused')]);
     // Not a fixed wait: the other process's worker has fetched since, which it shows by promoting a
     // job that falls due meanwhile. BullMQ promotes due jobs in the same atomic fetch that takes the
     // next waiting one, so that fetch would have taken the paused job had the pause not held.
     // (A tick not delayed right after its add proves nothing, the machine was slow: another, later.)
     let tick: string | undefined;
     for (let delay = 50; !tick; delay *= 2) {
-      const [added] = await h.backend.add([newJob('q', 'n', 'tick', { runAt: Date.now() + delay })]);
+      const [{ id: added }] = await h.backend.add([newJob('q', 'n', 'tick', { runAt: Date.now() + delay })]);
       if ((await h.backend.getJob('q', added!))!.state === 'delayed') tick = added;
       else await h.backend.remove('q', added!);
     }
@@ -240,7 +244,7 @@ describe('BullMQ queue worker', () => {
         await release.promise;
       },
     });
-    const [id] = await h.backend.add([newJob('q', 'n')]);
+    const [{ id }] = await h.backend.add([newJob('q', 'n')]);
     await started.promise;
     expect((await h.backend.getJob('q', id!))).toMatchObject({ state: 'active', attemptsMade: 1 });
     expect(await h.backend.remove('q', id!)).toBe(false);
@@ -294,7 +298,7 @@ describe('BullMQ queue worker', () => {
       },
       { concurrency: 2, shutdownTimeoutMs: 300, leaseMs: 30_000 },
     );
-    const ids = await h.backend.add([newJob('q', 'stuck', 1, { attempts: 1 }), newJob('q', 'stuck', 2, { attempts: 1 })]);
+    const ids = (await h.backend.add([newJob('q', 'stuck', 1, { attempts: 1 }), newJob('q', 'stuck', 2, { attempts: 1 })])).map((a) => a.id);
     await waitFor('both running', () => contexts.length === 2);
     const closing = Date.now();
     await worker.close();
@@ -330,7 +334,7 @@ describe('BullMQ queue worker', () => {
         },
         { leaseMs: 1000 },
       );
-      const [id] = await lost.backend.add([newJob('q', 'n')]);
+      const [{ id }] = await lost.backend.add([newJob('q', 'n')]);
       await waitFor('first run', () => runs.length === 1);
       // What a long pause of this process looks like from Redis: the lock is gone.
       await lost.redis.del(`${lost.keyPrefix}queue:q:${id}:lock`);
@@ -350,7 +354,7 @@ describe('BullMQ queue worker', () => {
     try {
       let runs = 0;
       await lost.startWorker('q', { n: (_data, { signal }) => (runs++, new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))) }, { leaseMs: 1000 });
-      const [id] = await lost.backend.add([newJob('q', 'n')]);
+      const [{ id }] = await lost.backend.add([newJob('q', 'n')]);
       await waitFor('the run', () => runs === 1);
       await lost.redis.del(`${lost.keyPrefix}queue:q:${id}:lock`);
       const failed = await waitFor('the job to fail for stalling', async () => {
@@ -392,7 +396,7 @@ describe('BullMQ queue worker', () => {
       parent: async () => {
         started.resolve();
         await workerClosing.promise;
-        enqueued = await h.backend.add([newJob('q', 'child', {}, { jobId: 'child-1' })]);
+        enqueued = (await h.backend.add([newJob('q', 'child', {}, { jobId: 'child-1' })])).map((a) => a.id);
       },
       child: () => undefined,
     });

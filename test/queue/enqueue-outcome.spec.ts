@@ -31,7 +31,7 @@ describe('the outcome of a failed add', () => {
       // The statement was waiting on the lock, not lost: the job exists now.
       await waitFor('the job to appear', async () => (await queue.getJob('q', 'order-1')) !== undefined);
       // Retrying with the same jobId is harmless.
-      expect(await queue.add('q', 'n', {}, { jobId: 'order-1' })).toBe('order-1');
+      expect(await queue.add('q', 'n', {}, { jobId: 'order-1' })).toEqual({ id: 'order-1', outcome: 'deduplicated' });
     } finally {
       await locker.close();
       await moduleRef.close();

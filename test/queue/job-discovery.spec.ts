@@ -194,6 +194,10 @@ describe('@Job discovery', () => {
       ['an unknown option', () => { @Injectable() class D { @Job('x', { retries: 3 } as never) run(): void {} } return D; }, 'retries', 3],
       ['a bad backoff type', () => { @Injectable() class E { @Job('x', { backoff: { type: 'linear' as never, delay: 5 } }) run(): void {} } return E; }, 'backoff.type', 'linear'],
       ['a lease under a second', () => { @Injectable() class F { @Job('x', { leaseMs: 10 }) run(): void {} } return F; }, 'leaseMs', 10],
+      ['a cron expression croner cannot read', () => { @Injectable() class G { @Job('x', { schedule: { cron: '0 25 * * *' } }) run(): void {} } return G; }, 'schedule.cron', '0 25 * * *'],
+      ['an unknown time zone', () => { @Injectable() class H { @Job('x', { schedule: { cron: '0 3 * * *', tz: 'Europe/Atlantis' } }) run(): void {} } return H; }, 'schedule.tz', 'Europe/Atlantis'],
+      ['an every under 100 ms', () => { @Injectable() class I { @Job('x', { schedule: { every: 10 } }) run(): void {} } return I; }, 'schedule.every', 10],
+      ['a schedule with both timings', () => { @Injectable() class J { @Job('x', { schedule: { every: 1000, cron: '* * * * *' } as never }) run(): void {} } return J; }, 'schedule.cron', '* * * * *'],
     ];
     for (const [label, make, option, value] of bad) {
       const provider = make();
@@ -212,9 +216,9 @@ describe('@Job discovery', () => {
     const moduleRef = await compile([ReportJobs], { workers: false });
     await moduleRef.init();
     const queue = moduleRef.get(QueueService);
-    const withDefaults = await queue.add('reports', 'build-report', {});
-    const overridden = await queue.add('reports', 'build-report', {}, { attempts: 2 });
-    const otherName = await queue.add('reports', 'something-else', {});
+    const { id: withDefaults } = await queue.add('reports', 'build-report', {});
+    const { id: overridden } = await queue.add('reports', 'build-report', {}, { attempts: 2 });
+    const { id: otherName } = await queue.add('reports', 'something-else', {});
     expect((await queue.getJob('reports', withDefaults))?.maxAttempts).toBe(4);
     expect((await queue.getJob('reports', overridden))?.maxAttempts).toBe(2);
     expect((await queue.getJob('reports', otherName))?.maxAttempts).toBe(1);
@@ -233,7 +237,7 @@ describe('@Job discovery', () => {
     const enqueueOnly = await compile([CountingJobs], { workers: false });
     await enqueueOnly.init();
     const queue = enqueueOnly.get(QueueService);
-    const first = await queue.add('default', 'count', {});
+    const { id: first } = await queue.add('default', 'count', {});
     expect((await queue.getJob('default', first))?.state).toBe('waiting');
     // Not a fixed wait: the same code with workers on, on the same store, runs every job, the first
     // one enqueued before it booted and the rest while both applications are up (and notified of
@@ -242,7 +246,7 @@ describe('@Job discovery', () => {
     await withWorkers.init();
     const runs = () => ({ enqueueOnly: enqueueOnly.get(CountingJobs).ran, withWorkers: withWorkers.get(CountingJobs).ran });
     await waitFor('the first job to run', () => runs().enqueueOnly.length + runs().withWorkers.length === 1, 10_000);
-    const more = [await queue.add('default', 'count', {}), await queue.add('default', 'count', {}), await queue.add('default', 'count', {})];
+    const more = [(await queue.add('default', 'count', {})).id, (await queue.add('default', 'count', {})).id, (await queue.add('default', 'count', {})).id];
     await waitFor('all four jobs to run', () => runs().enqueueOnly.length + runs().withWorkers.length === 4, 10_000);
     expect(runs()).toEqual({ enqueueOnly: [], withWorkers: [first, ...more] });
   });
@@ -301,8 +305,8 @@ describe('@Job discovery', () => {
     const moduleRef = await compile([OddJobs]);
     await moduleRef.init();
     const queue = moduleRef.get(QueueService);
-    const dated = await queue.add('default', 'dated', {});
-    const thrower = await queue.add('default', 'throws-string', {});
+    const { id: dated } = await queue.add('default', 'dated', {});
+    const { id: thrower } = await queue.add('default', 'throws-string', {});
     const done = await waitFor('the dated job', async () => {
       const job = await queue.getJob('default', dated);
       return job?.state === 'completed' ? job : undefined;
@@ -339,7 +343,7 @@ describe('@Job discovery', () => {
     const moduleRef = await compile([FragileListener]);
     await moduleRef.init();
     const queue = moduleRef.get(QueueService);
-    const id = await queue.add('default', 'ok', {});
+    const { id } = await queue.add('default', 'ok', {});
     await waitFor('the event', () => heard.length === 1, 10_000);
     expect(heard).toEqual(['ok:done']);
     expect((await queue.getJob('default', id))?.state).toBe('completed');

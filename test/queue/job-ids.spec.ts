@@ -16,8 +16,8 @@ async function idsFrom(options: Parameters<typeof bootBallast>[0], count: number
   const moduleRef = await bootBallast({ ...options, queue: { ...options.queue, workers: false } });
   try {
     const queue = moduleRef.get(QueueService);
-    const ids = await queue.addBulk(Array.from({ length: count }, (_, i) => ({ queue: 'ids', name: 'n', data: { i } })));
-    ids.push(await queue.add('ids', 'n', { single: true }));
+    const ids = (await queue.addBulk(Array.from({ length: count }, (_, i) => ({ queue: 'ids', name: 'n', data: { i } })))).map((a) => a.id);
+    ids.push((await queue.add('ids', 'n', { single: true })).id);
     return ids;
   } finally {
     await moduleRef.close();

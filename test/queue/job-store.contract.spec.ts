@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { SqlDatabase } from '../../lib/core/connections/sql-client.js';
+import type { SqlClient, SqlDatabase } from '../../lib/core/connections/sql-client.js';
 import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
 import { PgliteDatabase } from '../../lib/core/connections/pglite.database.js';
 import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
@@ -19,6 +19,12 @@ import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { uniqueSchema } from '../support/unique-name.js';
 import { waitFor } from '../support/wait-for.js';
 import { newJob, type PostgresFlavor } from './postgres-queue.harness.js';
+import { OutageLog } from '../../lib/common/outage-log.js';
+import { moduleJobDefaults } from '../../lib/queue/job-options.validation.js';
+import type { NewSchedule } from '../../lib/queue/new-schedule.interface.js';
+import { JobStoreScheduler } from '../../lib/queue/runner/job-store.scheduler.js';
+import { toNewSchedule } from '../../lib/queue/schedule.validation.js';
+import type { JobSchedule } from '../../lib/queue/schedule-options.interface.js';
 
 afterAll(closeSharedPglite);
 
@@ -80,7 +86,10 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
   });
 
   const enqueueOne = async (data: unknown = {}, overrides: Partial<NewJob> = {}): Promise<string> =>
-    (await store.enqueue([serialized(data, overrides)]))[0]!;
+    (await store.enqueue([serialized(data, overrides)]))[0]!.id;
+  /** `store.enqueue`, resolving to the jobs' ids only. */
+  const enqueueIds = async (jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]> =>
+    (await store.enqueue(jobs, transaction)).map((added) => added.id);
 
   /** Reaps `queue` until `count` jobs came back (their leases running out), accumulating what each call returned. */
   const reapUntil = async (queue: string, count: number, maxStalls: number): Promise<ReapedJob[]> => {
@@ -103,14 +112,14 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
   describe('enqueue', () => {
     it('returns one id per job in input order, each naming the job it created', async () => {
       const jobs = [serialized({ n: 0 }), serialized({ n: 1 }, { priority: 3 }), serialized({ n: 2 }, { jobId: 'key-2' }), serialized({ n: 3 })];
-      const ids = await store.enqueue(jobs);
+      const ids = await enqueueIds(jobs);
       expect(ids).toHaveLength(4);
       expect(ids[2]).toBe('key-2');
       for (const i of [0, 1, 3]) expect(ids[i]).toMatch(/^[1-9][0-9]*$/);
       expect(Number(ids[1])).toBeGreaterThan(Number(ids[0]));
       expect(Number(ids[3])).toBeGreaterThan(Number(ids[1]));
       for (const [i, id] of ids.entries()) expect((await store.getJob('q', id))!.data).toEqual({ n: i });
-      const [single] = await store.enqueue([serialized({ n: 4 })]);
+      const [single] = await enqueueIds([serialized({ n: 4 })]);
       expect(Number(single)).toBeGreaterThan(Number(ids[3]));
       expect((await store.getJob('q', single!))!.data).toEqual({ n: 4 });
       expect(await store.enqueue([])).toEqual([]);
@@ -118,9 +127,9 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('dedupes by jobId: the existing id is returned and nothing is created, one job or many, per queue', async () => {
-      expect(await store.enqueue([serialized({ v: 1 }, { jobId: 'order-7' })])).toEqual(['order-7']);
-      expect(await store.enqueue([serialized({ v: 2 }, { jobId: 'order-7', priority: 9 })])).toEqual(['order-7']);
-      const bulk = await store.enqueue([
+      expect(await store.enqueue([serialized({ v: 1 }, { jobId: 'order-7' })])).toEqual([{ id: 'order-7', outcome: 'created' }]);
+      expect(await store.enqueue([serialized({ v: 2 }, { jobId: 'order-7', priority: 9 })])).toEqual([{ id: 'order-7', outcome: 'deduplicated' }]);
+      const bulk = await enqueueIds([
         serialized({ v: 3 }, { jobId: 'order-8' }),
         serialized({ v: 4 }),
         serialized({ v: 5 }, { jobId: 'order-8' }),
@@ -133,23 +142,26 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect((await store.getJob('q', 'order-8'))!.data).toEqual({ v: 3 });
       expect((await store.counts('q')).waiting).toBe(3);
       // A key names one job per queue.
-      expect(await store.enqueue([serialized({ v: 7 }, { jobId: 'order-7', queue: 'other' })])).toEqual(['order-7']);
+      expect(await store.enqueue([serialized({ v: 7 }, { jobId: 'order-7', queue: 'other' })])).toEqual([{ id: 'order-7', outcome: 'created' }]);
       expect((await store.getJob('other', 'order-7'))!.data).toEqual({ v: 7 });
       // A finished job that is kept still holds its key; one that was removed frees it.
       await store.enqueue([serialized({ v: 8 }, { jobId: 'kept', queue: 'done', removeOnComplete: false }), serialized({ v: 9 }, { jobId: 'gone', queue: 'done' })]);
       const finished = await store.claim('done', 2, 2);
       expect(await store.complete(finished.map((job) => ({ ...lease(job), resultJson: null })))).toEqual(new Set(finished.map((job) => job.ref)));
-      expect(await store.enqueue([serialized({ v: 10 }, { jobId: 'kept', queue: 'done' }), serialized({ v: 11 }, { jobId: 'gone', queue: 'done' })])).toEqual(['kept', 'gone']);
+      expect(await store.enqueue([serialized({ v: 10 }, { jobId: 'kept', queue: 'done' }), serialized({ v: 11 }, { jobId: 'gone', queue: 'done' })])).toEqual([
+        { id: 'kept', outcome: 'deduplicated' },
+        { id: 'gone', outcome: 'created' },
+      ]);
       expect(await store.getJob('done', 'kept')).toMatchObject({ state: 'completed', data: { v: 8 } });
       expect(await store.getJob('done', 'gone')).toMatchObject({ state: 'waiting', data: { v: 11 } });
     });
 
     it('inside a transaction, the jobs exist if and only if it commits', async () => {
       const committed = await db.transaction(async (tx) => {
-        const ids = await store.enqueue([serialized({ t: 1 }, { jobId: 'tx-a' }), serialized({ t: 2 })], tx);
-        const [one] = await store.enqueue([serialized({ t: 3 })], tx);
+        const ids = await enqueueIds([serialized({ t: 1 }, { jobId: 'tx-a' }), serialized({ t: 2 })], tx);
+        const [one] = await enqueueIds([serialized({ t: 3 })], tx);
         // Inside the transaction the key is taken already.
-        expect(await store.enqueue([serialized({ t: 4 }, { jobId: 'tx-a' })], tx)).toEqual(['tx-a']);
+        expect(await store.enqueue([serialized({ t: 4 }, { jobId: 'tx-a' })], tx)).toEqual([{ id: 'tx-a', outcome: 'deduplicated' }]);
         if (flavor === 'postgres') {
           // Another session (the store's own pool) does not see them before the commit.
           expect(await store.getJob('q', 'tx-a')).toBeUndefined();
@@ -165,7 +177,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       let rolledBack: string[] = [];
       await expect(
         db.transaction(async (tx) => {
-          rolledBack = [...(await store.enqueue([serialized({ r: 1 }, { jobId: 'tx-b' }), serialized({ r: 2 })], tx)), ...(await store.enqueue([serialized({ r: 3 })], tx))];
+          rolledBack = [...(await enqueueIds([serialized({ r: 1 }, { jobId: 'tx-b' }), serialized({ r: 2 })], tx)), ...(await enqueueIds([serialized({ r: 3 })], tx))];
           throw new Error('roll it back');
         }),
       ).rejects.toThrow('roll it back');
@@ -173,12 +185,110 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       for (const id of rolledBack) expect(await store.getJob('q', id)).toBeUndefined();
       expect((await store.counts('q')).waiting).toBe(3);
       // The rolled-back key is free again.
-      expect(await store.enqueue([serialized({ r: 4 }, { jobId: 'tx-b' })])).toEqual(['tx-b']);
+      expect(await store.enqueue([serialized({ r: 4 }, { jobId: 'tx-b' })])).toEqual([{ id: 'tx-b', outcome: 'created' }]);
       expect((await store.getJob('q', 'tx-b'))!.data).toEqual({ r: 4 });
     });
 
+    it('unique: the first add of a key creates, later ones get its job until the window ends, even once the job is gone', async () => {
+      const unique = (key: string, forMs: number) => ({ dedupe: { mode: 'unique' as const, key, forMs } });
+      const [first] = await store.enqueue([serialized({ v: 1 }, unique('u-1', 60_000))]);
+      expect(first!.outcome).toBe('created');
+      expect(await store.enqueue([serialized({ v: 2 }, unique('u-1', 60_000))])).toEqual([{ id: first!.id, outcome: 'deduplicated' }]);
+      // Completed with the default retention: the row is deleted, the key holds.
+      const [claimed] = await store.claim('q', 1, 1);
+      expect(await store.complete([{ ...lease(claimed!), resultJson: null }])).toEqual(new Set([claimed!.ref]));
+      expect(await store.getJob('q', first!.id)).toBeUndefined();
+      expect(await store.enqueue([serialized({ v: 3 }, unique('u-1', 60_000))])).toEqual([{ id: first!.id, outcome: 'deduplicated' }]);
+      // Per queue; with a jobId, the job is known by it.
+      expect(await store.enqueue([serialized({}, { queue: 'other', ...unique('u-1', 60_000) })])).toEqual([{ id: expect.any(String), outcome: 'created' }]);
+      expect(await store.enqueue([serialized({}, { jobId: 'order-9', ...unique('u-2', 60_000) })])).toEqual([{ id: 'order-9', outcome: 'created' }]);
+      expect(await store.enqueue([serialized({}, { jobId: 'order-10', ...unique('u-2', 60_000) })])).toEqual([{ id: 'order-9', outcome: 'deduplicated' }]);
+      // A short window ends; the pruner deletes ended keys only.
+      const [short] = await store.enqueue([serialized({}, unique('u-3', 150))]);
+      const next = await waitFor('the short window to end', async () => {
+        const [added] = await store.enqueue([serialized({}, unique('u-3', 150))]);
+        return added!.outcome === 'created' ? added : undefined;
+      });
+      expect(next!.id).not.toBe(short!.id);
+      await waitFor('the second short window to end', async () => (await store.prune('keys', 100)) === 1);
+      expect(await store.prune('keys', 100)).toBe(0);
+      expect(await store.enqueue([serialized({ v: 4 }, unique('u-1', 60_000))])).toEqual([{ id: first!.id, outcome: 'deduplicated' }]);
+    });
+
+    it('unique: concurrent adds of one key create one job', async () => {
+      const adds = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.enqueue([serialized({ i }, { dedupe: { mode: 'unique', key: 'race', forMs: 60_000 } })])),
+      );
+      const outcomes = adds.map(([added]) => added!);
+      expect(outcomes.filter((added) => added.outcome === 'created')).toHaveLength(1);
+      expect(new Set(outcomes.map((added) => added.id)).size).toBe(1);
+      expect((await store.counts('q')).waiting).toBe(1);
+    });
+
+    it('debounce: replaces the waiting job of its key (data and run time); a running one gives its key to a new job', async () => {
+      const debounce = (data: unknown, delayMs: number) =>
+        serialized(data, { runAt: Date.now() + delayMs, dedupe: { mode: 'debounce', key: 'd-1', delayMs } });
+      const [first] = await store.enqueue([debounce({ v: 1 }, 60_000)]);
+      expect(first!.outcome).toBe('created');
+      const before = (await store.getJob('q', first!.id))!.runAt.getTime();
+      const [second] = await store.enqueue([debounce({ v: 2 }, 120_000)]);
+      expect(second).toEqual({ id: first!.id, outcome: 'replaced' });
+      const replaced = (await store.getJob('q', first!.id))!;
+      expect(replaced).toMatchObject({ state: 'delayed', data: { v: 2 } });
+      expect(replaced.runAt.getTime()).toBeGreaterThan(before + 30_000);
+      // Due and claimed: the job runs under the key; the next add takes the key for a job of its own.
+      const [soon] = await store.enqueue([debounce({ v: 3 }, 1)]);
+      expect(soon).toEqual({ id: first!.id, outcome: 'replaced' });
+      const [running] = (await waitFor('the debounced job to be due and claimed', async () => {
+        await store.promote('q', 10);
+        const claimed = await store.claim('q', 1, 1);
+        return claimed.length > 0 ? claimed : undefined;
+      }))!;
+      expect(running!.id).toBe(first!.id);
+      const [third] = await store.enqueue([debounce({ v: 4 }, 60_000)]);
+      expect(third!.outcome).toBe('created');
+      expect(third!.id).not.toBe(first!.id);
+      // The running job retries without its key: no clash with the new one.
+      expect((await store.fail([{ ...lease(running!), retryMs: 0, message: 'again', stack: null }])).retried).toEqual(new Set([running!.ref]));
+      expect(await store.enqueue([debounce({ v: 5 }, 60_000)])).toEqual([{ id: third!.id, outcome: 'replaced' }]);
+      expect((await store.getJob('q', third!.id))!.data).toEqual({ v: 5 });
+      expect((await store.getJob('q', first!.id))!.data).toEqual({ v: 3 });
+    });
+
+    it('throttle: the pending job of its key takes every add until it finishes, and is left as it was', async () => {
+      const throttle = (data: unknown) => serialized(data, { runAt: Date.now() + 50, dedupe: { mode: 'throttle', key: 't-1', forMs: 50 } });
+      const [first] = await store.enqueue([throttle({ v: 1 })]);
+      expect(first!.outcome).toBe('created');
+      const runAt = (await store.getJob('q', first!.id))!.runAt.getTime();
+      expect(await store.enqueue([throttle({ v: 2 })])).toEqual([{ id: first!.id, outcome: 'deduplicated' }]);
+      expect((await store.getJob('q', first!.id))!).toMatchObject({ data: { v: 1 }, runAt: new Date(runAt) });
+      const [running] = (await waitFor('the throttled job to be due and claimed', async () => {
+        await store.promote('q', 10);
+        const claimed = await store.claim('q', 1, 1);
+        return claimed.length > 0 ? claimed : undefined;
+      }))!;
+      // Running is not finished: still deduplicated.
+      expect(await store.enqueue([throttle({ v: 3 })])).toEqual([{ id: first!.id, outcome: 'deduplicated' }]);
+      await store.complete([{ ...lease(running!), resultJson: null }]);
+      const [after] = await store.enqueue([throttle({ v: 4 })]);
+      expect(after!.outcome).toBe('created');
+      expect(after!.id).not.toBe(first!.id);
+    });
+
+    it('a batch with keyed jobs is all or none, each keyed job deciding in input order', async () => {
+      const unique = { dedupe: { mode: 'unique' as const, key: 'b-1', forMs: 60_000 } };
+      const added = await store.enqueue([serialized({ n: 0 }), serialized({ n: 1 }, unique), serialized({ n: 2 }, unique), serialized({ n: 3 })]);
+      expect(added.map((job) => job.outcome)).toEqual(['created', 'created', 'deduplicated', 'created']);
+      expect(added[2]!.id).toBe(added[1]!.id);
+      expect((await store.counts('q')).waiting).toBe(3);
+      // A job the server refuses (bad JSON text) rolls the whole call back, keys included.
+      await expect(store.enqueue([serialized({}, { dedupe: { mode: 'unique', key: 'b-2', forMs: 60_000 } }), { ...serialized({}), json: '{bad' }])).rejects.toThrow();
+      expect((await store.counts('q')).waiting).toBe(3);
+      expect((await store.enqueue([serialized({}, { dedupe: { mode: 'unique', key: 'b-2', forMs: 60_000 } })]))[0]!.outcome).toBe('created');
+    });
+
     it('inserts a batch of thousands in one call, ids in input order', async () => {
-      const ids = await store.enqueue(Array.from({ length: 2000 }, (_, i) => serialized({ i })));
+      const ids = await enqueueIds(Array.from({ length: 2000 }, (_, i) => serialized({ i })));
       expect(new Set(ids).size).toBe(2000);
       expect((await store.counts('q')).waiting).toBe(2000);
       const claimed = await store.claim('q', 2000, 0);
@@ -194,7 +304,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       const b = await enqueueOne({ n: 'b' });
       const c = await enqueueOne({ n: 'c' }, { priority: 1 });
       const d = await enqueueOne({ n: 'd' });
-      const [e, f] = await store.enqueue([serialized({ n: 'e' }, { priority: 1 }), serialized({ n: 'f' })]);
+      const [e, f] = await enqueueIds([serialized({ n: 'e' }, { priority: 1 }), serialized({ n: 'f' })]);
       const first = await store.claim('q', 2, 2);
       expect(first.map((j) => j.id)).toEqual([b, d]);
       const second = await store.claim('q', 3, 3);
@@ -204,8 +314,8 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(await store.counts('q')).toMatchObject({ waiting: 0, active: 6 });
     });
 
-    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, runTimeoutMs, backoff, token, dropResult', async () => {
-      const [keyed, kept, counted] = await store.enqueue([
+    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, runTimeoutMs, scheduledFor, backoff, token, dropResult', async () => {
+      const [keyed, kept, counted] = await enqueueIds([
         serialized({ hello: 'world' }, { name: 'send', jobId: 'mail-1', attempts: 3, leaseMs: 4321, runTimeoutMs: 2500, backoff: { type: 'exponential', delay: 250, jitter: 0.5 } }),
         serialized([1, 2], { removeOnComplete: false }),
         serialized(null, { removeOnComplete: 5 }),
@@ -222,6 +332,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
         maxAttempts: 3,
         leaseMs: 4321,
         runTimeoutMs: 2500,
+        scheduledFor: null,
         backoff: { type: 'exponential', delay: 250, jitter: 0.5 },
         token: expect.stringMatching(UUID),
         dropResult: true,
@@ -247,7 +358,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
     if (flavor === 'postgres') {
       it('skips a job another session holds locked, without waiting for it', async () => {
-        const [held, free1, free2] = await store.enqueue([serialized({ n: 0 }), serialized({ n: 1 }), serialized({ n: 2 })]);
+        const [held, free1, free2] = await enqueueIds([serialized({ n: 0 }), serialized({ n: 1 }), serialized({ n: 2 })]);
         const other = await serverSession();
         await other.query('BEGIN');
         await other.query(`SELECT id FROM ${quoteIdentifier(schema)}.queue_jobs WHERE id = $1 FOR UPDATE`, [held]);
@@ -280,7 +391,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('complete', () => {
     it('applies only completions whose token matches, storing the result or removing the job per its retention', async () => {
-      const [kept, dropped, wrong, noResult] = await store.enqueue([
+      const [kept, dropped, wrong, noResult] = await enqueueIds([
         serialized({}, { removeOnComplete: false }),
         serialized({}, { removeOnComplete: true }),
         serialized({}, { removeOnComplete: false }),
@@ -317,7 +428,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('fail', () => {
     it('retries (waiting or delayed, attempt counted) or fails for good, per entry, only with a matching token', async () => {
-      const [now, later, dead, wrong] = await store.enqueue([
+      const [now, later, dead, wrong] = await enqueueIds([
         serialized({}, { attempts: 3 }),
         serialized({}, { attempts: 3 }),
         serialized({}, { attempts: 3 }),
@@ -365,7 +476,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('stores messages and stacks stripped of NUL characters and bounded in length', async () => {
-      const [nul, long] = await store.enqueue([serialized({}), serialized({})]);
+      const [nul, long] = await enqueueIds([serialized({}), serialized({})]);
       const [x, y] = await store.claim('q', 2, 2);
       const outcome = await store.fail([
         { ...lease(x!), retryMs: null, message: 'bad\u0000byte\u0000', stack: 'Error\u0000: bad\n    at x' },
@@ -381,7 +492,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('renew', () => {
     it('extends only the leases whose token matches, and resolves to the refs it renewed', async () => {
-      const [renewedId, lapsedId] = await store.enqueue([serialized({}, { leaseMs: 300 }), serialized({}, { leaseMs: 300 })]);
+      const [renewedId, lapsedId] = await enqueueIds([serialized({}, { leaseMs: 300 }), serialized({}, { leaseMs: 300 })]);
       const [kept, lapsed] = await store.claim('q', 2, 2);
       expect(await store.renew([{ ...lease(kept!), started: true }, { ref: lapsed!.ref, token: randomUUID(), started: true }])).toEqual(new Set([kept!.ref]));
       // Both leases began in one statement; renewing one keeps pushing its end, so only the other runs out.
@@ -399,7 +510,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('marks a buffered job started when renewed with started: true, so its expiry then counts a stall', async () => {
-      const [startedLater, neverStarted] = await store.enqueue([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
+      const [startedLater, neverStarted] = await enqueueIds([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
       // startNow 0: both claimed into a buffer, neither started.
       const [a, b] = await store.claim('q', 2, 0);
       expect(await store.renew([{ ...lease(a!), started: true }, { ...lease(b!), started: false }])).toEqual(new Set([a!.ref, b!.ref]));
@@ -411,7 +522,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('release', () => {
     it('hands matching leases back to waiting at once, keeping their place, their attempt not counted', async () => {
-      const [first, second] = await store.enqueue([serialized({}, { attempts: 2 }), serialized({}, { attempts: 2 })]);
+      const [first, second] = await enqueueIds([serialized({}, { attempts: 2 }), serialized({}, { attempts: 2 })]);
       const [a, b] = await store.claim('q', 2, 2);
       await store.release([lease(a!), { ref: b!.ref, token: randomUUID() }]);
       expect(await store.getJob('q', first)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
@@ -431,7 +542,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('reap', () => {
     it('returns expired jobs to waiting, their attempt given back; only started ones count a stall', async () => {
-      const ids = await store.enqueue(Array.from({ length: 3 }, () => serialized({}, { leaseMs: SHORT_LEASE, attempts: 2 })));
+      const ids = await enqueueIds(Array.from({ length: 3 }, () => serialized({}, { leaseMs: SHORT_LEASE, attempts: 2 })));
       // The first one starts at once; the other two sit in the buffer.
       await store.claim('q', 3, 1);
       const reaped = await reapUntil('q', 3, 5);
@@ -458,7 +569,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('with maxStalls 0, fails a started job at its first stall but returns a never-started one', async () => {
-      const [started, buffered] = await store.enqueue([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
+      const [started, buffered] = await enqueueIds([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
       await store.claim('q', 2, 1);
       const reaped = await reapUntil('q', 2, 0);
       expect(reaped.find((r) => r.id === started)).toMatchObject({ state: 'failed', stalled: true, attemptsMade: 1 });
@@ -501,7 +612,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('never returns one job to two concurrent reaps', async () => {
-      const ids = await store.enqueue(Array.from({ length: 20 }, () => serialized({}, { leaseMs: SHORT_LEASE })));
+      const ids = await enqueueIds(Array.from({ length: 20 }, () => serialized({}, { leaseMs: SHORT_LEASE })));
       await store.claim('q', 20, 20);
       const seen: string[] = [];
       await waitFor('every expired job to be reaped', async () => {
@@ -553,7 +664,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     it('moves at most `limit`, and does not report null while due delayed jobs remain', async () => {
       const at = Date.now() + 100;
       // Distinct due times, so which two a limit of 2 moves is defined: the earliest.
-      const ids = await store.enqueue(Array.from({ length: 3 }, (_, i) => serialized({ i }, { runAt: at + i })));
+      const ids = await enqueueIds(Array.from({ length: 3 }, (_, i) => serialized({ i }, { runAt: at + i })));
       await waitFor('the delayed jobs to come due', async () => (await store.counts('q')).waiting === 3);
       const next = await store.promote('q', 2);
       expect((await store.claim('q', 10, 10)).map((j) => j.id)).toEqual(ids.slice(0, 2));
@@ -567,7 +678,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('prune', () => {
     it('count rule: deletes finished jobs beyond their kept count, oldest first, at most `limit`, and returns how many', async () => {
-      const ids = await store.enqueue(Array.from({ length: 4 }, (_, i) => serialized({ i }, { removeOnComplete: 1 })));
+      const ids = await enqueueIds(Array.from({ length: 4 }, (_, i) => serialized({ i }, { removeOnComplete: 1 })));
       const claimed = await store.claim('q', 4, 4);
       // One completion per statement, so they finish in order.
       for (const job of claimed) expect(await store.complete([{ ...lease(job), resultJson: null }])).toEqual(new Set([job.ref]));
@@ -580,7 +691,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('age rule: deletes finished jobs once their age has passed, and no others', async () => {
-      const [quick, slow, forever] = await store.enqueue([
+      const [quick, slow, forever] = await enqueueIds([
         serialized({}, { removeOnFail: { age: 100 } }),
         serialized({}, { removeOnFail: { age: 60_000 } }),
         serialized({}, { removeOnFail: false }),
@@ -629,7 +740,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
     it('counts jobs per state, per queue', async () => {
       expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
-      const [activeOne, completedOne, failedOne] = await store.enqueue([
+      const [activeOne, completedOne, failedOne] = await enqueueIds([
         serialized({}, { removeOnComplete: false }),
         serialized({}, { removeOnComplete: false }),
         serialized({}),
@@ -664,7 +775,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('retryFailed moves at most `limit` per call, and jobs failing after the cutoff stay failed', async () => {
-      const ids = await store.enqueue(Array.from({ length: 3 }, (_, i) => serialized({ i })));
+      const ids = await enqueueIds(Array.from({ length: 3 }, (_, i) => serialized({ i })));
       const failAll = async (jobs: LeasedJob[]) => store.fail(jobs.map((job) => ({ ...lease(job), retryMs: null, message: 'x', stack: null })));
       await failAll(await store.claim('q', 3, 3));
       expect((await store.counts('q')).failed).toBe(3);
@@ -696,11 +807,11 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
   describe('remove', () => {
     it('deletes a job that is not active; false for a running or absent one', async () => {
-      const [running, failed] = await store.enqueue([serialized({}, { jobId: 'running' }), serialized({}, { jobId: 'failing' })]);
+      const [running, failed] = await enqueueIds([serialized({}, { jobId: 'running' }), serialized({}, { jobId: 'failing' })]);
       const [job, failing] = await store.claim('q', 2, 2);
       expect([job!.id, failing!.id]).toEqual([running, failed]);
       await store.fail([{ ...lease(failing!), retryMs: null, message: 'x', stack: null }]);
-      const [waiting, delayed] = await store.enqueue([serialized({}), serialized({}, { runAt: Date.now() + 60_000 })]);
+      const [waiting, delayed] = await enqueueIds([serialized({}), serialized({}, { runAt: Date.now() + 60_000 })]);
       expect(await store.remove('q', running)).toBe(false);
       expect((await store.getJob('q', running))!.state).toBe('active');
       expect(await store.remove('q', 'absent')).toBe(false);
@@ -746,20 +857,20 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
 
     it('pages waiting jobs in claim order (due delayed ones included), not shifted by jobs that leave or arrive meanwhile', async () => {
       await store.pause('q');
-      const ids = await store.enqueue([
+      const ids = await enqueueIds([
         serialized({}, { priority: 2 }),
         serialized({}, { priority: 0 }),
         serialized({}, { priority: 1 }),
         serialized({}, { priority: 0 }),
       ]);
-      const [due] = await store.enqueue([serialized({}, { priority: 1, runAt: Date.now() + 300 })]);
+      const [due] = await enqueueIds([serialized({}, { priority: 1, runAt: Date.now() + 300 })]);
       await waitFor('the delayed job to be due', async () => (await store.getJob('q', due!))!.state === 'waiting');
       const first = await store.list('q', query('waiting', 2));
       expect(first.jobs.map((j) => j.id)).toEqual([ids[1], ids[3]]);
       // Jobs of the first page that go away do not shift the next page (an offset would skip one);
       // a job added since sorts after the cursor, so it is on a later page, in its place.
       expect(await store.remove('q', ids[1]!)).toBe(true);
-      const [added] = await store.enqueue([serialized({}, { priority: 0 })]);
+      const [added] = await enqueueIds([serialized({}, { priority: 0 })]);
       const rest = await store.list('q', query('waiting', 10, first.next));
       expect(rest.jobs.map((j) => j.id)).toEqual([added, ids[2], due, ids[0]]);
       expect(rest.jobs.every((j) => j.state === 'waiting')).toBe(true);
@@ -767,17 +878,17 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('pages finished jobs newest first and delayed or active ones by run time, each state apart', async () => {
-      const ids = await store.enqueue(Array.from({ length: 5 }, (_, i) => serialized({ i }, { removeOnComplete: false })));
+      const ids = await enqueueIds(Array.from({ length: 5 }, (_, i) => serialized({ i }, { removeOnComplete: false })));
       for (const job of await store.claim('q', 5, 5)) {
         await store.complete([{ ...lease(job), resultJson: `${job.id}` }]);
       }
       expect((await allPages('q', 'completed', 2)).flat()).toEqual([...ids].reverse());
       expect(await allPages('q', 'completed', 2)).toHaveLength(3);
-      const [late, soon] = await store.enqueue([serialized({}, { runAt: Date.now() + 120_000 }), serialized({}, { runAt: Date.now() + 60_000 })]);
+      const [late, soon] = await enqueueIds([serialized({}, { runAt: Date.now() + 120_000 }), serialized({}, { runAt: Date.now() + 60_000 })]);
       expect(await allPages('q', 'delayed', 1)).toEqual([[soon], [late]]);
       expect(await allPages('q', 'failed', 10)).toEqual([[]]);
       expect(await allPages('other', 'completed', 10)).toEqual([[]]);
-      const [running] = await store.enqueue([serialized({})]);
+      const [running] = await enqueueIds([serialized({})]);
       await store.claim('q', 1, 1);
       expect(await allPages('q', 'active', 10)).toEqual([[running]]);
     });
@@ -786,6 +897,81 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       const forged = (state: JobState, key: string[]) => Buffer.from(JSON.stringify([state, ...key])).toString('base64url');
       await expect(store.list('q', query('waiting', 1, forged('waiting', ['1', 'x; DROP TABLE', '1'])))).rejects.toThrow(InvalidJobOptionError);
       await expect(store.list('q', query('failed', 1, forged('failed', ['only-one'])))).rejects.toThrow(InvalidJobOptionError);
+    });
+  });
+
+  describe('schedules', () => {
+    /** A schedule of job `tick` on queue `q`, first due at `firstRunAt` (in the past: due now). */
+    const schedule = (id: string, timing: JobSchedule, firstRunAt: number, source: 'code' | 'api' = 'api'): NewSchedule => ({
+      ...toNewSchedule(id, 'q', 'tick', timing, {}, moduleJobDefaults(30_000), source, Date.now()),
+      firstRunAt,
+    });
+    const silent = { warn: () => undefined, log: () => undefined };
+    const scheduler = () => new JobStoreScheduler(store, { pollIntervalMs: 1000, scheduleBatchSize: 2 }, new OutageLog(silent, 'test'));
+
+    it('enqueues a due tick once however many callers race with the same due time, the job carrying its tick', async () => {
+      const now = Date.now();
+      await store.upsertSchedules([schedule('race', { every: 1000, data: { n: 1 } }, now - 5_000)]);
+      const { due, nowMs } = await store.dueSchedules(10);
+      expect(due).toEqual([expect.objectContaining({ id: 'race', timing: { kind: 'every', everyMs: 1000 }, catchUp: 'last', dueMs: now - 5_000 })]);
+      const tick = Math.floor(nowMs / 1000) * 1000;
+      const advance = { id: 'race', due: due[0]!.due, tick, next: tick + 1000 };
+      const enqueued = await Promise.all(Array.from({ length: 4 }, () => store.advanceSchedules([advance])));
+      expect(enqueued.reduce((a, b) => a + b, 0)).toBe(1);
+      const claimed = await store.claim('q', 10, 10);
+      expect(claimed).toHaveLength(1);
+      expect(claimed[0]).toMatchObject({ name: 'tick', scheduledFor: tick });
+      expect(JSON.parse(claimed[0]!.json)).toEqual({ n: 1 });
+      expect((await store.dueSchedules(10)).due).toEqual([]);
+      expect((await store.listSchedules('q'))[0]!.nextRunAt).toEqual(new Date(tick + 1000));
+    });
+
+    it('a pass folds ticks missed while down into one (catchUp last) or none (catchUp none), in batches', async () => {
+      const threeHoursAgo = Date.now() - 3 * 3600_000;
+      await store.upsertSchedules([
+        schedule('last-1', { cron: '0 * * * *', data: 'last' }, threeHoursAgo),
+        schedule('last-2', { cron: '0 * * * *', data: 'last' }, threeHoursAgo),
+        schedule('none-1', { cron: '0 * * * *', data: 'none', catchUp: 'none' }, threeHoursAgo),
+      ]);
+      const { enqueued, waitMs } = await scheduler().runOnce();
+      expect(enqueued).toBe(2);
+      expect(waitMs).toBeGreaterThan(0);
+      expect(waitMs).toBeLessThanOrEqual(3600_000);
+      const claimed = await store.claim('q', 10, 10);
+      const lastHour = Math.floor(Date.now() / 3600_000) * 3600_000;
+      expect(claimed.map((job) => [JSON.parse(job.json), job.scheduledFor])).toEqual([
+        ['last', lastHour],
+        ['last', lastHour],
+      ]);
+      for (const info of await store.listSchedules('q')) expect(info.nextRunAt).toEqual(new Date(lastHour + 3600_000));
+      expect(await scheduler().runOnce()).toEqual({ enqueued: 0, waitMs: expect.any(Number) });
+    });
+
+    it('upsert keeps the next due time unless the timing changed; reconcile deletes only code schedules of handlers it was told of', async () => {
+      const later = Date.now() + 3600_000;
+      await store.upsertSchedules([schedule('keep', { every: 60_000 }, later)]);
+      await store.upsertSchedules([schedule('keep', { every: 60_000, data: { v: 2 } }, later + 5_000)]);
+      expect(await store.listSchedules('q')).toEqual([expect.objectContaining({ id: 'keep', data: { v: 2 }, nextRunAt: new Date(later) })]);
+      await store.upsertSchedules([schedule('keep', { every: 30_000 }, later + 5_000)]);
+      expect((await store.listSchedules(undefined))[0]!.nextRunAt).toEqual(new Date(later + 5_000));
+
+      await store.upsertSchedules([schedule('job:q:a', { every: 1000 }, later, 'code'), schedule('job:q:b', { every: 1000 }, later, 'code')]);
+      await store.upsertSchedules([schedule('job:q:other-service', { every: 1000 }, later, 'code')]);
+      // Two replicas at once: both succeed, taking turns; 'b' lost its schedule in the code.
+      const handled = ['job:q:a', 'job:q:b'];
+      const removed = await Promise.all([
+        store.reconcileSchedules(handled, [schedule('job:q:a', { every: 2000 }, later, 'code')]),
+        store.reconcileSchedules(handled, [schedule('job:q:a', { every: 2000 }, later, 'code')]),
+      ]);
+      expect(removed.flat()).toEqual(['job:q:b']);
+      expect((await store.listSchedules('q')).map((s) => [s.id, s.every])).toEqual([
+        ['job:q:a', 2000],
+        ['job:q:other-service', 1000],
+        ['keep', 30_000],
+      ]);
+      expect(await store.removeSchedule('keep')).toBe(true);
+      expect(await store.removeSchedule('keep')).toBe(false);
+      expect(await store.nextScheduleWait()).toBeGreaterThan(0);
     });
   });
 
@@ -851,7 +1037,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       };
 
       const due = Date.now() + 100;
-      const [, , , , failedId] = await store.enqueue([
+      const [, , , , failedId] = await enqueueIds([
         serialized({}, { queue: 'f', attempts: 2 }),
         serialized({}, { queue: 'rel' }),
         serialized({}, { queue: 'reap', leaseMs: SHORT_LEASE }),

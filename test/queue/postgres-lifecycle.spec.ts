@@ -100,7 +100,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       });
       const rec = recorder();
       await h.start(recordingSpec(rec));
-      const [id] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
+      const [{ id }] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
       const settled = () => rec.eventsOf('completed').length + rec.eventsOf('stalled').length > 0;
       await waitFor('the slow completion to be written (or the job reaped)', settled, 15_000);
       expect(rec.eventsOf('stalled')).toEqual([]);
@@ -114,7 +114,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
     it('returns a job whose lease expired (its worker died) to the queue without using its attempt, and reports it stalled', async () => {
       h = await openHarness(flavor, 'pl_reap');
       // One attempt only: a crash must not use it up.
-      const [id] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, leaseMs: 200 })]);
+      const [{ id }] = await h.backend.add([newJob({ n: 1 }, { attempts: 1, leaseMs: 200 })]);
       // A worker that claims and then dies: nothing renews or completes.
       const { rows } = await h.db.query<{ token: string }>(h.sql.claim, claimArgs('q', 10));
       expect(rows).toHaveLength(1);
@@ -130,7 +130,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('fails a stalled job past maxStalls, with the lease error, reporting stalled and failed', async () => {
       h = await openHarness(flavor, 'pl_reapfail', { maxStalls: 0 });
-      const [id] = await h.backend.add([newJob({}, { attempts: 3, leaseMs: 150 })]);
+      const [{ id }] = await h.backend.add([newJob({}, { attempts: 3, leaseMs: 150 })]);
       await h.db.query(h.sql.claim, claimArgs('q', 10));
       const rec = recorder();
       await h.start(recordingSpec(rec));
@@ -148,7 +148,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('counts stalls apart from attempts: back to waiting up to maxStalls, then failed; retry() resets both', async () => {
       h = await openHarness(flavor, 'pl_stalls', { maxStalls: 1 });
-      const [id] = await h.backend.add([newJob({}, { attempts: 5, leaseMs: 100 })]);
+      const [{ id }] = await h.backend.add([newJob({}, { attempts: 5, leaseMs: 100 })]);
       const stalls = async () => (await h.db.query<{ stalls: number }>(`SELECT stalls FROM ${h.table}`)).rows[0]!.stalls;
       // A worker claims and dies, twice; a reaper takes the job back once its lease is over.
       await h.db.query(h.sql.claim, claimArgs('q', 10));
@@ -185,7 +185,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('applies no outcome from a worker whose lease was lost (token check)', async () => {
       h = await openHarness(flavor, 'pl_token');
-      const [id] = await h.backend.add([newJob({}, { attempts: 3, removeOnComplete: false, removeOnFail: false })]);
+      const [{ id }] = await h.backend.add([newJob({}, { attempts: 3, removeOnComplete: false, removeOnFail: false })]);
       const first = (await h.db.query<{ id: string; token: string }>(h.sql.claim, claimArgs('q', 1))).rows[0]!;
       // The lease runs out and another worker claims the job.
       await h.db.query(`UPDATE ${h.schema}.queue_jobs SET locked_until = now() - interval '1 second'`);
@@ -218,7 +218,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
           return 'should not be stored';
         }),
       );
-      const [id] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
+      const [{ id }] = await h.backend.add([newJob({}, { leaseMs: 300, removeOnComplete: false })]);
       await waitFor('the job to start', () => rec.order.length === 1);
       // Another worker holds the job now (as after the reaper handed it on), with a lease of its own.
       const thief = '00000000-0000-4000-8000-000000000001';
@@ -248,7 +248,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
           return 'third time lucky';
         }),
       );
-      const [id] = await h.backend.add([newJob({}, { attempts: 3, backoff: { type: 'fixed', delay: 150, jitter: 0 }, removeOnComplete: false })]);
+      const [{ id }] = await h.backend.add([newJob({}, { attempts: 3, backoff: { type: 'fixed', delay: 150, jitter: 0 }, removeOnComplete: false })]);
       await waitFor('the job to complete on its third attempt', () => rec.eventsOf('completed').length === 1, 10_000);
       expect(rec.eventsOf('retrying').map((e) => [(e as { attempt: number }).attempt, (e as { error: Error }).error.message])).toEqual([
         [1, 'boom 1'],
@@ -271,7 +271,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
           return (data as { bad?: boolean }).bad ? '😀'.slice(0, 1) : 'fine';
         }, { concurrency: 5 }),
       );
-      const ids = await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ bad: i === 2 }, { removeOnComplete: false })));
+      const ids = (await h.backend.add(Array.from({ length: 5 }, (_, i) => newJob({ bad: i === 2 }, { removeOnComplete: false })))).map((a) => a.id);
       await waitFor('all five to start', () => rec.order.length === 5);
       release.open();
       await waitFor('all five to complete', () => rec.eventsOf('completed').length === 5, 10_000);
@@ -289,7 +289,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       h = await openHarness(flavor, 'pl_retrywait');
       const rec = recorder();
       await h.start(recordingSpec(rec, () => Promise.reject(new TypeError('not yet'))));
-      const [id] = await h.backend.add([newJob({}, { attempts: 2, backoff: { type: 'fixed', delay: 60_000, jitter: 0 } })]);
+      const [{ id }] = await h.backend.add([newJob({}, { attempts: 2, backoff: { type: 'fixed', delay: 60_000, jitter: 0 } })]);
       await waitFor('the retry to be scheduled', () => rec.eventsOf('retrying').length === 1);
       const retrying = rec.eventsOf('retrying')[0] as { nextRunAt: Date };
       expect(retrying.nextRunAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
@@ -310,7 +310,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
           return 'recovered';
         }),
       );
-      const [id] = await h.backend.add([newJob({ to: 'a@b.c' }, { attempts: 2, removeOnComplete: false })]);
+      const [{ id }] = await h.backend.add([newJob({ to: 'a@b.c' }, { attempts: 2, removeOnComplete: false })]);
       await waitFor('the job to fail for good', () => rec.eventsOf('failed').length === 1, 5000);
       expect(rec.eventsOf('failed')[0]).toMatchObject({ type: 'failed', jobId: id, attempt: 2 });
       expect(rec.eventsOf('retrying')).toHaveLength(1);
@@ -333,7 +333,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('retries every failed job of a queue, in batches, and only that queue', async () => {
       h = await openHarness(flavor, 'pl_retryall');
-      const ids = await h.backend.add(Array.from({ length: 1203 }, (_, i) => newJob({ i })));
+      const ids = (await h.backend.add(Array.from({ length: 1203 }, (_, i) => newJob({ i })))).map((a) => a.id);
       await h.backend.add([newJob({}, { queue: 'other' })]);
       await h.db.query(`UPDATE ${h.schema}.queue_jobs SET state = 'failed', attempts_made = 1, finished_at = now(), error_message = 'x'`);
       expect(await h.backend.retryAllFailed('q')).toBe(1203);
@@ -355,7 +355,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
 
     it('removes jobs that are not running', async () => {
       h = await openHarness(flavor, 'pl_remove');
-      const [waiting, running] = await h.backend.add([newJob({}, { jobId: 'w-1' }), newJob({}, { priority: -1 })]);
+      const [waiting, running] = (await h.backend.add([newJob({}, { jobId: 'w-1' }), newJob({}, { priority: -1 })])).map((a) => a.id);
       await h.db.query(h.sql.claim, claimArgs('q', 1));
       expect((await h.backend.getJob('q', running!))!.state).toBe('active');
       expect(await h.backend.remove('q', running!)).toBe(false);
@@ -364,7 +364,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(await h.backend.remove('q', waiting!)).toBe(false);
       expect(await h.backend.getJob('q', waiting!)).toBeUndefined();
       // Its key is free again.
-      expect(await h.backend.add([newJob({ again: true }, { jobId: 'w-1' })])).toEqual(['w-1']);
+      expect(await h.backend.add([newJob({ again: true }, { jobId: 'w-1' })])).toEqual([{ id: 'w-1', outcome: 'created' }]);
       expect((await h.backend.getJob('q', 'w-1'))!.data).toEqual({ again: true });
     });
   });

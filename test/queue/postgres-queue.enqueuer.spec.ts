@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { JobStoreEnqueuer } from '../../lib/queue/runner/job-store.enqueuer.js';
 import type { SerializedJob } from '../../lib/queue/job-store.interface.js';
+import type { AddedJob } from '../../lib/queue/added-job.interface.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { waitFor } from '../support/wait-for.js';
 import { newJob, openHarness, type PostgresFlavor, type QueueHarness } from './postgres-queue.harness.js';
@@ -26,7 +27,7 @@ describe.each(['postgres', 'pglite'] as const)('coalesced enqueue on %s', (flavo
     const calls = Array.from({ length: 60 }, (_, i) =>
       h.backend.add(i % 3 === 0 ? [newJob({ call: i, part: 0 }), newJob({ call: i, part: 1 })] : [newJob({ call: i, part: 0 })]),
     );
-    const results = await Promise.all(calls);
+    const results = (await Promise.all(calls)).map((added) => added.map((a) => a.id));
     const insertStatements = statements.mock.calls.length;
 
     results.forEach((ids, i) => expect(ids).toHaveLength(i % 3 === 0 ? 2 : 1));
@@ -42,7 +43,7 @@ describe.each(['postgres', 'pglite'] as const)('coalesced enqueue on %s', (flavo
   it('keeps jobId idempotent across calls that share a statement', async () => {
     h = await openHarness(flavor, 'pq_coalesce_key');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => h.backend.add([newJob({ i }, { jobId: 'signup-1' })])));
-    expect(results.flat()).toEqual(Array.from({ length: 20 }, () => 'signup-1'));
+    expect(results.flat().map((a) => a.id)).toEqual(Array.from({ length: 20 }, () => 'signup-1'));
     expect(await h.rows()).toHaveLength(1);
   });
 
@@ -55,7 +56,7 @@ describe.each(['postgres', 'pglite'] as const)('coalesced enqueue on %s', (flavo
     const more = Array.from({ length: 12 }, (_, i) => h.backend.add([newJob({ i: 12 + i })]));
 
     await expect(bad).rejects.toMatchObject({ code: '22P05' });
-    const ids = (await Promise.all([...good, ...more])).flat();
+    const ids = (await Promise.all([...good, ...more])).flat().map((a) => a.id);
     expect(new Set(ids).size).toBe(24);
     expect(await h.rows()).toHaveLength(24);
   });
@@ -66,6 +67,8 @@ describe('JobStoreEnqueuer', () => {
     const job = newJob({ n });
     return { ...job, json: JSON.stringify(job.data) };
   };
+  const created = (id: string): AddedJob => ({ id, outcome: 'created' });
+  const idsOf = (added: AddedJob[]) => added.map((a) => a.id);
 
   it('sends a call at once while statements are free, and the waiting calls together after', async () => {
     const sent: number[][] = [];
@@ -73,7 +76,7 @@ describe('JobStoreEnqueuer', () => {
     const enqueuer = new JobStoreEnqueuer(
       (jobs) => {
         sent.push(jobs.map((j) => (JSON.parse(j.json) as { n: number }).n));
-        return new Promise((resolve) => releases.push(() => resolve(jobs.map((j) => `id-${(JSON.parse(j.json) as { n: number }).n}`))));
+        return new Promise((resolve) => releases.push(() => resolve(jobs.map((j) => created(`id-${(JSON.parse(j.json) as { n: number }).n}`)))));
       },
       2,
       3,
@@ -90,7 +93,7 @@ describe('JobStoreEnqueuer', () => {
     expect(sent).toEqual([[1], [2], [3, 4, 5], [6]]);
     releases[2]!();
     releases[3]!();
-    expect(await Promise.all(calls)).toEqual([['id-1'], ['id-2'], ['id-3'], ['id-4'], ['id-5'], ['id-6']]);
+    expect((await Promise.all(calls)).map(idsOf)).toEqual([['id-1'], ['id-2'], ['id-3'], ['id-4'], ['id-5'], ['id-6']]);
   });
 
   it('lets callers that add again as soon as they get their ids share the next statement', async () => {
@@ -99,7 +102,7 @@ describe('JobStoreEnqueuer', () => {
       async (jobs) => {
         sent.push(jobs.length);
         await new Promise((resolve) => setImmediate(resolve));
-        return jobs.map(() => 'id');
+        return jobs.map(() => created('id'));
       },
       1,
       100,
@@ -107,7 +110,7 @@ describe('JobStoreEnqueuer', () => {
     // Ten callers in a loop, the way a busy app enqueues: each adds again right after its add
     // resolves, a few promise hops later (the service and deadline layers above the enqueuer).
     const layered = async (jobs: SerializedJob[]) => {
-      const ids = await enqueuer.add(jobs);
+      const ids = idsOf(await enqueuer.add(jobs));
       for (let hop = 0; hop < 3; hop++) await Promise.resolve();
       return ids;
     };
@@ -130,7 +133,7 @@ describe('JobStoreEnqueuer', () => {
 
   it('drains: resolves only once every call made so far has its answer', async () => {
     const releases: Array<() => void> = [];
-    const enqueuer = new JobStoreEnqueuer((jobs) => new Promise((resolve) => releases.push(() => resolve(jobs.map(() => 'id')))), 1, 10);
+    const enqueuer = new JobStoreEnqueuer((jobs) => new Promise((resolve) => releases.push(() => resolve(jobs.map(() => created('id'))))), 1, 10);
     await enqueuer.drain();
     const calls = [enqueuer.add([job(1)]), enqueuer.add([job(2)])];
     let drained = false;
@@ -141,7 +144,7 @@ describe('JobStoreEnqueuer', () => {
     expect(drained).toBe(false);
     releases[1]!();
     await drain;
-    expect(await calls[1]).toEqual(['id']);
+    expect(idsOf((await calls[1])!)).toEqual(['id']);
   });
 
   it('does not retry a shared statement that failed without a server answer: it may have committed', async () => {
@@ -150,7 +153,7 @@ describe('JobStoreEnqueuer', () => {
     const enqueuer = new JobStoreEnqueuer(
       (jobs) => {
         inserts += 1;
-        if (inserts === 1) return new Promise((resolve) => (release = () => resolve(jobs.map(() => 'first'))));
+        if (inserts === 1) return new Promise((resolve) => (release = () => resolve(jobs.map(() => created('first')))));
         return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), { code: 'EPIPE' }));
       },
       1,
@@ -159,7 +162,7 @@ describe('JobStoreEnqueuer', () => {
     const first = enqueuer.add([job(1)]);
     const shared = [enqueuer.add([job(2)]), enqueuer.add([job(3)])];
     release();
-    expect(await first).toEqual(['first']);
+    expect(idsOf(await first)).toEqual(['first']);
     for (const call of shared) await expect(call).rejects.toThrow('Connection terminated unexpectedly');
     expect(inserts).toBe(2);
   });

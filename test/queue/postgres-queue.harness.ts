@@ -146,6 +146,7 @@ export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): New
     attempts: 1,
     backoff: { type: 'fixed', delay: 0, jitter: 0 },
     jobId: undefined,
+    dedupe: null,
     leaseMs: 30_000,
     runTimeoutMs: null,
     removeOnComplete: true,

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { quoteIdentifier } from '../../lib/core/config/identifiers.js';
+import type { AddedJob } from '../../lib/queue/added-job.interface.js';
 import { closeSharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
@@ -23,13 +24,13 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
 
   it('enqueues in one statement, returning ids in input order, and reports jobs', async () => {
     h = await openHarness(flavor, 'pq_add');
-    const ids = await h.backend.add([newJob({ n: 1 }), newJob({ n: 2 }, { priority: 3 }), newJob({ n: 3 }, { runAt: Date.now() + 60_000 })]);
+    const ids = (await h.backend.add([newJob({ n: 1 }), newJob({ n: 2 }, { priority: 3 }), newJob({ n: 3 }, { runAt: Date.now() + 60_000 })])).map((a) => a.id);
     expect(ids).toHaveLength(3);
     for (const id of ids) expect(id).toMatch(/^[1-9][0-9]*$/);
     expect(Number(ids[1])).toBeGreaterThan(Number(ids[0]));
     expect(Number(ids[2])).toBeGreaterThan(Number(ids[1]));
 
-    const [single] = await h.backend.add([newJob({ n: 4 }, { attempts: 3, name: 'other' })]);
+    const [{ id: single }] = await h.backend.add([newJob({ n: 4 }, { attempts: 3, name: 'other' })]);
     const info = await h.backend.getJob('q', single!);
     expect(info).toMatchObject({ id: single, queue: 'q', name: 'other', data: { n: 4 }, state: 'waiting', priority: 0, attemptsMade: 0, maxAttempts: 3 });
     expect(info!.createdAt).toBeInstanceOf(Date);
@@ -43,7 +44,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
 
   it('bulk-enqueues thousands of jobs in one call', async () => {
     h = await openHarness(flavor, 'pq_bulk');
-    const ids = await h.backend.add(Array.from({ length: 3000 }, (_, i) => newJob({ i })));
+    const ids = (await h.backend.add(Array.from({ length: 3000 }, (_, i) => newJob({ i })))).map((a) => a.id);
     expect(new Set(ids).size).toBe(3000);
     expect((await h.backend.getCounts('q')).waiting).toBe(3000);
     expect((await h.backend.getJob('q', ids[2999]!))!.data).toEqual({ i: 2999 });
@@ -52,14 +53,16 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('treats jobId as an idempotency key: an existing id is returned and nothing is created', async () => {
     h = await openHarness(flavor, 'pq_idem');
     const [first] = await h.backend.add([newJob({ v: 1 }, { jobId: 'order-7' })]);
-    expect(first).toBe('order-7');
-    expect(await h.backend.add([newJob({ v: 2 }, { jobId: 'order-7' })])).toEqual(['order-7']);
-    const bulk = await h.backend.add([
-      newJob({ v: 3 }, { jobId: 'order-8' }),
-      newJob({ v: 4 }),
-      newJob({ v: 5 }, { jobId: 'order-8' }),
-      newJob({ v: 6 }, { jobId: 'order-7' }),
-    ]);
+    expect(first).toEqual({ id: 'order-7', outcome: 'created' });
+    expect(await h.backend.add([newJob({ v: 2 }, { jobId: 'order-7' })])).toEqual([{ id: 'order-7', outcome: 'deduplicated' }]);
+    const bulk = (
+      await h.backend.add([
+        newJob({ v: 3 }, { jobId: 'order-8' }),
+        newJob({ v: 4 }),
+        newJob({ v: 5 }, { jobId: 'order-8' }),
+        newJob({ v: 6 }, { jobId: 'order-7' }),
+      ])
+    ).map((a) => a.id);
     expect(bulk[0]).toBe('order-8');
     expect(bulk[1]).toMatch(/^[0-9]+$/);
     expect(bulk.slice(2)).toEqual(['order-8', 'order-7']);
@@ -67,19 +70,21 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     expect((await h.backend.getJob('q', 'order-8'))!.data).toEqual({ v: 3 });
     expect(await h.rows()).toHaveLength(3);
     // The key is per queue.
-    expect(await h.backend.add([newJob({ v: 7 }, { jobId: 'order-7', queue: 'other' })])).toEqual(['order-7']);
+    expect(await h.backend.add([newJob({ v: 7 }, { jobId: 'order-7', queue: 'other' })])).toEqual([{ id: 'order-7', outcome: 'created' }]);
     expect((await h.backend.getJob('other', 'order-7'))!.data).toEqual({ v: 7 });
   });
 
   it('claims a batch in one statement: priority first, then FIFO, each with a lease, a fresh token and an attempt', async () => {
     h = await openHarness(flavor, 'pq_claim');
-    const ids = await h.backend.add([
-      newJob({ n: 'a' }, { priority: 2 }),
-      newJob({ n: 'b' }),
-      newJob({ n: 'c' }, { priority: 1, leaseMs: 5000 }),
-      newJob({ n: 'd' }),
-      newJob({ n: 'e' }, { priority: 2 }),
-    ]);
+    const ids = (
+      await h.backend.add([
+        newJob({ n: 'a' }, { priority: 2 }),
+        newJob({ n: 'b' }),
+        newJob({ n: 'c' }, { priority: 1, leaseMs: 5000 }),
+        newJob({ n: 'd' }),
+        newJob({ n: 'e' }, { priority: 2 }),
+      ])
+    ).map((a) => a.id);
     const claim = (limit: number) => h.db.query<{ public_id: string; token: string; attempts_made: number }>(h.sql.claim, claimArgs('q', limit));
     const first = (await claim(3)).rows;
     expect(first.map((r) => r.public_id)).toEqual([ids[1], ids[3], ids[2]]);
@@ -98,7 +103,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
   it('returns a claimed batch in FIFO order, whatever the ids look like as text', async () => {
     h = await openHarness(flavor, 'pq_claimorder');
     // Ids 1..120 cross 9 -> 10 and 99 -> 100, where text order and number order differ.
-    const ids = await h.backend.add(Array.from({ length: 120 }, (_, i) => newJob({ i })));
+    const ids = (await h.backend.add(Array.from({ length: 120 }, (_, i) => newJob({ i })))).map((a) => a.id);
     const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, claimArgs('q', 120));
     expect(rows.map((r) => r.public_id)).toEqual(ids);
   });
@@ -114,23 +119,25 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
 
   it('queues a job whose runAt has passed behind the jobs already waiting', async () => {
     h = await openHarness(flavor, 'pq_pastrun');
-    const [first] = await h.backend.add([newJob({ n: 1 })]);
-    const [late] = await h.backend.add([newJob({ n: 2 }, { runAt: Date.now() - 3_600_000 })]);
-    const [bulkLate] = await h.backend.add([newJob({ n: 3 }, { runAt: Date.now() - 7_200_000 }), newJob({ n: 4 })]);
+    const [{ id: first }] = await h.backend.add([newJob({ n: 1 })]);
+    const [{ id: late }] = await h.backend.add([newJob({ n: 2 }, { runAt: Date.now() - 3_600_000 })]);
+    const [{ id: bulkLate }] = await h.backend.add([newJob({ n: 3 }, { runAt: Date.now() - 7_200_000 }), newJob({ n: 4 })]);
     const { rows } = await h.db.query<{ public_id: string }>(h.sql.claim, claimArgs('q', 10));
     expect(rows.map((r) => r.public_id).slice(0, 3)).toEqual([first, late, bulkLate]);
   });
 
   it('runs jobs in priority then FIFO order with concurrency 1', async () => {
     h = await openHarness(flavor, 'pq_order');
-    const ids = await h.backend.add([
-      newJob({}, { priority: 5 }),
-      newJob({}),
-      newJob({}, { priority: 1 }),
-      newJob({}),
-      newJob({}, { priority: 1 }),
-      newJob({}),
-    ]);
+    const ids = (
+      await h.backend.add([
+        newJob({}, { priority: 5 }),
+        newJob({}),
+        newJob({}, { priority: 1 }),
+        newJob({}),
+        newJob({}, { priority: 1 }),
+        newJob({}),
+      ])
+    ).map((a) => a.id);
     const rec = recorder();
     await h.start(recordingSpec(rec, undefined, { concurrency: 1 }));
     await waitFor('all jobs to complete', () => rec.eventsOf('completed').length === 6);
@@ -160,7 +167,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
         return { echoed: data };
       }),
     );
-    const [id] = await h.backend.add([newJob({ hello: 'wörld', list: [1, null] }, { attempts: 2, removeOnComplete: false, jobId: 'ctx-1' })]);
+    const [{ id }] = await h.backend.add([newJob({ hello: 'wörld', list: [1, null] }, { attempts: 2, removeOnComplete: false, jobId: 'ctx-1' })]);
     await waitFor('completion', () => rec.eventsOf('completed').length === 1);
     expect(seen).toEqual([{ data: { hello: 'wörld', list: [1, null] }, id, name: 'work', queue: 'q', attempt: 1, max: 2, aborted: false }]);
     expect(rec.events[0]).toMatchObject({ type: 'completed', queue: 'q', jobId: 'ctx-1', name: 'work', attempt: 1, result: { echoed: { hello: 'wörld', list: [1, null] } } });
@@ -173,7 +180,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     h = await openHarness(flavor, 'pq_nohandler');
     const rec = recorder();
     await h.start(recordingSpec(rec));
-    const [id] = await h.backend.add([newJob({}, { name: 'unknown-name' })]);
+    const [{ id }] = await h.backend.add([newJob({}, { name: 'unknown-name' })]);
     await waitFor('the failure', () => rec.eventsOf('failed').length === 1);
     const info = await h.backend.getJob('q', id!);
     expect(info!.state).toBe('failed');
@@ -212,7 +219,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     const startedAt: number[] = [];
     await h.start(recordingSpec(rec, () => void startedAt.push(Date.now())));
     const runAt = Date.now() + 400;
-    const [id] = await h.backend.add([newJob({}, { runAt })]);
+    const [{ id }] = await h.backend.add([newJob({}, { runAt })]);
     expect((await h.backend.getCounts('q')).delayed).toBe(1);
     // The poll is a minute away: only the notification's wake-up timer can run it on time.
     await waitFor('the delayed job to run', () => rec.order.length === 1, 5000);
@@ -286,7 +293,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
 
     let idInside: string | undefined;
     await h.db.transaction(async (tx) => {
-      [idInside] = await h.backend.addInTransaction(tx, [newJob({ order: 2 }), newJob({ order: 3 })]);
+      [{ id: idInside }] = await h.backend.addInTransaction(tx, [newJob({ order: 2 }), newJob({ order: 3 })]);
       // Not visible, and not started, before commit.
       expect(rec.order).toEqual([]);
     });
@@ -326,10 +333,10 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     await h.start(recordingSpec(rec, body, { concurrency: 3 }), peer);
     await h.start(recordingSpec(rec, body, { concurrency: 8 }), third);
     // Enqueue while the workers run, in bulk and one by one, so claims race with inserts.
-    const adds: Promise<string[]>[] = [];
+    const adds: Promise<AddedJob[]>[] = [];
     for (let i = 0; i < 1900; i += 100) adds.push(h.backend.add(Array.from({ length: 100 }, (_, k) => newJob({ i: i + k }))));
     for (let i = 1900; i < 2000; i++) adds.push(peer.add([newJob({ i })]));
-    const ids = (await Promise.all(adds)).flat();
+    const ids = (await Promise.all(adds)).flat().map((a) => a.id);
     expect(new Set(ids).size).toBe(2000);
     await waitFor('every job to complete', () => rec.eventsOf('completed').length >= 2000, 60_000, 20);
     expect(rec.runs.size).toBe(2000);

@@ -145,6 +145,23 @@ describe('QueueService input checks', () => {
       [{ removeOnFail: { count: 5 } as never }, 'removeOnFail.age', undefined],
       [{ client: {} as never }, 'client', {}],
       [{ retries: 3 } as never, 'retries', 3],
+      [{ unique: { for: 0 } }, 'unique.for', 0],
+      [{ unique: { key: '', for: 100 } }, 'unique.key', ''],
+      [{ unique: { key: 'k'.repeat(257), for: 100 } }, 'unique.key', 'k'.repeat(257)],
+      [{ unique: { key: 'a\u0000b', for: 100 } }, 'unique.key', 'a\u0000b'],
+      [{ unique: { for: 100, scope: 'all' } as never }, 'unique.scope', 'all'],
+      [{ unique: 60_000 as never }, 'unique', 60_000],
+      [{ debounce: { delay: 100 } as never }, 'debounce.key', undefined],
+      [{ debounce: { key: 'k', delay: 1.5 } }, 'debounce.delay', 1.5],
+      [{ debounce: { key: 'k', for: 100 } as never }, 'debounce.for', 100],
+      [{ throttle: { key: 'k' } as never }, 'throttle.for', undefined],
+      // Debounce and throttle set the run time and name the job by their key.
+      [{ debounce: { key: 'k', delay: 100 }, delay: 5 }, 'delay', 5],
+      [{ throttle: { key: 'k', for: 100 }, runAt: new Date(0) }, 'runAt', new Date(0)],
+      [{ throttle: { key: 'k', for: 100 }, jobId: 'order-1' }, 'jobId', 'order-1'],
+      // One mode at a time.
+      [{ unique: { for: 100 }, throttle: { key: 'k', for: 100 } }, 'throttle', { key: 'k', for: 100 }],
+      [{ debounce: { key: 'k', delay: 100 }, throttle: { key: 'k', for: 100 } }, 'throttle', { key: 'k', for: 100 }],
     ];
     for (const [options, option, value] of bad) {
       const error = await queue.add('q', 'n', 1, options).catch((e: unknown) => e);

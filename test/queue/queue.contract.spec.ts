@@ -87,7 +87,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   async function workerLookedTwice(queueName: string): Promise<void> {
     let delay = 50;
     for (let looks = 0; looks < 2; ) {
-      const tick = await queue.add(queueName, 'record', 'tick', { delay, jobId: `tick-${looks}-${delay}-${Date.now()}` });
+      const { id: tick } = await queue.add(queueName, 'record', 'tick', { delay, jobId: `tick-${looks}-${delay}-${Date.now()}` });
       if ((await storedState(queueName, tick)) !== 'delayed') {
         delay *= 2;
         continue;
@@ -103,7 +103,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('runs a job once, handing the handler its data and context, and stores its result', async () => {
-    const id = await queue.add('main', 'record', { user: 7, tags: ['a', 'b'] }, { removeOnComplete: false });
+    const { id } = await queue.add('main', 'record', { user: 7, tags: ['a', 'b'] }, { removeOnComplete: false });
     const job = await finished(id, 'main', 'completed');
     expect(job).toMatchObject({ id, queue: 'main', name: 'record', data: { user: 7, tags: ['a', 'b'] }, attemptsMade: 1, maxAttempts: 1 });
     expect(job.result).toEqual({ echoed: { user: 7, tags: ['a', 'b'] }, attempt: 1 });
@@ -116,8 +116,8 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('removes a completed job by default and keeps it when asked', async () => {
-    const gone = await queue.add('main', 'record', 1);
-    const kept = await queue.add('main', 'record', 2, { removeOnComplete: false });
+    const { id: gone } = await queue.add('main', 'record', 1);
+    const { id: kept } = await queue.add('main', 'record', 2, { removeOnComplete: false });
     await finished(kept, 'main', 'completed');
     await waitFor('the default job to run', () => app.probe.runsOf('main', gone).length === 1, DEADLINE);
     await waitFor('the default job to be removed', async () => (await queue.getJob('main', gone)) === undefined, DEADLINE);
@@ -126,7 +126,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   it('runs jobs of one priority in FIFO order', async () => {
     await queue.pause('main');
     const ids: string[] = [];
-    for (let i = 0; i < 12; i++) ids.push(await queue.add('main', 'record', { i }));
+    for (let i = 0; i < 12; i++) ids.push((await queue.add('main', 'record', { i })).id);
     await queue.resume('main');
     await waitFor('all jobs to run', () => app.probe.runs.length === 12, DEADLINE);
     expect(app.probe.runs.map((run) => run.id)).toEqual(ids);
@@ -137,7 +137,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     const priorities = [5, 0, 3, 0, 1, 5, 3, 1, 0, 2];
     const added: Array<{ id: string; priority: number; order: number }> = [];
     for (const [order, priority] of priorities.entries()) {
-      added.push({ id: await queue.add('main', 'record', { order }, { priority }), priority, order });
+      added.push({ id: (await queue.add('main', 'record', { order }, { priority })).id, priority, order });
     }
     await queue.resume('main');
     await waitFor('all jobs to run', () => app.probe.runs.length === priorities.length, DEADLINE);
@@ -147,9 +147,9 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('holds a delayed job until its time, given as delay or runAt', async () => {
     const before = Date.now();
-    const byDelay = await queue.add('main', 'record', 'delay', { delay: 700 });
-    const byRunAt = await queue.add('main', 'record', 'runAt', { runAt: new Date(before + 900) });
-    const now = await queue.add('main', 'record', 'now');
+    const { id: byDelay } = await queue.add('main', 'record', 'delay', { delay: 700 });
+    const { id: byRunAt } = await queue.add('main', 'record', 'runAt', { runAt: new Date(before + 900) });
+    const { id: now } = await queue.add('main', 'record', 'now');
     expect((await queue.getJob('main', byDelay))?.state).toBe('delayed');
     const delayed = await queue.getJob('main', byRunAt);
     expect(delayed?.state).toBe('delayed');
@@ -162,7 +162,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('retries a failing job with backoff, then completes it', async () => {
-    const id = await queue.add('retry', 'flaky', { n: 1 });
+    const { id } = await queue.add('retry', 'flaky', { n: 1 });
     const job = await finished(id, 'retry', 'completed');
     expect(job.result).toBe('ok on attempt 3');
     expect(job.attemptsMade).toBe(3);
@@ -180,7 +180,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('backs off exponentially when asked', async () => {
     app.probe.flakySucceedsFrom = 3;
-    const id = await queue.add('retry', 'flaky', {}, { backoff: { type: 'exponential', delay: 150 } });
+    const { id } = await queue.add('retry', 'flaky', {}, { backoff: { type: 'exponential', delay: 150 } });
     await finished(id, 'retry', 'completed');
     const [first, second, third] = app.probe.runsOf('retry', id);
     expect(second!.startedAt - first!.startedAt).toBeGreaterThanOrEqual(140);
@@ -189,7 +189,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('moves a job whose attempts run out to failed, with the last error, and fires failed', async () => {
     app.probe.flakySucceedsFrom = 99;
-    const id = await queue.add('retry', 'flaky', {}, { attempts: 2, backoff: 50 });
+    const { id } = await queue.add('retry', 'flaky', {}, { attempts: 2, backoff: 50 });
     const job = await finished(id, 'retry', 'failed');
     expect(job.attemptsMade).toBe(2);
     expect(job.maxAttempts).toBe(2);
@@ -207,9 +207,9 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   it('retries a failed job with a fresh attempt budget, and every failed job at once', async () => {
     app.probe.flakySucceedsFrom = 99;
     const ids = [
-      await queue.add('retry', 'flaky', { k: 1 }, { attempts: 1 }),
-      await queue.add('retry', 'flaky', { k: 2 }, { attempts: 1 }),
-      await queue.add('retry', 'flaky', { k: 3 }, { attempts: 1 }),
+      (await queue.add('retry', 'flaky', { k: 1 }, { attempts: 1 })).id,
+      (await queue.add('retry', 'flaky', { k: 2 }, { attempts: 1 })).id,
+      (await queue.add('retry', 'flaky', { k: 3 }, { attempts: 1 })).id,
     ];
     for (const id of ids) await finished(id, 'retry', 'failed');
     app.probe.flakySucceedsFrom = 1;
@@ -229,21 +229,129 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await queue.pause('main');
     const first = await queue.add('main', 'record', { version: 1 }, { jobId: 'order-42', removeOnComplete: false });
     const second = await queue.add('main', 'record', { version: 2 }, { jobId: 'order-42' });
-    expect(second).toBe(first);
-    expect(first).toBe('order-42');
+    expect(first).toEqual({ id: 'order-42', outcome: 'created' });
+    expect(second).toEqual({ id: 'order-42', outcome: 'deduplicated' });
     const bulk = await queue.addBulk([
       { queue: 'main', name: 'record', data: { version: 3 }, options: { jobId: 'order-42' } },
       { queue: 'main', name: 'record', data: { fresh: true }, options: { jobId: 'order-43' } },
       { queue: 'main', name: 'record', data: { fresh: 'again' }, options: { jobId: 'order-43' } },
     ]);
-    expect(bulk).toEqual(['order-42', 'order-43', 'order-43']);
+    expect(bulk).toEqual([
+      { id: 'order-42', outcome: 'deduplicated' },
+      { id: 'order-43', outcome: 'created' },
+      { id: 'order-43', outcome: 'deduplicated' },
+    ]);
     expect((await queue.getCounts('main')).waiting).toBe(2);
     await queue.resume('main');
-    const job = await finished(first, 'main', 'completed');
+    const job = await finished(first.id, 'main', 'completed');
     expect(job.data).toEqual({ version: 1 });
     await waitFor('order-43 to run', () => app.probe.runsOf('main', 'order-43').length === 1, DEADLINE);
     expect(app.probe.runsOf('main', 'order-42')).toHaveLength(1);
     expect(app.probe.runsOf('main', 'order-43')[0]!.data).toEqual({ fresh: true });
+  });
+
+  it('keeps a unique key for its window whatever becomes of the job; the default key is the name and the data', async () => {
+    const first = await queue.add('main', 'record', { user: 1, plan: 'pro' }, { unique: { for: 60_000 } });
+    expect(first.outcome).toBe('created');
+    // Same name, same data (keys in another order): the same job.
+    expect(await queue.add('main', 'record', { plan: 'pro', user: 1 }, { unique: { for: 60_000 } })).toEqual({ id: first.id, outcome: 'deduplicated' });
+    // Other data, or a key of its own: another job.
+    const other = await queue.add('main', 'record', { user: 2, plan: 'pro' }, { unique: { for: 60_000 } });
+    expect(other.outcome).toBe('created');
+    expect(other.id).not.toBe(first.id);
+    // The job runs and is removed (the default retention); the key still holds.
+    await waitFor('the unique job to run', () => app.probe.runsOf('main', first.id).length === 1, DEADLINE);
+    await waitFor('the unique job to be removed', async () => (await queue.getJob('main', first.id)) === undefined, DEADLINE);
+    expect(await queue.add('main', 'record', { user: 1, plan: 'pro' }, { unique: { for: 60_000 } })).toEqual({ id: first.id, outcome: 'deduplicated' });
+    expect(app.probe.runsOf('main', first.id)).toHaveLength(1);
+    // A named key spans data; an addBulk that names it twice creates one job.
+    const bulk = await queue.addBulk([
+      { queue: 'main', name: 'record', data: 'a', options: { unique: { key: 'report-2026-12', for: 60_000 } } },
+      { queue: 'main', name: 'record', data: 'b', options: { unique: { key: 'report-2026-12', for: 60_000 } } },
+      { queue: 'main', name: 'record', data: 'c' },
+    ]);
+    expect(bulk.map((job) => job.outcome)).toEqual(['created', 'deduplicated', 'created']);
+    expect(bulk[1]!.id).toBe(bulk[0]!.id);
+    // Keys are per queue.
+    expect((await queue.add('other', 'record', 'x', { unique: { key: 'report-2026-12', for: 60_000 } })).outcome).toBe('created');
+  });
+
+  it('frees a unique key when its window ends', async () => {
+    const first = await queue.add('main', 'record', 1, { unique: { key: 'short', for: 300 } });
+    expect(first.outcome).toBe('created');
+    const started = Date.now();
+    // Every add inside the window is folded into the first job; the first one after it is new.
+    const inWindow: unknown[] = [];
+    const next = await waitFor(
+      'an add after the window to create a job',
+      async () => {
+        const added = await queue.add('main', 'record', 2, { unique: { key: 'short', for: 300 } });
+        if (added.outcome === 'created') return added;
+        inWindow.push(added);
+        return undefined;
+      },
+      DEADLINE,
+      20,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(inWindow.length).toBeGreaterThan(0);
+    expect(inWindow).toEqual(inWindow.map(() => ({ id: first.id, outcome: 'deduplicated' })));
+    expect(next!.id).not.toBe(first.id);
+    await waitFor('both jobs to run', () => app.probe.runsOf('main', first.id).length + app.probe.runsOf('main', next!.id).length === 2, DEADLINE);
+  });
+
+  it('debounces: each add pushes the run back and replaces the data; one run, with the last data', async () => {
+    const delay = 600;
+    const first = await queue.add('main', 'record', { v: 1 }, { debounce: { key: 'profile-7', delay } });
+    expect(first.outcome).toBe('created');
+    const second = await queue.add('main', 'record', { v: 2 }, { debounce: { key: 'profile-7', delay } });
+    const lastAt = Date.now();
+    const third = await queue.add('main', 'record', { v: 3 }, { debounce: { key: 'profile-7', delay } });
+    expect([second.outcome, third.outcome]).toEqual(['replaced', 'replaced']);
+    const pending = await queue.getJob('main', third.id);
+    expect(pending).toMatchObject({ state: 'delayed', data: { v: 3 } });
+    // Another key is another job.
+    const apart = await queue.add('main', 'record', { v: 'apart' }, { debounce: { key: 'profile-8', delay } });
+    expect(apart.outcome).toBe('created');
+    await waitFor('the debounced jobs to run', () => app.probe.runs.length === 2, DEADLINE);
+    const run = app.probe.runsOf('main', third.id);
+    expect(run.map((r) => r.data)).toEqual([{ v: 3 }]);
+    expect(run[0]!.startedAt - lastAt).toBeGreaterThanOrEqual(delay - 50);
+    await waitFor('nothing of the key left to run', async () => {
+      const counts = await queue.getCounts('main');
+      return counts.waiting + counts.delayed + counts.active === 0;
+    }, DEADLINE);
+    expect(app.probe.runs.map((r) => r.data)).toEqual(expect.arrayContaining([{ v: 3 }, { v: 'apart' }]));
+    expect(app.probe.runs).toHaveLength(2);
+  });
+
+  it('debounces an add that comes while the job runs into a job of its own, losing no data', async () => {
+    const running = await queue.add('held', 'hold', { v: 1 }, { debounce: { key: 'sync', delay: 50 } });
+    await waitFor('the debounced job to start', () => app.probe.runsOf('held', running.id).length === 1, DEADLINE);
+    const next = await queue.add('held', 'hold', { v: 2 }, { debounce: { key: 'sync', delay: 50 } });
+    expect(next.outcome).toBe('created');
+    expect(next.id).not.toBe(running.id);
+    app.probe.release();
+    await waitFor('the second job to run', () => app.probe.runsOf('held', next.id).length === 1, DEADLINE);
+    expect(app.probe.runsOf('held', next.id)[0]!.data).toEqual({ v: 2 });
+    expect(app.probe.runsOf('held', running.id)).toHaveLength(1);
+  });
+
+  it('throttles: the first add runs after the window, later adds are dropped until it has finished', async () => {
+    const first = await queue.add('main', 'record', { n: 1 }, { throttle: { key: 'digest', for: 400 } });
+    expect(first.outcome).toBe('created');
+    expect(await queue.add('main', 'record', { n: 2 }, { throttle: { key: 'digest', for: 400 } })).toEqual({ id: first.id, outcome: 'deduplicated' });
+    expect(await queue.add('main', 'record', { n: 3 }, { throttle: { key: 'digest', for: 400 } })).toEqual({ id: first.id, outcome: 'deduplicated' });
+    expect((await queue.getJob('main', first.id))?.data).toEqual({ n: 1 });
+    await waitFor('the throttled job to run', () => app.probe.runsOf('main', first.id).length === 1, DEADLINE);
+    expect(app.probe.runsOf('main', first.id)[0]!.data).toEqual({ n: 1 });
+    // Once it has finished, the next add opens a new window.
+    await waitFor('the throttled job to finish', async () => (await queue.getJob('main', first.id)) === undefined, DEADLINE);
+    const later = await queue.add('main', 'record', { n: 4 }, { throttle: { key: 'digest', for: 400 } });
+    expect(later.outcome).toBe('created');
+    expect(later.id).not.toBe(first.id);
+    await waitFor('the second window\'s job to run', () => app.probe.runsOf('main', later.id).length === 1, DEADLINE);
+    expect(app.probe.runs.map((r) => r.data)).toEqual([{ n: 1 }, { n: 4 }]);
   });
 
   it('refuses ids no store keeps as given (half a character, NUL), and keeps whole-character ids apart', async () => {
@@ -251,8 +359,8 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
       await expect(queue.add('main', 'record', {}, { jobId })).rejects.toBeInstanceOf(InvalidJobNameError);
     }
     await queue.pause('main');
-    expect(await queue.add('main', 'record', { n: 1 }, { jobId: 'order-\ufffd', removeOnComplete: false })).toBe('order-\ufffd');
-    expect(await queue.add('main', 'record', { n: 2 }, { jobId: 'order-😀', removeOnComplete: false })).toBe('order-😀');
+    expect((await queue.add('main', 'record', { n: 1 }, { jobId: 'order-\ufffd', removeOnComplete: false })).id).toBe('order-\ufffd');
+    expect((await queue.add('main', 'record', { n: 2 }, { jobId: 'order-😀', removeOnComplete: false })).id).toBe('order-😀');
     expect((await queue.getJob('main', 'order-\ufffd'))?.data).toEqual({ n: 1 });
     expect((await queue.getJob('main', 'order-😀'))?.data).toEqual({ n: 2 });
     expect((await queue.getCounts('main')).waiting).toBe(2);
@@ -270,8 +378,8 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
       false,
       [],
     ];
-    const single = await Promise.all(payloads.map((data) => queue.add('main', 'record', data)));
-    const bulk = await queue.addBulk(payloads.map((data) => ({ queue: 'main', name: 'record', data })));
+    const single = (await Promise.all(payloads.map((data) => queue.add('main', 'record', data)))).map((added) => added.id);
+    const bulk = (await queue.addBulk(payloads.map((data) => ({ queue: 'main', name: 'record', data })))).map((added) => added.id);
     for (const ids of [single, bulk]) {
       for (const [i, id] of ids.entries()) expect((await queue.getJob('main', id))?.data).toEqual(payloads[i]);
     }
@@ -280,9 +388,11 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   it('adds many jobs in one call, in order, all or none', async () => {
     await queue.pause('main');
     await queue.pause('other');
-    const ids = await queue.addBulk(
+    const added = await queue.addBulk(
       Array.from({ length: 50 }, (_, i) => ({ queue: i % 2 ? 'main' : 'other', name: 'record', data: { i }, options: { priority: 0 } })),
     );
+    expect(added.every((job) => job.outcome === 'created')).toBe(true);
+    const ids = added.map((job) => job.id);
     expect(ids).toHaveLength(50);
     // Ids are unique within a queue.
     expect(new Set(ids.map((id, i) => `${i % 2 ? 'main' : 'other'}/${id}`)).size).toBe(50);
@@ -294,7 +404,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('never runs more jobs of a queue at once than the worker concurrency', async () => {
-    const ids = await queue.addBulk(Array.from({ length: 12 }, () => ({ queue: 'busy', name: 'work', data: { ms: 60 } })));
+    const ids = (await queue.addBulk(Array.from({ length: 12 }, () => ({ queue: 'busy', name: 'work', data: { ms: 60 } })))).map((job) => job.id);
     await waitFor('all work to finish', () => app.probe.finished.length === 12, DEADLINE);
     expect(new Set(app.probe.runs.map((run) => run.id))).toEqual(new Set(ids));
     expect(app.probe.runs).toHaveLength(12);
@@ -304,8 +414,8 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('pauses and resumes a queue; paused jobs wait, other queues keep running', async () => {
     await queue.pause('main');
-    const paused = await queue.add('main', 'record', 'paused');
-    const elsewhere = await queue.add('other', 'record', 'elsewhere');
+    const { id: paused } = await queue.add('main', 'record', 'paused');
+    const { id: elsewhere } = await queue.add('other', 'record', 'elsewhere');
     await waitFor('the other queue to run', () => app.probe.runsOf('other', elsewhere).length === 1, DEADLINE);
     // Not a fixed wait: the paused queue's worker has since looked for jobs twice, and would have
     // taken the paused job then had the pause not held.
@@ -319,10 +429,10 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('counts jobs per state', async () => {
     expect(await queue.getCounts('held')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
-    const done = await queue.add('held', 'hold', 'done', { removeOnComplete: false });
-    const running = await queue.add('held', 'hold', 'running');
+    const { id: done } = await queue.add('held', 'hold', 'done', { removeOnComplete: false });
+    const { id: running } = await queue.add('held', 'hold', 'running');
     // No handler has this name in 'held': the attempt fails with an error naming it.
-    const orphan = await queue.add('held', 'no-such-job', {}, { attempts: 1 });
+    const { id: orphan } = await queue.add('held', 'no-such-job', {}, { attempts: 1 });
     await finished(orphan, 'held', 'failed');
     expect((await queue.getJob('held', orphan))?.error?.message).toMatch(/no-such-job/);
     await waitFor('both held jobs to start', () => app.probe.runsOf('held', done).length === 1 && app.probe.runsOf('held', running).length === 1, DEADLINE);
@@ -339,11 +449,11 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('removes a waiting job, and refuses to remove a running one', async () => {
     await queue.pause('main');
-    const waiting = await queue.add('main', 'record', 'w');
+    const { id: waiting } = await queue.add('main', 'record', 'w');
     expect(await queue.remove('main', waiting)).toBe(true);
     expect(await queue.getJob('main', waiting)).toBeUndefined();
     expect(await queue.remove('main', waiting)).toBe(false);
-    const running = await queue.add('held', 'hold', 'r');
+    const { id: running } = await queue.add('held', 'hold', 'r');
     await waitFor('the held job to start', () => app.probe.runsOf('held', running).length === 1, DEADLINE);
     expect(await queue.remove('held', running)).toBe(false);
     expect((await queue.getJob('held', running))?.state).toBe('active');
@@ -351,7 +461,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
 
   it('fails an attempt that runs past its run timeout with JobTimeoutError, aborting its signal, and retries it', async () => {
     const started = Date.now();
-    const id = await queue.add('timed', 'patient', 'p');
+    const { id } = await queue.add('timed', 'patient', 'p');
     const job = await finished(id, 'timed', 'failed');
     // Two attempts (the @Job's), each ended by its 300 ms limit, not by a lease or a shutdown.
     expect(job.attemptsMade).toBe(2);
@@ -366,19 +476,19 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('fails an attempt at its run timeout even when the handler ignores its signal; an add option sets the limit', async () => {
-    const timedOut = await queue.add('timed', 'stubborn', { ms: 1500 }, { runTimeoutMs: 200 });
+    const { id: timedOut } = await queue.add('timed', 'stubborn', { ms: 1500 }, { runTimeoutMs: 200 });
     const job = await finished(timedOut, 'timed', 'failed');
     // Failed at the limit, while the handler was still running.
     expect(app.probe.finished).not.toContain(`timed/${timedOut}`);
     expect(job.error?.message).toBe(new JobTimeoutError('timed', timedOut, 200).message);
     // Without a limit the same handler completes.
-    const unlimited = await queue.add('timed', 'stubborn', { ms: 50 });
+    const { id: unlimited } = await queue.add('timed', 'stubborn', { ms: 50 });
     expect((await finished(unlimited, 'timed', 'completed')).result).toBe('done anyway');
     await expect(queue.add('timed', 'stubborn', { ms: 1 }, { runTimeoutMs: 0 })).rejects.toThrow(InvalidJobOptionError);
   });
 
   it('stores the latest progress a handler reports, reports it as events, and refuses progress no store takes', async () => {
-    const id = await queue.add('timed', 'report', { steps: [10, 55, { stage: 'upload', done: 3, of: 4 }] });
+    const { id } = await queue.add('timed', 'report', { steps: [10, 55, { stage: 'upload', done: 3, of: 4 }] });
     const job = await finished(id, 'timed', 'completed');
     expect(job.progress).toEqual({ stage: 'upload', done: 3, of: 4 });
     expect(job.result).toEqual({ refused: 'InvalidJobProgressError' });
@@ -387,9 +497,9 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(events.map((e) => e.progress)).toEqual([10, 55, { stage: 'upload', done: 3, of: 4 }]);
     expect(events[0]).toMatchObject({ queue: 'timed', jobId: id, name: 'report', attempt: 1 });
     // A job that never reported progress has none, including a reported 0 told apart from none.
-    const zero = await queue.add('timed', 'report', { steps: [0] });
+    const { id: zero } = await queue.add('timed', 'report', { steps: [0] });
     expect((await finished(zero, 'timed', 'completed')).progress).toBe(0);
-    const none = await queue.add('timed', 'report', { steps: [] });
+    const { id: none } = await queue.add('timed', 'report', { steps: [] });
     expect((await finished(none, 'timed', 'completed')).progress).toBeUndefined();
   });
 
@@ -408,7 +518,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
       cursor = page.next;
       pages++;
     } while (cursor !== undefined && pages < 10);
-    expect(seen).toEqual([...urgent, ...low]);
+    expect(seen).toEqual([...urgent, ...low].map((added) => added.id));
     expect(pages).toBe(3);
     expect((await queue.getJobs('main', { state: 'waiting' })).jobs.map((job) => job.data)).toEqual([{ i: 4 }, { i: 5 }, { i: 1 }, { i: 2 }, { i: 3 }]);
     expect(await queue.getJobs('main', { state: 'completed' })).toEqual({ jobs: [] });
@@ -418,7 +528,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     app.probe.flakySucceedsFrom = 99;
     const failed: string[] = [];
     for (const k of [1, 2, 3]) {
-      const id = await queue.add('retry', 'flaky', { k }, { attempts: 1 });
+      const { id } = await queue.add('retry', 'flaky', { k }, { attempts: 1 });
       await finished(id, 'retry', 'failed');
       failed.push(id);
     }
@@ -429,8 +539,8 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(second.jobs.map((job) => job.id)).toEqual([failed[0]]);
     expect(second.next).toBeUndefined();
 
-    const later = await queue.add('other', 'record', 'later', { delay: 60_000 });
-    const sooner = await queue.add('other', 'record', 'sooner', { delay: 30_000 });
+    const { id: later } = await queue.add('other', 'record', 'later', { delay: 60_000 });
+    const { id: sooner } = await queue.add('other', 'record', 'sooner', { delay: 30_000 });
     const delayed = await queue.getJobs('other', { state: 'delayed' });
     expect(delayed.jobs.map((job) => job.id)).toEqual([sooner, later]);
     expect(delayed.jobs[0]!.runAt.getTime()).toBeGreaterThan(Date.now() + 20_000);
@@ -443,7 +553,9 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('finishes running jobs on shutdown and leaves the rest to the next process, losing none', async () => {
-    const ids = await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ queue: 'held', name: 'hold', data: { i }, options: { removeOnComplete: false } })));
+    const ids = (
+      await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ queue: 'held', name: 'hold', data: { i }, options: { removeOnComplete: false } })))
+    ).map((job) => job.id);
     await waitFor('four jobs to run', () => app.probe.active.get('held') === 4, DEADLINE);
     const inFlight = app.probe.runs.map((run) => run.id);
     expect(inFlight).toHaveLength(4);
@@ -476,7 +588,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await app.close();
     app = await bootQueueApp(setup, { shutdownTimeoutMs: 300 });
     queue = app.queue;
-    const id = await queue.add('held', 'hold', 'long', { removeOnComplete: false, leaseMs: 60_000 });
+    const { id } = await queue.add('held', 'hold', 'long', { removeOnComplete: false, leaseMs: 60_000 });
     await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
     await app.close();
     // Back to waiting now, not when its 60 s lease would have run out.
@@ -497,14 +609,14 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
         await client.connect();
         try {
           await client.query('BEGIN');
-          const rolledBack = await queue.add('main', 'record', 'rolled back', { client });
+          const { id: rolledBack } = await queue.add('main', 'record', 'rolled back', { client });
           // Not visible outside the transaction, so no worker can take it yet.
           expect(await queue.getJob('main', rolledBack)).toBeUndefined();
           await client.query('ROLLBACK');
           expect(await queue.getJob('main', rolledBack)).toBeUndefined();
 
           await client.query('BEGIN');
-          const committed = await queue.add('main', 'record', 'committed', { client, removeOnComplete: false });
+          const { id: committed } = await queue.add('main', 'record', 'committed', { client, removeOnComplete: false });
           expect(await queue.getJob('main', committed)).toBeUndefined();
           await client.query('COMMIT');
           await finished(committed, 'main', 'completed');
@@ -517,14 +629,14 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
         let rolledBack = '';
         await expect(
           pglite.transaction(async (tx) => {
-            rolledBack = await queue.add('main', 'record', 'rolled back', { client: tx });
+            rolledBack = (await queue.add('main', 'record', 'rolled back', { client: tx })).id;
             throw new Error('business write failed');
           }),
         ).rejects.toThrow('business write failed');
         expect(rolledBack).not.toBe('');
         expect(await queue.getJob('main', rolledBack)).toBeUndefined();
         const committed = await pglite.transaction((tx) => queue.add('main', 'record', 'committed', { client: tx, removeOnComplete: false }));
-        await finished(committed, 'main', 'completed');
+        await finished(committed.id, 'main', 'completed');
         expect(app.probe.runs.map((run) => run.data)).toEqual(['committed']);
       }
     });

@@ -25,7 +25,7 @@ export function testExecutor(queue: string, handlers: Record<string, TestHandler
   const defaults = { ...moduleJobDefaults(options.leaseMs ?? 30_000) };
   const registered = new Map<string, RegisteredJobHandler>();
   for (const [name, invoke] of Object.entries(handlers)) {
-    registered.set(name, { queue, name, concurrency: options.concurrency ?? 1, defaults, location: `test.${name}`, invoke });
+    registered.set(name, { queue, name, concurrency: options.concurrency ?? 1, defaults, schedule: undefined, location: `test.${name}`, invoke });
   }
   return new JobExecutor(queue, registered, new Logger('Ballast'));
 }

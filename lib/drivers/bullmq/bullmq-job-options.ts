@@ -1,5 +1,6 @@
-import { PRIORITY_LIMIT, type JobsOptions, type KeepJobs } from 'bullmq';
+import { PRIORITY_LIMIT, type DeduplicationOptions, type JobsOptions, type KeepJobs } from 'bullmq';
 import type { RetentionOption } from '../../queue/job-options.interface.js';
+import type { JobDedupe } from '../../queue/job-dedupe-options.interface.js';
 import type { NewJob } from '../../queue/queue-backend.interface.js';
 import { newBullmqJobId } from './bullmq-job-id.js';
 
@@ -16,6 +17,7 @@ import { newBullmqJobId } from './bullmq-job-id.js';
  *   which BullMQ keeps as it is (it passes unknown option keys through) and hands back on fetch.
  * - `jobId`: the caller's, or a fresh time-ordered id (`newBullmqJobId`), never BullMQ's counter,
  *   which restarts at 1 when Redis loses its data.
+ * - `dedupe` is BullMQ's deduplication (`toDeduplication`).
  */
 export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
   const options: JobsOptions = { removeOnComplete: toKeepJobs(job.removeOnComplete) };
@@ -30,7 +32,32 @@ export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
   }
   options.jobId = job.jobId ?? newBullmqJobId(now);
   if (job.runTimeoutMs !== null) (options as BallastJobsOptions)[RUN_TIMEOUT_KEY] = job.runTimeoutMs;
+  if (job.dedupe !== null) options.deduplication = toDeduplication(job.dedupe);
   return options;
+}
+
+/**
+ * BullMQ's deduplication for each mode. Ids are per queue, as keys are in Postgres; `unique` keys and
+ * debounce/throttle keys get a prefix each, so one cannot shadow the other (they are apart in
+ * Postgres too). The run time of debounce and throttle is the job's `delay`, set from `runAt`.
+ * - `unique`: a key that expires `forMs` after the add (`ttl`); BullMQ keeps a key with time left
+ *   when its job finishes, so the window holds whatever becomes of the job.
+ * - `throttle`: a key without expiry, which BullMQ deletes when its job completes or fails: adds are
+ *   dropped until the job has finished.
+ * - `debounce`: `replace` swaps a delayed job for the new one (new data, new delay); `keepLastIfActive`
+ *   keeps the data of an add that comes while the job runs, as the job BullMQ creates when the run
+ *   ends. A job already due and waiting for a worker is neither: such an add is deduplicated into it.
+ */
+export function toDeduplication(dedupe: JobDedupe): DeduplicationOptions {
+  const id = deduplicationId(dedupe);
+  if (dedupe.mode === 'unique') return { id, ttl: dedupe.forMs };
+  if (dedupe.mode === 'throttle') return { id };
+  return { id, replace: true, keepLastIfActive: true };
+}
+
+/** The BullMQ deduplication id of a job's key. */
+export function deduplicationId(dedupe: JobDedupe): string {
+  return `${dedupe.mode === 'unique' ? 'u' : 'k'}:${dedupe.key}`;
 }
 
 /** Ballast's key for the run timeout among a BullMQ job's stored options. */

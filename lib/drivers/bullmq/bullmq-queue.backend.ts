@@ -7,9 +7,14 @@ import { DEFAULT_MAX_STALLS } from '../../queue/resolve-queue-config.js';
 import type { RedisProtocolProviderName } from '../../common/provider-name.js';
 import type { JobCounts, JobInfo, JobState } from '../../queue/job.interface.js';
 import type { JobListQuery, JobPage } from '../../queue/job-list.interface.js';
+import type { AddedJob } from '../../queue/added-job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import { toJobInfo, toJobState } from './bullmq-job-info.js';
 import { toBullmqJobOptions } from './bullmq-job-options.js';
+import { BullmqAddOutcome } from './bullmq-add-outcome.js';
+import { BullmqSchedules } from './bullmq-schedules.js';
+import type { NewSchedule } from '../../queue/new-schedule.interface.js';
+import type { ScheduleInfo } from '../../queue/schedule-options.interface.js';
 import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
 
@@ -55,6 +60,7 @@ export class BullmqQueueBackend implements QueueBackend {
   private readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Set<BullmqQueueWorker>();
+  private readonly schedules: BullmqSchedules;
 
   constructor(
     readonly provider: RedisProtocolProviderName,
@@ -66,14 +72,34 @@ export class BullmqQueueBackend implements QueueBackend {
     this.prefix = `${keyPrefix}queue`;
     this.outageSubject = `${provider === 'valkey' ? 'Valkey' : 'Redis'} queue (prefix "${this.prefix}")`;
     this.outage = new OutageLog(this.logger, this.outageSubject);
+    this.schedules = new BullmqSchedules(redis, this.prefix, (name) => this.queue(name));
   }
 
-  async add(jobs: readonly NewJob[]): Promise<string[]> {
+  upsertSchedule(schedule: NewSchedule): Promise<void> {
+    return this.schedules.upsert(schedule);
+  }
+
+  removeSchedule(id: string): Promise<boolean> {
+    return this.schedules.remove(id);
+  }
+
+  getSchedules(queue: string | undefined): Promise<ScheduleInfo[]> {
+    return this.schedules.list(queue);
+  }
+
+  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]> {
+    return this.schedules.reconcile(handled, schedules);
+  }
+
+  async add(jobs: readonly NewJob[]): Promise<AddedJob[]> {
     const now = Date.now();
     if (jobs.length === 1) {
       const [job] = jobs as [NewJob];
-      const added = await this.queue(job.queue).add(job.name, job.data, toBullmqJobOptions(job, now));
-      return [idOf(added)];
+      const queue = this.queue(job.queue);
+      const options = toBullmqJobOptions(job, now);
+      const outcome = new BullmqAddOutcome(this.redis, queue, job, options.jobId!);
+      const added = await queue.add(job.name, job.data, options);
+      return [await outcome.of(idOf(added))];
     }
     return this.addMany(jobs, now);
   }
@@ -85,7 +111,7 @@ export class BullmqQueueBackend implements QueueBackend {
    * Options are checked by `QueueService` first, so BullMQ's own checks do not refuse one queue's
    * share after another's went out.
    */
-  private async addMany(jobs: readonly NewJob[], now: number): Promise<string[]> {
+  private async addMany(jobs: readonly NewJob[], now: number): Promise<AddedJob[]> {
     const byQueue = new Map<string, number[]>();
     jobs.forEach((job, index) => {
       const indexes = byQueue.get(job.queue);
@@ -101,16 +127,24 @@ export class BullmqQueueBackend implements QueueBackend {
         return { name: job.name, data: job.data, opts: toBullmqJobOptions(job, now) };
       }),
     }));
-    const ids = new Array<string>(jobs.length);
+    // The reads outcomes need go out first, on the same connection, before any add.
+    const outcomes = new Array<BullmqAddOutcome>(jobs.length);
+    for (const { queue, indexes, entries } of batches) {
+      indexes.forEach((index, k) => {
+        outcomes[index] = new BullmqAddOutcome(this.redis, this.queue(queue), jobs[index] as NewJob, entries[k]!.opts.jobId!);
+      });
+    }
+    const added = new Array<Promise<AddedJob>>(jobs.length);
     await Promise.all(
       batches.map(async ({ queue, indexes, entries }) => {
-        const added = await this.queue(queue).addBulk(entries);
-        added.forEach((job, k) => {
-          ids[indexes[k] as number] = idOf(job);
+        const answered = await this.queue(queue).addBulk(entries);
+        answered.forEach((job, k) => {
+          const index = indexes[k] as number;
+          added[index] = outcomes[index]!.of(idOf(job));
         });
       }),
     );
-    return ids;
+    return Promise.all(added);
   }
 
   async getJob(queueName: string, id: string): Promise<JobInfo | undefined> {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Worker, type Job, type RedisOptions } from 'bullmq';
+import { Worker, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
 import type { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
@@ -7,6 +7,8 @@ import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interfac
 import type { JobProgressWriter } from '../../queue/running-job.interface.js';
 import { runTimeoutOf } from './bullmq-job-options.js';
 import type { BullmqRunningJob } from './bullmq-running-job.js';
+import { CATCH_UP_KEY } from './bullmq-schedules.js';
+import { MISSED_TICK_MS } from '../../queue/new-schedule.interface.js';
 
 /** Where a worker connects and how it leases jobs; resolved by the backend. */
 export interface BullmqWorkerOptions {
@@ -76,8 +78,13 @@ export class BullmqQueueWorker implements QueueWorker {
     // The `retrying` event reads `delay` for `nextRunAt`. BullMQ sets it only for a non-zero retry
     // delay, so a stale one (the previous retry's, stored on the job) must not linger.
     job.delay = 0;
+    const scheduledFor = tickOf(job);
+    if (scheduledFor !== null && skipsMissedTick(job.opts, scheduledFor)) {
+      this.logger.log(`Queue '${executor.queue}': tick ${new Date(scheduledFor).toISOString()} of schedule '${job.repeatJobKey}' is more than ${MISSED_TICK_MS} ms late; skipped (catchUp: 'none')`);
+      return Promise.resolve(null);
+    }
     // BullMQ counts finished attempts; a stall does not count one.
-    const run = executor.startRun(id, job.name, job.attemptsMade + 1, job.opts.attempts || 1, this.writeProgress);
+    const run = executor.startRun(id, job.name, job.attemptsMade + 1, job.opts.attempts || 1, this.writeProgress, scheduledFor);
     const running: BullmqRunningJob = { job, token, run, abandon: () => undefined };
     this.running.set(id, running);
     // One promise around the handler's, which `abandon` can reject at shutdown.
@@ -211,4 +218,19 @@ function lostConnection(error: Error): boolean {
 /** ioredis's own default: retry soon, at most every 2 s. */
 function defaultRetryStrategy(times: number): number {
   return Math.min(times * 50, 2000);
+}
+
+/** A tick of a `catchUp: 'none'` schedule that starts more than `MISSED_TICK_MS` after its time. */
+function skipsMissedTick(options: JobsOptions, scheduledFor: number): boolean {
+  return (options as Record<string, unknown>)[CATCH_UP_KEY] === 'none' && Date.now() - scheduledFor > MISSED_TICK_MS;
+}
+
+/**
+ * The tick of a job a BullMQ job scheduler made, or null: BullMQ names such a job
+ * `repeat:<scheduler id>:<tick ms>` (the scheduler id may itself contain ':').
+ */
+function tickOf(job: Job): number | null {
+  if (job.repeatJobKey === undefined || job.id === undefined) return null;
+  const tick = Number(job.id.slice(job.id.lastIndexOf(':') + 1));
+  return Number.isSafeInteger(tick) ? tick : null;
 }

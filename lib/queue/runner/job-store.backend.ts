@@ -5,10 +5,14 @@ import { settlesWithin } from '../../common/settles-within.js';
 import type { SqlClient } from '../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from '../job.interface.js';
 import type { JobListQuery, JobPage } from '../job-list.interface.js';
+import type { AddedJob } from '../added-job.interface.js';
 import type { JobStore, JobWakeup, SerializedJob } from '../job-store.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { JobStoreEnqueuer } from './job-store.enqueuer.js';
 import { JobStorePruner } from './job-store.pruner.js';
+import { JobStoreScheduler } from './job-store.scheduler.js';
+import type { NewSchedule } from '../new-schedule.interface.js';
+import type { ScheduleInfo } from '../schedule-options.interface.js';
 import { jobStoreSettings, type JobStoreSettings } from './job-store.settings.js';
 import { JobStoreWorker } from './job-store.worker.js';
 
@@ -30,6 +34,7 @@ export class JobStoreBackend implements QueueBackend {
   private readonly outage: OutageLog;
   private readonly workers = new Set<JobStoreWorker>();
   private readonly pruner: JobStorePruner;
+  private readonly scheduler: JobStoreScheduler;
   private readonly enqueuer: JobStoreEnqueuer;
 
   constructor(
@@ -44,16 +49,21 @@ export class JobStoreBackend implements QueueBackend {
     this.settings = jobStoreSettings(settings);
     this.outage = new OutageLog(this.logger, label);
     this.pruner = new JobStorePruner(store, this.settings, this.outage);
+    this.scheduler = new JobStoreScheduler(store, this.settings, this.outage);
     this.enqueuer = new JobStoreEnqueuer((jobs) => store.enqueue(jobs), this.settings.maxConcurrentEnqueues, this.settings.maxEnqueueBatch);
   }
 
-  add(jobs: readonly NewJob[]): Promise<string[]> {
+  add(jobs: readonly NewJob[]): Promise<AddedJob[]> {
     if (jobs.length === 0) return Promise.resolve([]);
     // Serialized now, while the caller waits: data changed after `add` returns is not what is stored.
-    return this.enqueuer.add(jobs.map(serialize));
+    const serialized = jobs.map(serialize);
+    // A keyed job takes statements of its own in a transaction; sharing one would put every job of
+    // the shared statement in that transaction too.
+    if (jobs.some((job) => job.dedupe !== null)) return this.store.enqueue(serialized);
+    return this.enqueuer.add(serialized);
   }
 
-  addInTransaction(transaction: SqlClient, jobs: readonly NewJob[]): Promise<string[]> {
+  addInTransaction(transaction: SqlClient, jobs: readonly NewJob[]): Promise<AddedJob[]> {
     if (jobs.length === 0) return Promise.resolve([]);
     // A caller's transaction is theirs alone: its jobs never share a statement with anyone's.
     return this.store.enqueue(jobs.map(serialize), transaction);
@@ -61,6 +71,27 @@ export class JobStoreBackend implements QueueBackend {
 
   getJob(queue: string, id: string): Promise<JobInfo | undefined> {
     return this.store.getJob(queue, id);
+  }
+
+  upsertSchedule(schedule: NewSchedule): Promise<void> {
+    return this.store.upsertSchedules([schedule]);
+  }
+
+  removeSchedule(id: string): Promise<boolean> {
+    return this.store.removeSchedule(id);
+  }
+
+  getSchedules(queue: string | undefined): Promise<ScheduleInfo[]> {
+    return this.store.listSchedules(queue);
+  }
+
+  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]> {
+    return this.store.reconcileSchedules(handled, schedules);
+  }
+
+  /** One scheduler pass now, rather than when the timer fires: for tests and the benchmark. */
+  runSchedules(): Promise<{ enqueued: number; waitMs: number | null }> {
+    return this.scheduler.runOnce();
   }
 
   getJobs(queue: string, query: JobListQuery): Promise<JobPage> {
@@ -103,24 +134,30 @@ export class JobStoreBackend implements QueueBackend {
     const worker = new JobStoreWorker(
       { store: this.store, wakeup: this.wakeup, settings: this.settings, logger: this.logger, outage: this.outage },
       spec,
-      (closed) => this.workers.delete(closed),
+      (closed) => {
+        this.workers.delete(closed);
+        // Ticks are enqueued by processes that run workers, and only while they do.
+        if (this.workers.size === 0) void this.scheduler.stop();
+      },
     );
     await worker.start();
     this.workers.add(worker);
     this.pruner.start();
+    this.scheduler.start();
     return worker;
   }
 
-  /** Stops what the backend runs (workers, the pruner) and waits for enqueues in flight; the connection belongs to the registry. */
+  /** Stops what the backend runs (workers, the pruner, the scheduler) and waits for enqueues in flight; the connection belongs to the registry. */
   async close(): Promise<void> {
     // Each worker bounds its own shutdown; the rest waits on the store at most a moment more.
     await Promise.all([...this.workers].map((worker) => worker.close()));
     await this.pruner.stop();
+    await this.scheduler.stop();
     await settlesWithin(this.enqueuer.drain(), ENQUEUE_DRAIN_MS);
   }
 
-  /** Deletes finished jobs past their retention now, rather than on the next timer tick. */
-  prune(): Promise<{ byAge: number; byCount: number }> {
+  /** Deletes finished jobs past their retention (and ended `unique` keys) now, rather than on the next timer tick. */
+  prune(): Promise<{ byAge: number; byCount: number; keys: number }> {
     return this.pruner.prune();
   }
 }

@@ -1,9 +1,10 @@
 import { rejectedByServer } from '../../core/connections/rejected-by-server.js';
 import type { SerializedJob } from '../job-store.interface.js';
+import type { AddedJob } from '../added-job.interface.js';
 
 interface PendingAdd {
   jobs: readonly SerializedJob[];
-  resolve(ids: string[]): void;
+  resolve(added: AddedJob[]): void;
   reject(error: unknown): void;
 }
 
@@ -14,7 +15,7 @@ interface PendingAdd {
  * statement of up to `maxJobsPerStatement` jobs, so a busy app pays one round trip, one plan and one
  * commit for many jobs instead of one each. After a statement finishes, the next goes out one turn
  * of the event loop later, so the callers it answered can join it. Each call keeps its own result:
- * its ids, in its order.
+ * its jobs' ids and outcomes, in its order.
  *
  * A statement the server rejects wrote nothing (it ran in its own transaction), so a shared one that
  * fails is retried call by call, and only the call at fault sees the error. A statement that failed
@@ -34,13 +35,13 @@ export class JobStoreEnqueuer {
   private settling = false;
 
   constructor(
-    /** Inserts the jobs in one statement and returns their ids in input order. */
-    private readonly insert: (jobs: readonly SerializedJob[]) => Promise<string[]>,
+    /** Inserts the jobs in one statement and returns what became of each, in input order. */
+    private readonly insert: (jobs: readonly SerializedJob[]) => Promise<AddedJob[]>,
     private readonly maxInFlight: number,
     private readonly maxJobsPerStatement: number,
   ) {}
 
-  add(jobs: readonly SerializedJob[]): Promise<string[]> {
+  add(jobs: readonly SerializedJob[]): Promise<AddedJob[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ jobs, resolve, reject });
       if (!this.settling) this.pump();
@@ -82,9 +83,9 @@ export class JobStoreEnqueuer {
   }
 
   private async send(batch: PendingAdd[]): Promise<void> {
-    let ids: string[];
+    let added: AddedJob[];
     try {
-      ids = await this.insert(batch.length === 1 ? batch[0]!.jobs : batch.flatMap((call) => call.jobs));
+      added = await this.insert(batch.length === 1 ? batch[0]!.jobs : batch.flatMap((call) => call.jobs));
     } catch (error) {
       if (batch.length > 1 && rejectedByServer(error)) {
         await Promise.all(batch.map((call) => this.insert(call.jobs).then(call.resolve, call.reject)));
@@ -95,7 +96,7 @@ export class JobStoreEnqueuer {
     }
     let offset = 0;
     for (const call of batch) {
-      call.resolve(ids.slice(offset, offset + call.jobs.length));
+      call.resolve(added.slice(offset, offset + call.jobs.length));
       offset += call.jobs.length;
     }
   }

@@ -6,8 +6,9 @@ import type { JobStore } from '../job-store.interface.js';
 const MAX_BATCHES_PER_RUN = 50;
 
 /**
- * Deletes finished jobs past their retention (age or count) in bounded batches, so the jobs table
- * and its indexes hold what users asked to keep and little else. Completed jobs with the default
+ * Deletes finished jobs past their retention (age or count), and `unique` keys whose window has
+ * ended, in bounded batches, so the tables and their indexes hold what users asked to keep and
+ * little else. Completed jobs with the default
  * retention never reach it: the completion statement deletes them. Runs on an unref'd timer while
  * the backend has workers, under a try-lock per schema, so one process prunes at a time.
  */
@@ -30,14 +31,18 @@ export class JobStorePruner {
     return this.task.stop();
   }
 
-  /** One run; resolves to the rows deleted by age and by count. Public so tests and ops can trigger it. */
-  async prune(): Promise<{ byAge: number; byCount: number }> {
+  /**
+   * One run; resolves to the jobs deleted by age and by count, and the `unique` keys deleted whose
+   * window had ended. Public so tests and ops can trigger it.
+   */
+  async prune(): Promise<{ byAge: number; byCount: number; keys: number }> {
     const byAge = await this.pruneBy('age');
     const byCount = await this.pruneBy('count');
-    return { byAge, byCount };
+    const keys = await this.pruneBy('keys');
+    return { byAge, byCount, keys };
   }
 
-  private async pruneBy(rule: 'age' | 'count'): Promise<number> {
+  private async pruneBy(rule: 'age' | 'count' | 'keys'): Promise<number> {
     let total = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
       const deleted = await this.store.prune(rule, this.settings.pruneBatchSize);

@@ -34,6 +34,8 @@ export interface JobStoreSettings {
   maxConcurrentEnqueues: number;
   /** Jobs one shared enqueue statement carries at most (a single `addBulk` may exceed it). */
   maxEnqueueBatch: number;
+  /** Due schedules one scheduler statement moves on at most. */
+  scheduleBatchSize: number;
 }
 
 export const DEFAULT_JOB_STORE_SETTINGS: JobStoreSettings = {
@@ -48,6 +50,7 @@ export const DEFAULT_JOB_STORE_SETTINGS: JobStoreSettings = {
   maxFlushBatch: 1000,
   maxConcurrentEnqueues: 2,
   maxEnqueueBatch: 500,
+  scheduleBatchSize: 500,
 };
 
 /** The defaults with the given fields replaced. */

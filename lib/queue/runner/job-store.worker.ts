@@ -283,7 +283,7 @@ export class JobStoreWorker implements QueueWorker {
       this.claimBackoff.reset();
       const now = Date.now();
       const { executor } = this.spec;
-      const jobs = leased.map((job) => toClaimedJob(job, executor.startRun(job.id, job.name, job.attempt, job.maxAttempts, this.writeProgress), now));
+      const jobs = leased.map((job) => toClaimedJob(job, executor.startRun(job.id, job.name, job.attempt, job.maxAttempts, this.writeProgress, job.scheduledFor), now));
       if (this.closed || pauses !== this.pauses) {
         await this.release(jobs);
         return;

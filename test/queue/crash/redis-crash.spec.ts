@@ -88,7 +88,7 @@ describe('BullMQ crash recovery', () => {
     const jobs = Array.from({ length: JOBS }, (_, i) =>
       newJob(queue, 'work', { ms: 100 + (i % 7) * 25 } satisfies CrashJobData, { removeOnComplete: false }),
     );
-    const ids = await backend.add(jobs);
+    const ids = (await backend.add(jobs)).map((a) => a.id);
     await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
 
     const killedWhileRunning: number[] = [];

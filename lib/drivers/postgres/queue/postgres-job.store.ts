@@ -3,6 +3,7 @@ import { BALLAST_LOCK_CLASS } from '../../../core/migrations/migrator.js';
 import type { SqlClient, SqlDatabase } from '../../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo, JobProgress, JobState } from '../../../queue/job.interface.js';
 import type {
+  DueSchedule,
   JobCompletion,
   JobFailure,
   JobLease,
@@ -10,11 +11,16 @@ import type {
   JobStore,
   LeasedJob,
   ReapedJob,
+  ScheduleAdvance,
   SerializedJob,
 } from '../../../queue/job-store.interface.js';
 import type { JobListQuery, JobPage } from '../../../queue/job-list.interface.js';
+import type { AddedJob } from '../../../queue/added-job.interface.js';
+import type { NewSchedule, ScheduleTimingSpec } from '../../../queue/new-schedule.interface.js';
+import type { ScheduleInfo } from '../../../queue/schedule-options.interface.js';
+import type { JobDedupe } from '../../../queue/job-dedupe-options.interface.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
-import { newJobParams, newJobsJson } from './postgres-queue.new-job.js';
+import { newJobJson, newJobParams, newJobsJson } from './postgres-queue.new-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
 
 /** Longest error message and stack stored, in characters; a runaway message must not bloat the row. */
@@ -54,6 +60,18 @@ interface ClaimRow {
   backoff_jitter: number;
   token: string;
   drop_result: boolean;
+  scheduled_for: number | null;
+}
+
+interface ScheduleRow {
+  id: string;
+  queue: string;
+  name: string;
+  source: 'code' | 'api';
+  timing: string;
+  catch_up: 'none' | 'last';
+  job: string;
+  next_run_at: number;
 }
 
 /** A listed job: the job, and its sort key for the next page's cursor. */
@@ -106,7 +124,15 @@ export class PostgresJobStore implements JobStore {
     private readonly durableEnqueue: boolean,
   ) {}
 
-  async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]> {
+  async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<AddedJob[]> {
+    if (jobs.every((job) => job.dedupe === null)) return this.insert(jobs, transaction);
+    if (transaction) return this.insertEach(jobs, transaction);
+    // A keyed job takes a statement of its own; a transaction keeps the call all or none.
+    return this.db.transaction((tx) => this.insertEach(jobs, tx));
+  }
+
+  /** Jobs without dedupe keys, in one statement (`addOne` for one job, the bulk form for more). */
+  private async insert(jobs: readonly SerializedJob[], transaction: SqlClient | undefined): Promise<AddedJob[]> {
     const durable = transaction !== undefined || this.durableEnqueue;
     // Our own statements are prepared on the pool's connections; a caller's client runs them plain.
     const run = <R extends object>(text: string, params: unknown[]) =>
@@ -114,12 +140,50 @@ export class PostgresJobStore implements JobStore {
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const { rows } = await run<{ id: string }>(durable ? this.sql.addOne : this.sql.addOneAsync, [...newJobParams(job), this.channel]);
-      return [job.jobId ?? rows[0]!.id];
+      const row = rows[0];
+      return [row ? { id: job.jobId ?? row.id, outcome: 'created' } : { id: job.jobId!, outcome: 'deduplicated' }];
     }
-    const { rows } = await run<{ ids: string[] }>(durable ? this.sql.add : this.sql.addAsync, [newJobsJson(jobs), this.channel]);
-    const ids = rows[0]!.ids;
+    const { rows } = await run<{ ids: string[]; created: string[] }>(durable ? this.sql.add : this.sql.addAsync, [newJobsJson(jobs), this.channel]);
+    const { ids, created } = rows[0]!;
+    const inserted = new Set(created);
     // A job with a jobId is known by it, whether this call created it or found it.
-    return jobs.map((job, i) => job.jobId ?? ids[i]!);
+    return jobs.map((job, i) => ({ id: job.jobId ?? ids[i]!, outcome: inserted.has(ids[i]!) ? 'created' : 'deduplicated' }));
+  }
+
+  /** Jobs in input order on one transaction: runs of unkeyed jobs in one statement each, keyed jobs one by one. */
+  private async insertEach(jobs: readonly SerializedJob[], tx: SqlClient): Promise<AddedJob[]> {
+    const added: AddedJob[] = [];
+    let plain: SerializedJob[] = [];
+    for (const job of jobs) {
+      if (job.dedupe === null) {
+        plain.push(job);
+        continue;
+      }
+      if (plain.length > 0) added.push(...(await this.insert(plain, tx)));
+      plain = [];
+      added.push(await this.insertKeyed(job, job.dedupe, tx));
+    }
+    if (plain.length > 0) added.push(...(await this.insert(plain, tx)));
+    return added;
+  }
+
+  private async insertKeyed(job: SerializedJob, dedupe: JobDedupe, tx: SqlClient): Promise<AddedJob> {
+    const params = [...newJobParams(job), this.channel, dedupe.key];
+    if (dedupe.mode === 'unique') {
+      const { rows } = await tx.query<{ created: string | null; holder: string }>(this.sql.addUnique, [...params, dedupe.forMs]);
+      const { created, holder } = rows[0]!;
+      return created === null ? { id: holder, outcome: 'deduplicated' } : { id: created, outcome: 'created' };
+    }
+    const debounce = dedupe.mode === 'debounce';
+    // Twice at most: a debounce add that met its key on a running job frees the key and adds again.
+    // A third round would need another add to take the key and a worker to claim it in between.
+    for (let round = 0; round < 3; round++) {
+      const { rows } = await tx.query<{ id: string; created: boolean }>(this.sql.addKeyed, [...params, debounce]);
+      const row = rows[0];
+      if (row) return { id: row.id, outcome: row.created ? 'created' : debounce ? 'replaced' : 'deduplicated' };
+      await tx.query(this.sql.releaseKey, [job.queue, dedupe.key]);
+    }
+    throw new Error(`debounce key ${JSON.stringify(dedupe.key)} of queue ${JSON.stringify(job.queue)} was taken by a running job three times in a row`);
   }
 
   async claim(queue: string, limit: number, startNow: number): Promise<LeasedJob[]> {
@@ -187,10 +251,66 @@ export class PostgresJobStore implements JobStore {
     return next === null || next === undefined ? null : Number(next);
   }
 
-  async prune(rule: 'age' | 'count', limit: number): Promise<number> {
-    const statement = rule === 'age' ? this.sql.pruneByAge : this.sql.pruneByCount;
+  async prune(rule: 'age' | 'count' | 'keys', limit: number): Promise<number> {
+    const statement = rule === 'age' ? this.sql.pruneByAge : rule === 'count' ? this.sql.pruneByCount : this.sql.pruneUniqueKeys;
     const { rows } = await this.db.queryPrepared<{ deleted: number }>(statement, [BALLAST_LOCK_CLASS, `queue-prune:${this.schema}`, limit]);
     return rows[0]?.deleted ?? 0;
+  }
+
+  async dueSchedules(limit: number): Promise<{ due: DueSchedule[]; nowMs: number }> {
+    const { rows } = await this.db.queryPrepared<{ id: string; timing: string; catch_up: 'none' | 'last'; due: string; due_ms: number; now_ms: number }>(
+      this.sql.dueSchedules,
+      [limit],
+    );
+    const due = rows.map((row) => ({ id: row.id, timing: JSON.parse(row.timing) as ScheduleTimingSpec, catchUp: row.catch_up, due: row.due, dueMs: row.due_ms }));
+    // With nothing due the statement returns no row, so no clock either; then none is needed.
+    return { due, nowMs: rows[0]?.now_ms ?? Date.now() };
+  }
+
+  async nextScheduleWait(): Promise<number | null> {
+    const { rows } = await this.db.queryPrepared<{ wait_ms: number | null }>(this.sql.nextScheduleWait, []);
+    return rows[0]?.wait_ms ?? null;
+  }
+
+  async advanceSchedules(advances: readonly ScheduleAdvance[]): Promise<number> {
+    if (advances.length === 0) return 0;
+    const input = advances.map((a) => ({
+      id: a.id,
+      due: a.due,
+      tick: a.tick === null ? null : new Date(a.tick).toISOString(),
+      next: new Date(a.next).toISOString(),
+    }));
+    const { rows } = await this.db.queryPrepared<{ enqueued: number }>(this.sql.advanceSchedules, [JSON.stringify(input), this.channel]);
+    return rows[0]?.enqueued ?? 0;
+  }
+
+  async upsertSchedules(schedules: readonly NewSchedule[]): Promise<void> {
+    if (schedules.length === 1) {
+      await this.db.query(this.sql.upsertSchedule, scheduleParams(schedules[0]!));
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      for (const schedule of schedules) await tx.query(this.sql.upsertSchedule, scheduleParams(schedule));
+    });
+  }
+
+  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(this.sql.lockSchedules, [BALLAST_LOCK_CLASS, `queue-schedules:${this.schema}`]);
+      for (const schedule of schedules) await tx.query(this.sql.upsertSchedule, scheduleParams(schedule));
+      const { rows } = await tx.query<{ id: string }>(this.sql.removeStaleCodeSchedules, [handled, schedules.map((s) => s.id)]);
+      return rows.map((row) => row.id);
+    });
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    const { rows } = await this.db.query(this.sql.removeSchedule, [id]);
+    return rows.length > 0;
+  }
+
+  async listSchedules(queue: string | undefined): Promise<ScheduleInfo[]> {
+    const { rows } = await this.db.query<ScheduleRow>(this.sql.listSchedules, [queue ?? null]);
+    return rows.map(toScheduleInfo);
   }
 
   async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
@@ -261,6 +381,36 @@ export class PostgresJobStore implements JobStore {
   }
 }
 
+/** `upsertSchedule`'s parameters: the tick job stored as the enqueue statement's column object. */
+function scheduleParams(schedule: NewSchedule): unknown[] {
+  const job = newJobJson({ ...schedule.job, json: JSON.stringify(schedule.job.data) });
+  return [
+    schedule.id,
+    schedule.queue,
+    schedule.name,
+    schedule.source,
+    JSON.stringify(schedule.timing),
+    schedule.catchUp,
+    job,
+    new Date(schedule.firstRunAt).toISOString(),
+  ];
+}
+
+function toScheduleInfo(row: ScheduleRow): ScheduleInfo {
+  const timing = JSON.parse(row.timing) as ScheduleTimingSpec;
+  const job = JSON.parse(row.job) as { data: string };
+  return {
+    id: row.id,
+    queue: row.queue,
+    name: row.name,
+    ...(timing.kind === 'cron' ? { cron: timing.cron, tz: timing.tz } : { every: timing.everyMs }),
+    data: JSON.parse(job.data) as unknown,
+    catchUp: row.catch_up,
+    source: row.source,
+    nextRunAt: new Date(row.next_run_at),
+  };
+}
+
 function toLeasedJob(row: ClaimRow): LeasedJob {
   return {
     ref: row.id,
@@ -271,6 +421,7 @@ function toLeasedJob(row: ClaimRow): LeasedJob {
     maxAttempts: row.max_attempts,
     leaseMs: row.timeout_ms,
     runTimeoutMs: row.run_timeout_ms,
+    scheduledFor: row.scheduled_for,
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,

@@ -127,4 +127,58 @@ export const queueMigrations: readonly Migration[] = [
       `ALTER TABLE ${s}.queue_jobs ADD COLUMN progress jsonb`,
     ],
   },
+  {
+    service: 'queue',
+    version: 6,
+    name: 'unique, debounce and throttle keys',
+    statements: (s) => [
+      // The debounce or throttle key of a job, null for other jobs.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN dedupe_key text`,
+      // One unfinished job per (queue, key): the arbiter of debounce and throttle adds. A finished job
+      // leaves the index by its state, so the next add makes a new job. `state` is in other partial
+      // indexes already, so this one costs no HOT update that was possible before.
+      `CREATE UNIQUE INDEX queue_jobs_dedupe ON ${s}.queue_jobs (queue, dedupe_key)
+         WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`,
+      // `unique` keys, apart from the jobs: a key must hold for its window even after its job is
+      // removed by retention. job_id is the public id of the job that took the key.
+      `CREATE TABLE ${s}.queue_unique_keys (
+         queue       text        NOT NULL,
+         key         text        NOT NULL,
+         job_id      text        NOT NULL,
+         expires_at  timestamptz NOT NULL,
+         PRIMARY KEY (queue, key)
+       )`,
+      // The pruner: keys whose window has ended.
+      `CREATE INDEX queue_unique_keys_expiry ON ${s}.queue_unique_keys (expires_at)`,
+    ],
+  },
+  {
+    service: 'queue',
+    version: 7,
+    name: 'recurring schedules',
+    statements: (s) => [
+      // The tick a schedule enqueued the job for (null for other jobs); handed to the handler.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN scheduled_for timestamptz`,
+      // One row per schedule. A tick is enqueued by the statement that moves next_run_at on from the
+      // value the scheduler read (a compare-and-set), so of several processes that saw the same due
+      // tick exactly one enqueues it.
+      `CREATE TABLE ${s}.queue_schedules (
+         id            text        PRIMARY KEY,
+         queue         text        NOT NULL,
+         name          text        NOT NULL,
+         source        text        NOT NULL CHECK (source IN ('code', 'api')),
+         -- {"kind":"cron","cron":...,"tz":...} or {"kind":"every","everyMs":...}
+         timing        jsonb       NOT NULL,
+         catch_up      text        NOT NULL CHECK (catch_up IN ('none', 'last')),
+         -- The tick job's columns, keyed as the enqueue statement reads them; data as JSON text.
+         job           jsonb       NOT NULL,
+         next_run_at   timestamptz NOT NULL,
+         last_tick_at  timestamptz,
+         created_at    timestamptz NOT NULL DEFAULT now(),
+         updated_at    timestamptz NOT NULL DEFAULT now()
+       )`,
+      // The scheduler: schedules by due time.
+      `CREATE INDEX queue_schedules_due ON ${s}.queue_schedules (next_run_at)`,
+    ],
+  },
 ];

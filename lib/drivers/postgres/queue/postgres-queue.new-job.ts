@@ -32,22 +32,23 @@ export function newJobParams(job: SerializedJob): unknown[] {
  * Null fields are left out (absent reads as null).
  */
 export function newJobsJson(jobs: readonly SerializedJob[]): string {
-  const parts: string[] = [];
-  for (const job of jobs) {
-    const completed = retentionColumns(job.removeOnComplete);
-    const failed = retentionColumns(job.removeOnFail);
-    let text =
-      `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${JSON.stringify(job.json)}` +
-      `,"priority":${job.priority},"max_attempts":${job.attempts},"backoff_type":${JSON.stringify(job.backoff.type)}` +
-      `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.leaseMs}`;
-    if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;
-    if (job.jobId !== undefined) text += `,"job_key":${JSON.stringify(job.jobId)}`;
-    if (job.runTimeoutMs !== null) text += `,"run_timeout_ms":${job.runTimeoutMs}`;
-    if (completed.count !== null) text += `,"keep_completed":${completed.count}`;
-    if (completed.ageMs !== null) text += `,"keep_completed_ms":${completed.ageMs}`;
-    if (failed.count !== null) text += `,"keep_failed":${failed.count}`;
-    if (failed.ageMs !== null) text += `,"keep_failed_ms":${failed.ageMs}`;
-    parts.push(`${text}}`);
-  }
-  return `[${parts.join(',')}]`;
+  return `[${jobs.map(newJobJson).join(',')}]`;
+}
+
+/** One job as a JSON object keyed by column, as `newJobsJson` writes each (a schedule stores its tick job so). */
+export function newJobJson(job: SerializedJob): string {
+  const completed = retentionColumns(job.removeOnComplete);
+  const failed = retentionColumns(job.removeOnFail);
+  let text =
+    `{"queue":${JSON.stringify(job.queue)},"name":${JSON.stringify(job.name)},"data":${JSON.stringify(job.json)}` +
+    `,"priority":${job.priority},"max_attempts":${job.attempts},"backoff_type":${JSON.stringify(job.backoff.type)}` +
+    `,"backoff_delay":${job.backoff.delay},"backoff_jitter":${job.backoff.jitter},"timeout_ms":${job.leaseMs}`;
+  if (job.runAt !== undefined) text += `,"run_at":"${new Date(job.runAt).toISOString()}"`;
+  if (job.jobId !== undefined) text += `,"job_key":${JSON.stringify(job.jobId)}`;
+  if (job.runTimeoutMs !== null) text += `,"run_timeout_ms":${job.runTimeoutMs}`;
+  if (completed.count !== null) text += `,"keep_completed":${completed.count}`;
+  if (completed.ageMs !== null) text += `,"keep_completed_ms":${completed.ageMs}`;
+  if (failed.count !== null) text += `,"keep_failed":${failed.count}`;
+  if (failed.ageMs !== null) text += `,"keep_failed_ms":${failed.ageMs}`;
+  return `${text}}`;
 }

@@ -60,7 +60,9 @@ export function queueSql(s: string) {
    * fraction of what fifteen typed arrays do. Inserts every job whose key is free, in one
    * statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing of
    * it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
-   * for jobs without a key). Notifies each queue once, with the wait until its earliest new job is due.
+   * for jobs without a key), and `created`: the ids of the jobs this statement inserted (a keyed job
+   * not among them existed already). Notifies each queue once, with the wait until its earliest new
+   * job is due.
    */
   const add = (commit: Commit) =>
     `WITH input AS (
@@ -82,12 +84,13 @@ export function queueSql(s: string) {
               timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
-       RETURNING queue, run_at
+       RETURNING id, queue, run_at
      ),
      notified AS (
        SELECT pg_notify($2, ${waitMs('min(run_at)')} || '|' || queue) FROM inserted GROUP BY queue
      )
-     SELECT ARRAY(SELECT id::text FROM input ORDER BY ord) AS ids, (SELECT count(*) FROM notified)::int AS notified`;
+     SELECT ARRAY(SELECT id::text FROM input ORDER BY ord) AS ids, ARRAY(SELECT id::text FROM inserted) AS created,
+            (SELECT count(*) FROM notified)::int AS notified`;
 
   /**
    * `add` for one job, with the columns as scalar parameters: $1 queue, $2 name, $3 JSON data,
@@ -111,7 +114,179 @@ export function queueSql(s: string) {
      )
      SELECT id::text AS id, pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
 
+  /** The columns `addOne` takes as $1..$16, as the SELECT list of an insert (id and dedupe key apart). */
+  const newJobValues = `$1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
+              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16`;
+  const newJobColumns = `queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
+                         backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
+                         keep_failed, keep_failed_ms, run_timeout_ms`;
+  /** Unfinished jobs, the only ones a debounce or throttle key names (see `queue_jobs_dedupe`). */
+  const pendingKeyed = `dedupe_key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`;
+
+  /**
+   * `addOne` under a `unique` key: $1..$16 as there, $17 channel, $18 the key, $19 how long it
+   * holds (ms). The key row and the job are written by one statement, so a key is never held
+   * without its job (or the reverse). A key that is free, or whose window has ended, is taken for
+   * the job drawn here; a key still held is left as it is (updated to itself, which locks it and
+   * reads its latest committed holder even when a concurrent add took it after this statement's
+   * snapshot). The job is inserted only if this statement took the key (and its `jobId` is free).
+   * Returns `created` (the job inserted, or null) and `holder` (the public id the key names).
+   */
+  const addUnique = `WITH drawn AS (SELECT nextval('${s}.queue_jobs_id_seq') AS id),
+     held AS (
+       INSERT INTO ${s}.queue_unique_keys AS k (queue, key, job_id, expires_at)
+       SELECT $1, $18, coalesce($10, drawn.id::text), now() + ${ms('$19::bigint')} FROM drawn
+       ON CONFLICT (queue, key) DO UPDATE
+         SET job_id = CASE WHEN k.expires_at <= now() THEN EXCLUDED.job_id ELSE k.job_id END,
+             expires_at = CASE WHEN k.expires_at <= now() THEN EXCLUDED.expires_at ELSE k.expires_at END
+       RETURNING job_id
+     ),
+     inserted AS (
+       INSERT INTO ${jobs} (id, ${newJobColumns})
+       SELECT drawn.id, ${newJobValues}
+       FROM drawn JOIN held ON held.job_id = coalesce($10, drawn.id::text)
+       ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
+       RETURNING id, queue, run_at
+     ),
+     notified AS (SELECT pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM inserted)
+     SELECT (SELECT coalesce($10, id::text) FROM inserted) AS created, (SELECT job_id FROM held) AS holder,
+            (SELECT count(*) FROM notified)::int AS notified`;
+
+  /**
+   * `addOne` under a debounce or throttle key: $1..$16 as there ($4 is the run time the mode
+   * set), $17 channel, $18 the key, $19 true for debounce. One unfinished job per (queue, key):
+   * - no such job: this one is inserted (`created`);
+   * - debounce, the job waits (waiting or delayed): it takes this add's name, data, priority and
+   *   run time, so it runs once, later, with the latest data (`replaced`);
+   * - throttle: the job is left as it is (updated to itself, to lock it and return it whatever the
+   *   snapshot) and this add is dropped;
+   * - debounce, the job runs: no row comes back; the caller frees the key from the running job
+   *   (`releaseKey`) and adds again, so data that came in mid-run gets a run of its own.
+   * The row lock of the conflicting job orders concurrent adds and claims: an add that waited for
+   * a claim sees the job active. Returns the job's public id and whether it was inserted.
+   */
+  const addKeyed = `WITH upserted AS (
+       INSERT INTO ${jobs} AS j (${newJobColumns}, dedupe_key)
+       SELECT ${newJobValues}, $18
+       ON CONFLICT (queue, dedupe_key) WHERE ${pendingKeyed}
+       DO UPDATE SET
+         name     = CASE WHEN $19::boolean THEN EXCLUDED.name ELSE j.name END,
+         data     = CASE WHEN $19::boolean THEN EXCLUDED.data ELSE j.data END,
+         priority = CASE WHEN $19::boolean THEN EXCLUDED.priority ELSE j.priority END,
+         run_at   = CASE WHEN $19::boolean THEN EXCLUDED.run_at ELSE j.run_at END,
+         state    = CASE WHEN $19::boolean THEN EXCLUDED.state ELSE j.state END
+       WHERE NOT $19::boolean OR j.state <> 'active'
+       RETURNING id, queue, run_at, coalesce(job_key, id::text) AS public_id, (xmax = 0) AS created
+     ),
+     notified AS (SELECT pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM upserted WHERE $19::boolean OR created)
+     SELECT public_id AS id, created, (SELECT count(*) FROM notified)::int AS notified FROM upserted`;
+
+  const schedules = `${s}.queue_schedules`;
+  const scheduleColumns = `id, queue, name, source, timing::text AS timing, catch_up, job::text AS job,
+                           (extract(epoch FROM next_run_at) * 1000)::float8 AS next_run_at`;
+
   return {
+    addUnique,
+    addKeyed,
+
+    /**
+     * $1 limit. At most $1 schedules whose next tick is due, oldest first, with the due time as
+     * exact text (`due`, for the compare-and-set of `advanceSchedules`) and the server's clock
+     * (`now_ms`), so every process computes ticks on one clock. Locks nothing.
+     */
+    dueSchedules: `SELECT id, timing::text AS timing, catch_up, next_run_at::text AS due,
+                          (extract(epoch FROM next_run_at) * 1000)::float8 AS due_ms,
+                          (extract(epoch FROM now()) * 1000)::float8 AS now_ms
+                   FROM ${schedules} WHERE next_run_at <= now() ORDER BY next_run_at LIMIT $1`,
+
+    /** Ms until the next schedule is due (0 when one is), or null with no schedules. */
+    nextScheduleWait: `SELECT greatest(0, ceil(extract(epoch FROM min(next_run_at) - now()) * 1000))::float8 AS wait_ms FROM ${schedules}`,
+
+    /**
+     * $1 JSON array of { id, due, tick, next } (due: the text `dueSchedules` read; tick: the tick
+     * to enqueue, or null to skip; next: the next due time), $2 channel. Each schedule whose
+     * next_run_at still equals `due` moves on to `next`, and in the same statement its tick job is
+     * inserted (waiting, carrying the tick in scheduled_for). A schedule another process moved on
+     * first, or that was removed or changed meanwhile, matches nothing: its tick is enqueued once,
+     * by whoever moved it. Returns how many moved and how many jobs went in.
+     */
+    advanceSchedules: `WITH input AS (
+         SELECT * FROM json_to_recordset($1::json) AS t(id text, due text, tick timestamptz, next timestamptz)
+       ),
+       advanced AS (
+         UPDATE ${schedules} s SET next_run_at = i.next, last_tick_at = coalesce(i.tick, s.last_tick_at), updated_at = now()
+         FROM input i WHERE s.id = i.id AND s.next_run_at = i.due::timestamptz
+         RETURNING s.queue, s.name, s.job, i.tick
+       ),
+       inserted AS (
+         INSERT INTO ${jobs} (queue, name, data, state, priority, run_at, max_attempts, backoff_type, backoff_delay,
+                              backoff_jitter, timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms,
+                              keep_failed, keep_failed_ms, scheduled_for)
+         SELECT a.queue, a.name, t.data::jsonb, 'waiting', t.priority, now(), t.max_attempts, t.backoff_type,
+                t.backoff_delay, t.backoff_jitter, t.timeout_ms, t.run_timeout_ms, t.keep_completed,
+                t.keep_completed_ms, t.keep_failed, t.keep_failed_ms, a.tick
+         FROM advanced a, jsonb_to_record(a.job) AS t(
+                data text, priority int, max_attempts int, backoff_type text, backoff_delay int, backoff_jitter real,
+                timeout_ms int, run_timeout_ms int, keep_completed int, keep_completed_ms bigint, keep_failed int,
+                keep_failed_ms bigint)
+         WHERE a.tick IS NOT NULL
+         RETURNING queue
+       ),
+       notified AS (SELECT pg_notify($2, '0|' || queue) FROM inserted GROUP BY queue)
+       SELECT (SELECT count(*) FROM advanced)::int AS advanced, (SELECT count(*) FROM inserted)::int AS enqueued,
+              (SELECT count(*) FROM notified)::int AS notified`,
+
+    /**
+     * $1 id, $2 queue, $3 name, $4 source, $5 timing JSON, $6 catch_up, $7 job JSON, $8 first due
+     * time. Creates the schedule, or updates it in place; its next due time is kept unless the
+     * timing changed (a changed data or option applies from the next tick on).
+     */
+    upsertSchedule: `INSERT INTO ${schedules} AS s (id, queue, name, source, timing, catch_up, job, next_run_at)
+                     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8::timestamptz)
+                     ON CONFLICT (id) DO UPDATE SET
+                       queue = EXCLUDED.queue, name = EXCLUDED.name, source = EXCLUDED.source, catch_up = EXCLUDED.catch_up,
+                       job = EXCLUDED.job, timing = EXCLUDED.timing, updated_at = now(),
+                       next_run_at = CASE WHEN s.timing = EXCLUDED.timing THEN s.next_run_at ELSE EXCLUDED.next_run_at END`,
+
+    /** $1 id. Deletes the schedule; returns a row if there was one. */
+    removeSchedule: `DELETE FROM ${schedules} WHERE id = $1 RETURNING 1`,
+
+    /**
+     * $1 the schedule ids of a process's handlers, $2 the ids it declares. Deletes the `@Job`
+     * schedules among $1 not in $2: a handler whose schedule was removed from the code. Returns
+     * their ids.
+     */
+    removeStaleCodeSchedules: `DELETE FROM ${schedules} WHERE source = 'code' AND id = ANY($1::text[]) AND NOT (id = ANY($2::text[]))
+                               RETURNING id`,
+
+    /** $1 lock class, $2 lock key. Serializes reconciliations of one schema's schedules (held to commit). */
+    lockSchedules: `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+
+    /** $1 queue or null for all. Every schedule, by id. */
+    listSchedules: `SELECT ${scheduleColumns} FROM ${schedules} WHERE $1::text IS NULL OR queue = $1 ORDER BY id`,
+
+    /**
+     * $1 queue, $2 key. Frees a debounce or throttle key from the job that runs under it, so a new
+     * add may take it; the running job finishes (or retries) without a key.
+     */
+    releaseKey: `UPDATE ${jobs} SET dedupe_key = NULL WHERE queue = $1 AND dedupe_key = $2 AND state = 'active'`,
+
+    /**
+     * $1 lock class, $2 lock key, $3 batch size. Under the prune try-lock, deletes at most $3
+     * `unique` keys whose window has ended (an add would replace them anyway). Returns how many.
+     */
+    pruneUniqueKeys: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
+                      doomed AS (
+                        SELECT queue, key FROM ${s}.queue_unique_keys
+                        WHERE (SELECT held FROM lock) AND expires_at <= now()
+                        ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED
+                      ),
+                      gone AS (
+                        DELETE FROM ${s}.queue_unique_keys k USING doomed, ${asyncCommit}
+                        WHERE k.queue = doomed.queue AND k.key = doomed.key AND k.expires_at <= now() RETURNING 1
+                      )
+                      SELECT count(*)::int AS deleted FROM gone`,
+
     /** Enqueue with a durable commit: the default, and always inside a caller's transaction (its durability is theirs). */
     add: add('durable'),
     addOne: addOne('durable'),
@@ -145,11 +320,12 @@ export function queueSql(s: string) {
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
                         j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
-                        j.keep_completed
+                        j.keep_completed, j.scheduled_for
             )
             SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
                    attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter,
-                   lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result
+                   lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
+                   (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for
             -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
             FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
 

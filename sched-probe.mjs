@@ -1,0 +1,12 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+const prefix = 'probe' + Date.now();
+const q = new Queue('s', { connection: redis, prefix });
+const now = Date.now(); const start = (Math.floor(now/500)+1)*500;
+await q.upsertJobScheduler('x', { every: 500, startDate: start }, { name: 'beat', data: { a: 1 }, opts: { removeOnComplete: true } });
+const seen = [];
+const w = new Worker('s', async (job) => { seen.push({ id: job.id, prev: job.opts.prevMillis, rk: job.repeatJobKey, t: Date.now() }); }, { connection: new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null }), prefix });
+await new Promise(r => setTimeout(r, 3000));
+console.log(start, seen);
+await w.close(); await q.close(); redis.disconnect();
