@@ -168,6 +168,8 @@ function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {
  * job by their key, so they take no `delay`, `runAt` or `jobId`.
  */
 function checkDedupe(record: Record<string, unknown>, source: string): void {
+  // `add` is a hot path; most jobs have no mode.
+  if (record.unique === undefined && record.debounce === undefined && record.throttle === undefined) return;
   const modes = (['unique', 'debounce', 'throttle'] as const).filter((mode) => record[mode] !== undefined);
   if (modes.length > 1) throw new InvalidJobOptionError(modes[1]!, record[modes[1]!], `${modes[0]} or ${modes[1]}, not both`, source);
   const mode = modes[0];

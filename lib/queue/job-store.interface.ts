@@ -84,7 +84,7 @@ export interface DueSchedule {
   catchUp: 'none' | 'last';
   /** The due time, epoch ms. */
   dueMs: number;
-  /** The due time as the store wrote it, handed back to `advanceSchedules` to match on. */
+  /** The due time exactly as the store keeps it (epoch microseconds, as text), handed back to `advanceSchedules` to match on. */
   due: string;
 }
 

@@ -354,6 +354,27 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(app.probe.runs.map((r) => r.data)).toEqual([{ n: 1 }, { n: 4 }]);
   });
 
+  it('retries failed keyed jobs like any other, however many failed under one key', async () => {
+    app.probe.flakySucceedsFrom = 99;
+    const first = await queue.add('retry', 'flaky', { n: 1 }, { attempts: 1, throttle: { key: 'flaky-digest', for: 20 } });
+    await finished(first.id, 'retry', 'failed');
+    // Failed is finished: the key is free for the next job, which fails too.
+    const second = await queue.add('retry', 'flaky', { n: 2 }, { attempts: 1, throttle: { key: 'flaky-digest', for: 20 } });
+    expect(second.outcome).toBe('created');
+    await finished(second.id, 'retry', 'failed');
+    app.probe.flakySucceedsFrom = 1;
+    expect(await queue.retryAllFailed('retry')).toBe(2);
+    for (const id of [first.id, second.id]) await finished(id, 'retry', 'completed');
+  });
+
+  it('tells a unique add with a jobId that exists from a new one', async () => {
+    await queue.pause('main');
+    const options = { jobId: 'order-77', unique: { key: 'order-77', for: 60_000 }, removeOnComplete: false };
+    expect(await queue.add('main', 'record', 1, options)).toEqual({ id: 'order-77', outcome: 'created' });
+    expect(await queue.add('main', 'record', 2, options)).toEqual({ id: 'order-77', outcome: 'deduplicated' });
+    expect((await queue.getJob('main', 'order-77'))?.data).toBe(1);
+  });
+
   it('refuses ids no store keeps as given (half a character, NUL), and keeps whole-character ids apart', async () => {
     for (const jobId of ['order-\ud800', 'order-\udbff', 'a\u0000b']) {
       await expect(queue.add('main', 'record', {}, { jobId })).rejects.toBeInstanceOf(InvalidJobNameError);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MISSED_TICK_MS } from '../../lib/queue/new-schedule.interface.js';
 import { dueTick, lastTickAtOrBefore, nextTickAfter } from '../../lib/queue/schedule-timing.js';
+import { cronerRepeatStrategy } from '../../lib/drivers/bullmq/croner-repeat-strategy.js';
 
 const paris = (cron: string) => ({ kind: 'cron' as const, cron, tz: 'Europe/Paris' });
 const at = (iso: string) => Date.parse(iso);
@@ -72,5 +73,18 @@ describe('schedule timing', () => {
     // A 1-second interval down for a day: one tick, not 86,400.
     const second = { kind: 'every' as const, everyMs: 1000 };
     expect(dueTick(second, 1_000, 86_401_500, 'last')).toEqual({ tick: 86_401_000, next: 86_402_000 });
+  });
+
+  it('gives BullMQ the same ticks as the Postgres scheduler (its repeat strategy is croner too)', () => {
+    const walk = (pattern: string, tz: string, fromIso: string, n: number) => {
+      const ticks: string[] = [];
+      let t = at(fromIso);
+      for (let i = 0; i < n; i++) ticks.push(iso((t = cronerRepeatStrategy(t, { pattern, tz })!)));
+      return ticks;
+    };
+    expect(walk('30 2 * * *', 'Europe/Paris', '2026-03-28T12:00:00Z', 2)).toEqual(ticksBetween(paris('30 2 * * *'), '2026-03-28T12:00:00Z', '2026-03-30T12:00:00Z'));
+    expect(walk('30 2 * * *', 'Europe/Paris', '2026-10-24T12:00:00Z', 2)).toEqual(ticksBetween(paris('30 2 * * *'), '2026-10-24T12:00:00Z', '2026-10-26T12:00:00Z'));
+    expect(cronerRepeatStrategy(at('2026-12-04T10:00:00Z'), { pattern: '0 3 * * *' })).toBe(at('2026-12-05T03:00:00Z'));
+    expect(cronerRepeatStrategy(at('2026-12-04T10:00:00Z'), { every: 1000 })).toBeUndefined();
   });
 });

@@ -64,8 +64,6 @@ describe.each(ALL_BACKENDS)('schedules on %s', (backend: TestBackend) => {
     expect(sorted.length).toBeGreaterThanOrEqual(20);
     expect(sorted[sorted.length - 1]! - sorted[0]!).toBe((sorted.length - 1) * 500);
     expect(runs.every((run) => (run.data as { from: string }).from === 'code')).toBe(true);
-    // The work was shared (not asserted per app: one replica may win every race on a busy machine).
-    expect(new Set(runs.map((run) => run.app)).size).toBeGreaterThanOrEqual(1);
   });
 
   it('reconciles @Job schedules at boot: a changed spec updates, one removed from the code is deleted; runtime schedules stay', async () => {

@@ -24,6 +24,8 @@ export class BullmqAddOutcome {
     private readonly job: NewJob,
     /** The id the add asks for: the `jobId`, or the one Ballast drew. */
     private readonly askedId: string,
+    /** A debounce whose key an earlier entry of the same bulk took (its read would say "absent"). */
+    private readonly keyTakenInCall = false,
   ) {
     if (job.dedupe?.mode === 'debounce') this.before = redis.get(queue.toKey(`de:${deduplicationId(job.dedupe)}`));
     else if (job.jobId !== undefined) this.before = redis.exists(queue.toKey(job.jobId));
@@ -35,8 +37,9 @@ export class BullmqAddOutcome {
   async of(answeredId: string): Promise<AddedJob> {
     const before = await this.before;
     if (answeredId === this.askedId) {
-      if (this.job.dedupe?.mode === 'debounce') return { id: answeredId, outcome: before === null ? 'created' : 'replaced' };
-      if (this.job.dedupe === null && this.job.jobId !== undefined) return { id: answeredId, outcome: before === 1 ? 'deduplicated' : 'created' };
+      if (this.job.dedupe?.mode === 'debounce') return { id: answeredId, outcome: before === null && !this.keyTakenInCall ? 'created' : 'replaced' };
+      // BullMQ answers an existing jobId before it looks at deduplication, with the same id.
+      if (this.job.jobId !== undefined) return { id: answeredId, outcome: before === 1 ? 'deduplicated' : 'created' };
       return { id: answeredId, outcome: 'created' };
     }
     if (this.job.dedupe?.mode === 'debounce') {

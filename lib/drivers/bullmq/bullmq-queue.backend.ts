@@ -13,6 +13,7 @@ import { toJobInfo, toJobState } from './bullmq-job-info.js';
 import { toBullmqJobOptions } from './bullmq-job-options.js';
 import { BullmqAddOutcome } from './bullmq-add-outcome.js';
 import { BullmqSchedules } from './bullmq-schedules.js';
+import { cronerRepeatStrategy } from './croner-repeat-strategy.js';
 import type { NewSchedule } from '../../queue/new-schedule.interface.js';
 import type { ScheduleInfo } from '../../queue/schedule-options.interface.js';
 import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
@@ -127,24 +128,26 @@ export class BullmqQueueBackend implements QueueBackend {
         return { name: job.name, data: job.data, opts: toBullmqJobOptions(job, now) };
       }),
     }));
-    // The reads outcomes need go out first, on the same connection, before any add.
+    // The reads outcomes need go out first, on the same connection, before any add. A debounce key
+    // an earlier entry of this call already used reads as taken: that entry's job is replaced.
     const outcomes = new Array<BullmqAddOutcome>(jobs.length);
+    const debounced = new Set<string>();
     for (const { queue, indexes, entries } of batches) {
       indexes.forEach((index, k) => {
-        outcomes[index] = new BullmqAddOutcome(this.redis, this.queue(queue), jobs[index] as NewJob, entries[k]!.opts.jobId!);
+        const job = jobs[index] as NewJob;
+        const key = job.dedupe?.mode === 'debounce' ? `${queue}\u0000${job.dedupe.key}` : undefined;
+        outcomes[index] = new BullmqAddOutcome(this.redis, this.queue(queue), job, entries[k]!.opts.jobId!, key !== undefined && debounced.has(key));
+        if (key !== undefined) debounced.add(key);
       });
     }
-    const added = new Array<Promise<AddedJob>>(jobs.length);
+    const answered = new Array<string>(jobs.length);
     await Promise.all(
       batches.map(async ({ queue, indexes, entries }) => {
-        const answered = await this.queue(queue).addBulk(entries);
-        answered.forEach((job, k) => {
-          const index = indexes[k] as number;
-          added[index] = outcomes[index]!.of(idOf(job));
-        });
+        const bulk = await this.queue(queue).addBulk(entries);
+        bulk.forEach((job, k) => (answered[indexes[k] as number] = idOf(job)));
       }),
     );
-    return Promise.all(added);
+    return Promise.all(outcomes.map((outcome, index) => outcome.of(answered[index]!)));
   }
 
   async getJob(queueName: string, id: string): Promise<JobInfo | undefined> {
@@ -298,7 +301,7 @@ export class BullmqQueueBackend implements QueueBackend {
   private queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.redis, prefix: this.prefix, settings: { repeatStrategy: cronerRepeatStrategy } });
       queue.on('error', (error) => this.outage.failed(`BullMQ queue ${JSON.stringify(name)}`, error));
       this.queues.set(name, queue);
     }

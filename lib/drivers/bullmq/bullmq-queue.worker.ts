@@ -8,6 +8,7 @@ import type { JobProgressWriter } from '../../queue/running-job.interface.js';
 import { runTimeoutOf } from './bullmq-job-options.js';
 import type { BullmqRunningJob } from './bullmq-running-job.js';
 import { CATCH_UP_KEY } from './bullmq-schedules.js';
+import { cronerRepeatStrategy } from './croner-repeat-strategy.js';
 import { MISSED_TICK_MS } from '../../queue/new-schedule.interface.js';
 
 /** Where a worker connects and how it leases jobs; resolved by the backend. */
@@ -32,6 +33,8 @@ export class BullmqQueueWorker implements QueueWorker {
   private readonly logger = new Logger('Ballast');
   private readonly worker: Worker<unknown, unknown, string>;
   private readonly running = new Map<string, BullmqRunningJob>();
+  /** Ids of tick jobs skipped by `catchUp: 'none'`, until BullMQ reports them completed. */
+  private readonly skipped = new Set<string>();
   private closing: Promise<void> | undefined;
   /** Set once shutdown is forced: a connection that drops then stays down instead of retrying. */
   private giveUpConnections = false;
@@ -58,6 +61,7 @@ export class BullmqQueueWorker implements QueueWorker {
       lockDuration: options.lockDuration,
       stalledInterval: options.stalledInterval,
       maxStalledCount: options.maxStalledCount,
+      settings: { repeatStrategy: cronerRepeatStrategy },
     });
     this.listen();
   }
@@ -79,8 +83,9 @@ export class BullmqQueueWorker implements QueueWorker {
     // delay, so a stale one (the previous retry's, stored on the job) must not linger.
     job.delay = 0;
     const scheduledFor = tickOf(job);
-    if (scheduledFor !== null && skipsMissedTick(job.opts, scheduledFor)) {
+    if (scheduledFor !== null && skipsMissedTick(job, scheduledFor)) {
       this.logger.log(`Queue '${executor.queue}': tick ${new Date(scheduledFor).toISOString()} of schedule '${job.repeatJobKey}' is more than ${MISSED_TICK_MS} ms late; skipped (catchUp: 'none')`);
+      this.skipped.add(id);
       return Promise.resolve(null);
     }
     // BullMQ counts finished attempts; a stall does not count one.
@@ -125,6 +130,8 @@ export class BullmqQueueWorker implements QueueWorker {
     const { onEvent } = this.spec;
     const { queue } = this.spec.executor;
     this.worker.on('completed', (job, result) => {
+      // A skipped tick never ran its handler: it completes in BullMQ, but is no completion to report.
+      if (this.skipped.delete(job.id ?? '')) return;
       onEvent({ type: 'completed', queue, jobId: job.id ?? '', name: job.name, attempt: job.attemptsMade, result });
     });
     this.worker.on('failed', (job, error) => {
@@ -220,9 +227,13 @@ function defaultRetryStrategy(times: number): number {
   return Math.min(times * 50, 2000);
 }
 
-/** A tick of a `catchUp: 'none'` schedule that starts more than `MISSED_TICK_MS` after its time. */
-function skipsMissedTick(options: JobsOptions, scheduledFor: number): boolean {
-  return (options as Record<string, unknown>)[CATCH_UP_KEY] === 'none' && Date.now() - scheduledFor > MISSED_TICK_MS;
+/**
+ * A tick of a `catchUp: 'none'` schedule whose first attempt starts more than `MISSED_TICK_MS` after
+ * its time. A retry, or a run again after a stall, is never skipped: the tick was not missed.
+ */
+function skipsMissedTick(job: Job, scheduledFor: number): boolean {
+  const options = job.opts as JobsOptions & Record<string, unknown>;
+  return options[CATCH_UP_KEY] === 'none' && job.attemptsMade === 0 && !job.stalledCounter && Date.now() - scheduledFor > MISSED_TICK_MS;
 }
 
 /**

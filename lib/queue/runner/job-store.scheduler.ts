@@ -23,6 +23,8 @@ export class JobStoreScheduler {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<unknown> | undefined;
   private stopped = true;
+  /** Bumped by every start and stop: a pass of an earlier run ends without scheduling another. */
+  private generation = 0;
 
   constructor(
     private readonly store: JobStore,
@@ -33,11 +35,13 @@ export class JobStoreScheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.wake(0);
+    this.generation++;
+    this.wake(0, this.generation);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await settlesWithin(this.pass, STOP_WAIT_MS);
@@ -64,15 +68,15 @@ export class JobStoreScheduler {
     return { enqueued, waitMs };
   }
 
-  private wake(afterMs: number): void {
-    if (this.stopped) return;
+  private wake(afterMs: number, generation: number): void {
+    if (this.stopped || generation !== this.generation) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pass = this.runOnce().then(
-        ({ waitMs }) => this.wake(Math.min(waitMs ?? this.settings.pollIntervalMs, this.settings.pollIntervalMs)),
+        ({ waitMs }) => this.wake(Math.min(waitMs ?? this.settings.pollIntervalMs, this.settings.pollIntervalMs), generation),
         (error: unknown) => {
           this.outage.failed('enqueueing schedule ticks', error);
-          this.wake(this.settings.pollIntervalMs);
+          this.wake(this.settings.pollIntervalMs, generation);
         },
       );
     }, afterMs);

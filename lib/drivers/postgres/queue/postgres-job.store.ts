@@ -126,8 +126,11 @@ export class PostgresJobStore implements JobStore {
 
   async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<AddedJob[]> {
     if (jobs.every((job) => job.dedupe === null)) return this.insert(jobs, transaction);
+    // One keyed job needs no transaction of its own: its statements are each atomic, and a
+    // debounce that frees a running job's key and adds again is right whoever adds in between.
+    if (jobs.length === 1 && !transaction) return [await this.insertKeyed(jobs[0]!, jobs[0]!.dedupe!, undefined)];
     if (transaction) return this.insertEach(jobs, transaction);
-    // A keyed job takes a statement of its own; a transaction keeps the call all or none.
+    // More than one: a transaction keeps the call all or none.
     return this.db.transaction((tx) => this.insertEach(jobs, tx));
   }
 
@@ -145,32 +148,40 @@ export class PostgresJobStore implements JobStore {
     }
     const { rows } = await run<{ ids: string[]; created: string[] }>(durable ? this.sql.add : this.sql.addAsync, [newJobsJson(jobs), this.channel]);
     const { ids, created } = rows[0]!;
-    const inserted = new Set(created);
-    // A job with a jobId is known by it, whether this call created it or found it.
-    return jobs.map((job, i) => ({ id: job.jobId ?? ids[i]!, outcome: inserted.has(ids[i]!) ? 'created' : 'deduplicated' }));
+    const inserted = created.length > 0 ? new Set(created) : undefined;
+    // A job with a jobId is known by it, whether this call created it or found it; one without
+    // cannot meet an existing job, so it was created.
+    return jobs.map((job, i): AddedJob =>
+      job.jobId === undefined ? { id: ids[i]!, outcome: 'created' } : { id: job.jobId, outcome: inserted?.has(ids[i]!) ? 'created' : 'deduplicated' },
+    );
   }
 
-  /** Jobs in input order on one transaction: runs of unkeyed jobs in one statement each, keyed jobs one by one. */
+  /**
+   * Jobs on one transaction: the unkeyed ones in one statement, then the keyed ones one by one in
+   * (queue, key) order, so two calls locking the same keys take them in the same order and cannot
+   * deadlock; entries of one key keep their input order (the first decides). Results come back
+   * in input order.
+   */
   private async insertEach(jobs: readonly SerializedJob[], tx: SqlClient): Promise<AddedJob[]> {
-    const added: AddedJob[] = [];
-    let plain: SerializedJob[] = [];
-    for (const job of jobs) {
-      if (job.dedupe === null) {
-        plain.push(job);
-        continue;
-      }
-      if (plain.length > 0) added.push(...(await this.insert(plain, tx)));
-      plain = [];
-      added.push(await this.insertKeyed(job, job.dedupe, tx));
+    const added = new Array<AddedJob>(jobs.length);
+    const plain = jobs.flatMap((job, index) => (job.dedupe === null ? [index] : []));
+    if (plain.length > 0) {
+      const inserted = await this.insert(plain.map((index) => jobs[index]!), tx);
+      plain.forEach((index, k) => (added[index] = inserted[k]!));
     }
-    if (plain.length > 0) added.push(...(await this.insert(plain, tx)));
+    const keyed = jobs.flatMap((job, index) => (job.dedupe === null ? [] : [index]));
+    const order = (index: number) => `${jobs[index]!.queue}\u0000${jobs[index]!.dedupe!.mode === 'unique' ? 'u' : 'k'}\u0000${jobs[index]!.dedupe!.key}`;
+    keyed.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : a - b));
+    for (const index of keyed) added[index] = await this.insertKeyed(jobs[index]!, jobs[index]!.dedupe!, tx);
     return added;
   }
 
-  private async insertKeyed(job: SerializedJob, dedupe: JobDedupe, tx: SqlClient): Promise<AddedJob> {
+  /** One keyed job: on the caller's transaction, or (no `tx`) on the pool, prepared. Keyed adds always commit durably. */
+  private async insertKeyed(job: SerializedJob, dedupe: JobDedupe, tx: SqlClient | undefined): Promise<AddedJob> {
+    const run = <R extends object>(text: string, params: unknown[]) => (tx ? tx.query<R>(text, params) : this.db.queryPrepared<R>(text, params));
     const params = [...newJobParams(job), this.channel, dedupe.key];
     if (dedupe.mode === 'unique') {
-      const { rows } = await tx.query<{ created: string | null; holder: string }>(this.sql.addUnique, [...params, dedupe.forMs]);
+      const { rows } = await run<{ created: string | null; holder: string }>(this.sql.addUnique, [...params, dedupe.forMs]);
       const { created, holder } = rows[0]!;
       return created === null ? { id: holder, outcome: 'deduplicated' } : { id: created, outcome: 'created' };
     }
@@ -178,10 +189,10 @@ export class PostgresJobStore implements JobStore {
     // Twice at most: a debounce add that met its key on a running job frees the key and adds again.
     // A third round would need another add to take the key and a worker to claim it in between.
     for (let round = 0; round < 3; round++) {
-      const { rows } = await tx.query<{ id: string; created: boolean }>(this.sql.addKeyed, [...params, debounce]);
+      const { rows } = await run<{ id: string; created: boolean }>(this.sql.addKeyed, [...params, debounce]);
       const row = rows[0];
       if (row) return { id: row.id, outcome: row.created ? 'created' : debounce ? 'replaced' : 'deduplicated' };
-      await tx.query(this.sql.releaseKey, [job.queue, dedupe.key]);
+      await run(this.sql.releaseKey, [job.queue, dedupe.key]);
     }
     throw new Error(`debounce key ${JSON.stringify(dedupe.key)} of queue ${JSON.stringify(job.queue)} was taken by a running job three times in a row`);
   }

@@ -60,9 +60,10 @@ export function queueSql(s: string) {
    * fraction of what fifteen typed arrays do. Inserts every job whose key is free, in one
    * statement; a job whose (queue, key) exists, or repeats in the input, is skipped and nothing of
    * it is written. Returns `ids`: the id drawn for each input job, in input order (meaningful
-   * for jobs without a key), and `created`: the ids of the jobs this statement inserted (a keyed job
-   * not among them existed already). Notifies each queue once, with the wait until its earliest new
-   * job is due.
+   * for jobs without a key), and `created`: the ids of the jobs with a key that this statement
+   * inserted (a keyed job not among them existed already; a job without a key is always inserted,
+   * and leaving those out keeps a bulk of thousands from sending its ids twice). Notifies each queue
+   * once, with the wait until its earliest new job is due.
    */
   const add = (commit: Commit) =>
     `WITH input AS (
@@ -84,12 +85,13 @@ export function queueSql(s: string) {
               timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
-       RETURNING id, queue, run_at
+       RETURNING id, job_key, queue, run_at
      ),
      notified AS (
        SELECT pg_notify($2, ${waitMs('min(run_at)')} || '|' || queue) FROM inserted GROUP BY queue
      )
-     SELECT ARRAY(SELECT id::text FROM input ORDER BY ord) AS ids, ARRAY(SELECT id::text FROM inserted) AS created,
+     SELECT ARRAY(SELECT id::text FROM input ORDER BY ord) AS ids,
+            ARRAY(SELECT id::text FROM inserted WHERE job_key IS NOT NULL) AS created,
             (SELECT count(*) FROM notified)::int AS notified`;
 
   /**
@@ -182,6 +184,8 @@ export function queueSql(s: string) {
      SELECT public_id AS id, created, (SELECT count(*) FROM notified)::int AS notified FROM upserted`;
 
   const schedules = `${s}.queue_schedules`;
+  // A due time compared exactly and whatever the session's DateStyle: epoch microseconds.
+  const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint`;
   const scheduleColumns = `id, queue, name, source, timing::text AS timing, catch_up, job::text AS job,
                            (extract(epoch FROM next_run_at) * 1000)::float8 AS next_run_at`;
 
@@ -194,28 +198,34 @@ export function queueSql(s: string) {
      * exact text (`due`, for the compare-and-set of `advanceSchedules`) and the server's clock
      * (`now_ms`), so every process computes ticks on one clock. Locks nothing.
      */
-    dueSchedules: `SELECT id, timing::text AS timing, catch_up, next_run_at::text AS due,
+    dueSchedules: `SELECT id, timing::text AS timing, catch_up, ${micros('next_run_at')}::text AS due,
                           (extract(epoch FROM next_run_at) * 1000)::float8 AS due_ms,
                           (extract(epoch FROM now()) * 1000)::float8 AS now_ms
-                   FROM ${schedules} WHERE next_run_at <= now() ORDER BY next_run_at LIMIT $1`,
+                   FROM ${schedules} WHERE next_run_at <= now() ORDER BY next_run_at, id LIMIT $1`,
 
     /** Ms until the next schedule is due (0 when one is), or null with no schedules. */
     nextScheduleWait: `SELECT greatest(0, ceil(extract(epoch FROM min(next_run_at) - now()) * 1000))::float8 AS wait_ms FROM ${schedules}`,
 
     /**
-     * $1 JSON array of { id, due, tick, next } (due: the text `dueSchedules` read; tick: the tick
-     * to enqueue, or null to skip; next: the next due time), $2 channel. Each schedule whose
-     * next_run_at still equals `due` moves on to `next`, and in the same statement its tick job is
-     * inserted (waiting, carrying the tick in scheduled_for). A schedule another process moved on
-     * first, or that was removed or changed meanwhile, matches nothing: its tick is enqueued once,
-     * by whoever moved it. Returns how many moved and how many jobs went in.
+     * $1 JSON array of { id, due, tick, next } (due: the due time `dueSchedules` read, in epoch
+     * microseconds; tick: the tick to enqueue, or null to skip; next: the next due time), $2
+     * channel. Each schedule whose next_run_at is still `due` moves on to `next`, and in the same
+     * statement its tick job is inserted (waiting, carrying the tick in scheduled_for). A schedule
+     * another process moved on first, or that was removed or changed meanwhile, matches nothing:
+     * its tick is enqueued once, by whoever moved it. A schedule another process is moving right
+     * now is skipped, not waited for (it moves it), so replicas never queue up on each other's
+     * rows. Returns how many moved and how many jobs went in.
      */
     advanceSchedules: `WITH input AS (
-         SELECT * FROM json_to_recordset($1::json) AS t(id text, due text, tick timestamptz, next timestamptz)
+         SELECT * FROM json_to_recordset($1::json) AS t(id text, due bigint, tick timestamptz, next timestamptz)
+       ),
+       mine AS (
+         SELECT s.id FROM ${schedules} s JOIN input i ON s.id = i.id AND ${micros('s.next_run_at')} = i.due
+         ORDER BY s.id FOR UPDATE OF s SKIP LOCKED
        ),
        advanced AS (
          UPDATE ${schedules} s SET next_run_at = i.next, last_tick_at = coalesce(i.tick, s.last_tick_at), updated_at = now()
-         FROM input i WHERE s.id = i.id AND s.next_run_at = i.due::timestamptz
+         FROM input i, mine WHERE s.id = i.id AND s.id = mine.id
          RETURNING s.queue, s.name, s.job, i.tick
        ),
        inserted AS (
@@ -403,7 +413,7 @@ export function queueSql(s: string) {
            dead AS (
              UPDATE ${jobs} j
              SET state = 'failed', finished_at = now(), lock_token = NULL, locked_until = NULL,
-                 error_message = f.message, error_stack = f.stack,
+                 error_message = f.message, error_stack = f.stack, dedupe_key = NULL,
                  keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}
              FROM f, ${asyncCommit}
              WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND j.keep_failed IS DISTINCT FROM 0
@@ -530,11 +540,13 @@ export function queueSql(s: string) {
 
     /**
      * $1 queue, $2 key or null, $3 generated id or null, $4 channel. Moves one failed job back to
-     * waiting with a fresh attempt budget and no error, and notifies. Returns a row if it did.
+     * waiting with a fresh attempt budget and no error, and notifies. Returns a row if it did. A
+     * retried job leaves its debounce or throttle key behind: a pending job may hold that key now,
+     * and two retried jobs of one key would both claim it (`queue_jobs_dedupe`).
      */
     retry: `WITH moved AS (
               UPDATE ${jobs}
-              SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+              SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
                   purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
               WHERE ${byPublicId} AND state = 'failed'
               RETURNING queue
@@ -554,7 +566,7 @@ export function queueSql(s: string) {
                        ),
                        moved AS (
                          UPDATE ${jobs} j
-                         SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL,
+                         SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
                              purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
                          FROM batch WHERE j.id = batch.id
                          RETURNING j.id
