@@ -22,7 +22,7 @@ export async function enqueueWithOrder(queue: QueueService, total: number): Prom
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ id: string }>('INSERT INTO orders (total) VALUES ($1) RETURNING id', [total]);
-    const id = await queue.add('orders', 'send-receipt', { orderId: rows[0]?.id }, { client });
+    const { id } = await queue.add('orders', 'send-receipt', { orderId: rows[0]?.id }, { client });
     await client.query('COMMIT');
     return id;
   } finally {
@@ -31,7 +31,7 @@ export async function enqueueWithOrder(queue: QueueService, total: number): Prom
 }
 
 export function enqueueInPglite(queue: QueueService): Promise<string> {
-  return pglite.transaction((tx) => queue.add('orders', 'send-receipt', {}, { client: tx }));
+  return pglite.transaction(async (tx) => (await queue.add('orders', 'send-receipt', {}, { client: tx })).id);
 }
 
 // @ts-expect-error a pool is a pg.Pool, not a string

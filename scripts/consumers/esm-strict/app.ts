@@ -15,12 +15,15 @@ import {
   days,
   minutes,
   seconds,
+  type AddedJob,
+  type AddOutcome,
   type BallastModuleOptions,
   type JobContext,
   type JobFailedEvent,
   type PgliteInstance,
   type PostgresPool,
   type RateLimitPolicy,
+  type ScheduleInfo,
 } from 'nestjs-ballast';
 
 // Every way to connect.
@@ -69,8 +72,18 @@ export class ProductsService {
     return product?.name;
   }
 
-  reindexLater(id: string): Promise<string> {
+  reindexLater(id: string): Promise<AddedJob> {
     return this.queue.add('search', 'reindex', { id }, { jobId: `reindex-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 1000 } });
+  }
+
+  async reindexSoon(id: string): Promise<AddOutcome> {
+    const { outcome } = await this.queue.add('search', 'reindex', { id }, { debounce: { key: `reindex-${id}`, delay: 2000 } });
+    return outcome;
+  }
+
+  async scheduleDigest(tenant: string): Promise<ScheduleInfo[]> {
+    await this.queue.upsertSchedule(`digest-${tenant}`, { queue: 'search', name: 'reindex', cron: '0 3 * * *', tz: 'Europe/Paris', catchUp: 'none' });
+    return this.queue.getSchedules('search');
   }
 
   async export(userId: string): Promise<number | undefined> {
@@ -103,8 +116,8 @@ export class ProductsController {
 
   @Post('reindex')
   @RateLimit({ limit: 5, window: minutes(1) })
-  reindex(): Promise<string> {
-    return this.products.reindexLater('all');
+  async reindex(): Promise<string> {
+    return (await this.products.reindexLater('all')).id;
   }
 }
 
