@@ -117,9 +117,13 @@ export class CacheService implements OnModuleDestroy {
     await this.store.close();
   }
 
-  /** Opening the store (first use) is not timed: PGlite alone can take seconds to start. */
-  private async call<T>(operation: string, work: (store: CacheStore) => Promise<T>): Promise<T> {
-    const store = await this.store.forCall('cache.open');
+  /**
+   * Opening the store (first use) is not timed: PGlite alone can take seconds to start. Not async:
+   * with the store open (every call but the first) it adds no promise hop of its own.
+   */
+  private call<T>(operation: string, work: (store: CacheStore) => Promise<T>): Promise<T> {
+    const store = this.store.forCall('cache.open');
+    if (store instanceof Promise) return store.then((opened) => this.deadlines.run(`cache.${operation}`, () => work(opened)));
     return this.deadlines.run(`cache.${operation}`, () => work(store));
   }
 

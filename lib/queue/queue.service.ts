@@ -217,8 +217,10 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /** Opening the backend (first use) is not timed: PGlite alone can take seconds to start. */
-  private async call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
-    const backend = await this.backend.forCall('queue.open');
+  private call<T>(operation: string, work: (backend: QueueBackend) => Promise<T>): Promise<T> {
+    // Not async: with the backend open (every call but the first) it adds no promise hop of its own.
+    const backend = this.backend.forCall('queue.open');
+    if (backend instanceof Promise) return backend.then((opened) => this.deadlines.run(`queue.${operation}`, () => work(opened)));
     return this.deadlines.run(`queue.${operation}`, () => work(backend));
   }
 }
