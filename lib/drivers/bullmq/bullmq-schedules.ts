@@ -27,7 +27,8 @@ export const CATCH_UP_KEY = 'ballastCatchUp';
  * finds the queue there, and an upsert that changes nothing sends nothing (re-sending would reset
  * an `every` schedule's phase on every boot).
  *
- * - `every` starts at the next multiple of the interval since the epoch, as on Postgres (`startDate`).
+ * - `every` ticks on multiples of the interval since the epoch, as on Postgres (`startDate`), the
+ *   first one at least a second after the upsert.
  * - Cron expressions are read by BullMQ (cron-parser), in the given zone.
  * - `catchUp`: BullMQ keeps one pending tick, so after downtime it runs once (`last`). `none` is
  *   applied when the tick's job starts: one more than `MISSED_TICK_MS` late is skipped.
@@ -114,10 +115,17 @@ export class BullmqSchedules {
   }
 }
 
+/** How far ahead an `every` schedule's first tick is set, so it is still ahead when Redis gets it. */
+const FIRST_TICK_MARGIN_MS = 1000;
+
 function repeatOf(schedule: NewSchedule): Omit<RepeatOptions, 'key'> {
   const { timing } = schedule;
   if (timing.kind === 'cron') return { pattern: timing.cron, tz: timing.tz };
-  return { every: timing.everyMs, startDate: schedule.firstRunAt };
+  // BullMQ starts at `startDate` only if that is still ahead when the script runs (else at that
+  // moment, off the grid of multiples for good): a multiple of the interval at least a second out.
+  const every = timing.everyMs;
+  const startDate = (Math.floor((Date.now() + FIRST_TICK_MARGIN_MS) / every) + 1) * every;
+  return { every, startDate };
 }
 
 /** The tick job's options: the job's own (no id or delay: the scheduler sets those), and its catch-up policy. */
