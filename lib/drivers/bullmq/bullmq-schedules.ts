@@ -29,7 +29,8 @@ export const CATCH_UP_KEY = 'ballastCatchUp';
  *
  * - `every` ticks on multiples of the interval since the epoch, as on Postgres (`startDate`), the
  *   first one at least a second after the upsert.
- * - Cron expressions are read by BullMQ (cron-parser), in the given zone.
+ * - Cron expressions are read by croner, in the given zone: BullMQ's Queue and Worker get
+ *   `cronerRepeatStrategy` in place of cron-parser, so the ticks match the Postgres scheduler's.
  * - `catchUp`: BullMQ keeps one pending tick, so after downtime it runs once (`last`). `none` is
  *   applied when the tick's job starts: one more than `MISSED_TICK_MS` late is skipped.
  */
