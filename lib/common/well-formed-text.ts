@@ -10,3 +10,13 @@ interface WellFormedCheck {
 export function isWellFormedText(text: string): boolean {
   return (text as unknown as WellFormedCheck).isWellFormed();
 }
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Whether `value` is a string of 1 to `max` characters, none a control character, all whole: the
+ * rule for the keys and ids callers give that become Redis keys and index entries.
+ */
+export function isPrintableText(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && !CONTROL.test(value) && isWellFormedText(value);
+}

@@ -1,6 +1,6 @@
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
-import { isWellFormedText } from '../common/well-formed-text.js';
+import { isPrintableText } from '../common/well-formed-text.js';
 import { assertJobId, assertQueueName } from './assert-job-names.js';
 import type { BackoffOptions, JobOptions, RetentionOption } from './job-options.interface.js';
 import type { JobHandlerOptions } from './job-handler-options.interface.js';
@@ -24,7 +24,6 @@ const LATEST_RUN_AT = Date.parse('9999-12-31T23:59:59.999Z');
 const MAX_CONCURRENCY = 1000;
 /** Longest `unique`, `debounce` or `throttle` key; it is part of a Redis key and a Postgres index entry. */
 export const MAX_DEDUPE_KEY_LENGTH = 256;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What a job falls back on when `add` leaves an option out: the `@Job` defaults, then these. */
 export interface ResolvedJobDefaults {
@@ -191,7 +190,7 @@ function checkDedupe(record: Record<string, unknown>, source: string): void {
 
 function checkDedupeKey(key: unknown, option: string, source: string): void {
   const allowed = `a string of 1 to ${MAX_DEDUPE_KEY_LENGTH} printable characters`;
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_DEDUPE_KEY_LENGTH || CONTROL.test(key) || !isWellFormedText(key)) {
+  if (!isPrintableText(key, MAX_DEDUPE_KEY_LENGTH)) {
     throw new InvalidJobOptionError(option, key, allowed, source);
   }
 }
@@ -240,13 +239,15 @@ function checkInteger(value: unknown, option: string, min: number, max: number, 
   }
 }
 
-function asRecord(value: unknown, source: string, option = 'options', allowed = 'an object'): Record<string, unknown> {
+/** `value` as a record of options, `{}` when undefined; else `InvalidJobOptionError` naming `option`. Shared with the schedule checks. */
+export function asRecord(value: unknown, source: string, option = 'options', allowed = 'an object'): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidJobOptionError(option, value, allowed, source);
   return value as Record<string, unknown>;
 }
 
-function rejectUnknown(record: Record<string, unknown>, known: readonly string[], source: string, prefix = ''): void {
+/** Refuses a key of `record` not in `known`, naming it with `prefix` (`backoff.`). Shared with the schedule checks. */
+export function rejectUnknown(record: Record<string, unknown>, known: readonly string[], source: string, prefix = ''): void {
   for (const key of Object.keys(record)) {
     if (!known.includes(key)) throw new InvalidJobOptionError(`${prefix}${key}`, record[key], `one of ${known.join(', ')}`, source);
   }

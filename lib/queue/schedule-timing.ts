@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import { cronOf } from '../common/cron.js';
 import { MISSED_TICK_MS, type ScheduleTimingSpec as Timing } from './new-schedule.interface.js';
 
 /** Shortest `every`: below it the store round trips of one tick are most of the interval. */
@@ -10,30 +10,16 @@ export interface DueTick {
   next: number;
 }
 
-const crons = new Map<string, Cron>();
-
-/** A parsed expression, shared: croner parses once, and a paused Cron schedules nothing itself. */
-function cronOf(timing: Extract<Timing, { kind: 'cron' }>): Cron {
-  const key = `${timing.tz}\u0000${timing.cron}`;
-  let cron = crons.get(key);
-  if (!cron) {
-    cron = new Cron(timing.cron, { timezone: timing.tz, paused: true });
-    crons.set(key, cron);
-  }
-  return cron;
-}
-
 /** Throws croner's error for an expression or zone it cannot read (the caller names the job). */
 export function parseCron(cron: string, tz: string): void {
-  const parsed = new Cron(cron, { timezone: tz, paused: true });
   // A zone croner does not know surfaces only when a time is computed.
-  if (parsed.nextRun() === null) throw new Error('it never matches a time');
+  if (cronOf(cron, tz).nextRun() === null) throw new Error('it never matches a time');
 }
 
 /** The first tick strictly after `afterMs`. */
 export function nextTickAfter(timing: Timing, afterMs: number): number {
   if (timing.kind === 'every') return (Math.floor(afterMs / timing.everyMs) + 1) * timing.everyMs;
-  const next = cronOf(timing).nextRun(new Date(afterMs));
+  const next = cronOf(timing.cron, timing.tz).nextRun(new Date(afterMs));
   // parseCron refused expressions without a next time; one that runs out (a fixed year) ends here.
   return next === null ? Number.POSITIVE_INFINITY : next.getTime();
 }
@@ -42,7 +28,7 @@ export function nextTickAfter(timing: Timing, afterMs: number): number {
 export function lastTickAtOrBefore(timing: Timing, atMs: number): number | null {
   if (timing.kind === 'every') return Math.floor(atMs / timing.everyMs) * timing.everyMs;
   // previousRuns looks strictly before its reference; one ms later includes a tick at atMs.
-  const [last] = cronOf(timing).previousRuns(1, new Date(atMs + 1));
+  const [last] = cronOf(timing.cron, timing.tz).previousRuns(1, new Date(atMs + 1));
   return last === undefined ? null : last.getTime();
 }
 

@@ -1,10 +1,10 @@
 import { assertJsonValue } from '../common/json-value.js';
-import { isWellFormedText } from '../common/well-formed-text.js';
+import { isPrintableText } from '../common/well-formed-text.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
 import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import { MAX_JOB_ID_LENGTH } from './assert-job-names.js';
 import type { JobOptions } from './job-options.interface.js';
-import { checkJobOptions, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
+import { asRecord, checkJobOptions, rejectUnknown, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
 import type { NewSchedule, ScheduleTimingSpec } from './new-schedule.interface.js';
 import type { JobSchedule, ScheduleCatchUp, ScheduleSpec } from './schedule-options.interface.js';
 import { MIN_EVERY_MS, nextTickAfter, parseCron } from './schedule-timing.js';
@@ -13,7 +13,6 @@ const SCHEDULE_KEYS = ['cron', 'tz', 'every', 'data', 'catchUp'];
 const SPEC_KEYS = [...SCHEDULE_KEYS, 'queue', 'name', 'options'];
 const TICK_JOB_OPTIONS = ['priority', 'attempts', 'backoff', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail'];
 const MAX_EVERY_MS = 2_147_483_647;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The id of a `@Job` schedule: user ids cannot contain ':', so it never meets one. */
 export function codeScheduleId(queue: string, name: string): string {
@@ -22,7 +21,7 @@ export function codeScheduleId(queue: string, name: string): string {
 
 /** A schedule id given to `upsertSchedule` or `removeSchedule`: up to 256 printable characters, no ':'. */
 export function assertScheduleId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_JOB_ID_LENGTH || CONTROL.test(id) || !isWellFormedText(id)) {
+  if (!isPrintableText(id, MAX_JOB_ID_LENGTH)) {
     throw new InvalidJobNameError('id', id, `a schedule id is 1 to ${MAX_JOB_ID_LENGTH} printable characters`);
   }
   if (id.includes(':')) throw new InvalidJobNameError('id', id, "':' is kept for the ids of @Job schedules (job:<queue>:<name>)");
@@ -30,26 +29,29 @@ export function assertScheduleId(id: unknown): asserts id is string {
 
 /** A schedule id as `removeSchedule` takes it: a user id, or the id of a `@Job` schedule. */
 export function assertAnyScheduleId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 512 || CONTROL.test(id) || !isWellFormedText(id)) {
+  if (!isPrintableText(id, 512)) {
     throw new InvalidJobNameError('id', id, 'a schedule id is 1 to 512 printable characters');
   }
 }
 
 /** Checks a `@Job` schedule (`source` names the method) and returns its timing. */
 export function checkJobSchedule(schedule: unknown, source: string): ScheduleTimingSpec {
-  const record = asRecord(schedule, 'schedule', source, '{ cron, tz?, data?, catchUp? } or { every, data?, catchUp? }');
-  rejectUnknown(record, SCHEDULE_KEYS, 'schedule.', source);
+  const record = asRecord(schedule, source, 'schedule', '{ cron, tz?, data?, catchUp? } or { every, data?, catchUp? }');
+  rejectUnknown(record, SCHEDULE_KEYS, source, 'schedule.');
   return checkTiming(record, source);
 }
 
 /** Checks an `upsertSchedule` spec. */
 export function checkScheduleSpec(spec: unknown, source: string): asserts spec is ScheduleSpec {
-  const record = asRecord(spec, 'spec', source, '{ name, cron | every, tz?, queue?, data?, catchUp?, options? }');
-  rejectUnknown(record, SPEC_KEYS, '', source);
+  const allowed = '{ name, cron | every, tz?, queue?, data?, catchUp?, options? }';
+  // Unlike an `add`'s options, a spec is required: `asRecord` would read a missing one as `{}`.
+  if (spec === undefined) throw new InvalidJobOptionError('spec', spec, allowed, source);
+  const record = asRecord(spec, source, 'spec', allowed);
+  rejectUnknown(record, SPEC_KEYS, source);
   checkTiming(record, source, '');
   if (record.options !== undefined) {
-    const options = asRecord(record.options, 'options', source, 'an object');
-    rejectUnknown(options, TICK_JOB_OPTIONS, 'options.', source);
+    const options = asRecord(record.options, source);
+    rejectUnknown(options, TICK_JOB_OPTIONS, source, 'options.');
     checkJobOptions(options, source);
   }
 }
@@ -115,15 +117,3 @@ function knownZone(tz: string): boolean {
     return false;
   }
 }
-
-function asRecord(value: unknown, option: string, source: string, allowed: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidJobOptionError(option, value, allowed, source);
-  return value as Record<string, unknown>;
-}
-
-function rejectUnknown(record: Record<string, unknown>, known: readonly string[], prefix: string, source: string): void {
-  for (const key of Object.keys(record)) {
-    if (!known.includes(key)) throw new InvalidJobOptionError(`${prefix}${key}`, record[key], `one of ${known.join(', ')}`, source);
-  }
-}
-

@@ -75,12 +75,15 @@ export class BullmqSchedules {
 
   async list(queue: string | undefined): Promise<ScheduleInfo[]> {
     const all = await this.redis.hgetall(this.key);
-    const infos: ScheduleInfo[] = [];
-    for (const id of Object.keys(all).sort()) {
-      const entry = JSON.parse(all[id]!) as ScheduleEntry;
-      if (queue !== undefined && entry.queue !== queue) continue;
-      const scheduler = await this.queue(entry.queue).getJobScheduler(id);
-      infos.push({
+    const entries = Object.keys(all)
+      .sort()
+      .map((id) => ({ id, entry: JSON.parse(all[id]!) as ScheduleEntry }))
+      .filter(({ entry }) => queue === undefined || entry.queue === queue);
+    // Every scheduler read at once: one round trip on the shared connection, not one per schedule.
+    const schedulers = await Promise.all(entries.map(({ id, entry }) => this.queue(entry.queue).getJobScheduler(id)));
+    return entries.map(({ id, entry }, i) => {
+      const scheduler = schedulers[i];
+      return {
         id,
         queue: entry.queue,
         name: entry.name,
@@ -89,9 +92,8 @@ export class BullmqSchedules {
         catchUp: entry.catchUp,
         source: entry.source,
         ...(scheduler?.next === undefined ? {} : { nextRunAt: new Date(scheduler.next) }),
-      });
-    }
-    return infos;
+      };
+    });
   }
 
   /**

@@ -1,7 +1,5 @@
 import type { RepeatOptions } from 'bullmq';
-import { Cron } from 'croner';
-
-const crons = new Map<string, Cron>();
+import { cronOf } from '../../common/cron.js';
 
 /**
  * BullMQ's `repeatStrategy` with croner, the library the Postgres scheduler and the boot checks
@@ -11,13 +9,7 @@ const crons = new Map<string, Cron>();
  */
 export function cronerRepeatStrategy(millis: number, opts: RepeatOptions): number | undefined {
   if (!opts.pattern) return undefined;
-  const tz = opts.tz ?? 'UTC';
-  const key = `${tz}\u0000${opts.pattern}`;
-  let cron = crons.get(key);
-  if (!cron) {
-    cron = new Cron(opts.pattern, { timezone: tz, paused: true });
-    crons.set(key, cron);
-  }
+  const cron = cronOf(opts.pattern, opts.tz ?? 'UTC');
   const start = opts.startDate === undefined ? Number.NaN : new Date(opts.startDate).getTime();
   const from = start > millis ? start - 1 : millis;
   return cron.nextRun(new Date(from))?.getTime();

@@ -89,11 +89,6 @@ export class JobStoreBackend implements QueueBackend {
     return this.store.reconcileSchedules(handled, schedules);
   }
 
-  /** One scheduler pass now, rather than when the timer fires: for tests and the benchmark. */
-  runSchedules(): Promise<{ enqueued: number; waitMs: number | null }> {
-    return this.scheduler.runOnce();
-  }
-
   getJobs(queue: string, query: JobListQuery): Promise<JobPage> {
     return this.store.list(queue, query);
   }

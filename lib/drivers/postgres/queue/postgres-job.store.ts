@@ -1,6 +1,6 @@
 import { JobLeaseExpiredError } from '../../../errors/job-lease-expired.error.js';
 import { BALLAST_LOCK_CLASS } from '../../../core/migrations/migrator.js';
-import type { SqlClient, SqlDatabase } from '../../../core/connections/sql-client.js';
+import type { SqlClient, SqlDatabase, SqlResult } from '../../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo, JobProgress, JobState } from '../../../queue/job.interface.js';
 import type {
   DueSchedule,
@@ -134,12 +134,15 @@ export class PostgresJobStore implements JobStore {
     return this.db.transaction((tx) => this.insertEach(jobs, tx));
   }
 
+  /** Our own statements are prepared on the pool's connections; a caller's client (or our transaction) runs them plain. */
+  private runOn(tx: SqlClient | undefined): <R extends object>(text: string, params: unknown[]) => Promise<SqlResult<R>> {
+    return tx ? (text, params) => tx.query(text, params) : (text, params) => this.db.queryPrepared(text, params);
+  }
+
   /** Jobs without dedupe keys, in one statement (`addOne` for one job, the bulk form for more). */
   private async insert(jobs: readonly SerializedJob[], transaction: SqlClient | undefined): Promise<AddedJob[]> {
     const durable = transaction !== undefined || this.durableEnqueue;
-    // Our own statements are prepared on the pool's connections; a caller's client runs them plain.
-    const run = <R extends object>(text: string, params: unknown[]) =>
-      transaction ? transaction.query<R>(text, params) : this.db.queryPrepared<R>(text, params);
+    const run = this.runOn(transaction);
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const { rows } = await run<{ id: string }>(durable ? this.sql.addOne : this.sql.addOneAsync, [...newJobParams(job), this.channel]);
@@ -178,7 +181,7 @@ export class PostgresJobStore implements JobStore {
 
   /** One keyed job: on the caller's transaction, or (no `tx`) on the pool, prepared. Keyed adds always commit durably. */
   private async insertKeyed(job: SerializedJob, dedupe: JobDedupe, tx: SqlClient | undefined): Promise<AddedJob> {
-    const run = <R extends object>(text: string, params: unknown[]) => (tx ? tx.query<R>(text, params) : this.db.queryPrepared<R>(text, params));
+    const run = this.runOn(tx);
     const params = [...newJobParams(job), this.channel, dedupe.key];
     if (dedupe.mode === 'unique') {
       const { rows } = await run<{ created: string | null; holder: string }>(this.sql.addUnique, [...params, dedupe.forMs]);
