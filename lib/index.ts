@@ -28,6 +28,7 @@ export type { JobHandlerOptions } from './queue/job-handler-options.interface.js
 export type { JobOptions, BackoffOptions, RetentionOption } from './queue/job-options.interface.js';
 export type { UniqueJobOptions, DebounceJobOptions, ThrottleJobOptions } from './queue/job-dedupe-options.interface.js';
 export type { AddedJob, AddOutcome } from './queue/added-job.interface.js';
+export type { CancelOutcome } from './queue/cancel-outcome.interface.js';
 export type {
   JobSchedule,
   ScheduleSpec,
@@ -48,6 +49,7 @@ export type {
   JobRetryingEvent,
   JobStalledEvent,
   JobProgressEvent,
+  JobCancelledEvent,
 } from './queue/job-event.types.js';
 export { MAX_QUEUE_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_JOB_ID_LENGTH } from './queue/assert-job-names.js';
 export { MAX_PRIORITY, MAX_DEDUPE_KEY_LENGTH } from './queue/job-options.validation.js';
@@ -84,6 +86,7 @@ export { JobHandlerScopeError } from './errors/job-handler-scope.error.js';
 export { JobAbortedError } from './errors/job-aborted.error.js';
 export { JobLeaseExpiredError } from './errors/job-lease-expired.error.js';
 export { JobTimeoutError } from './errors/job-timeout.error.js';
+export { JobCancelledError } from './errors/job-cancelled.error.js';
 export { InvalidJobProgressError } from './errors/invalid-job-progress.error.js';
 export { NoJobHandlerError } from './errors/no-job-handler.error.js';
 export { InvalidCostError } from './errors/invalid-cost.error.js';

@@ -6,9 +6,10 @@ export type JobEvent =
   | { type: 'failed'; queue: string; jobId: string; name: string; attempt: number; error: Error }
   | { type: 'retrying'; queue: string; jobId: string; name: string; attempt: number; error: Error; nextRunAt: Date }
   | { type: 'stalled'; queue: string; jobId: string; name?: string }
-  | { type: 'progress'; queue: string; jobId: string; name: string; attempt: number; progress: JobProgress };
+  | { type: 'progress'; queue: string; jobId: string; name: string; attempt: number; progress: JobProgress }
+  | { type: 'cancelled'; queue: string; jobId: string; name: string; attempt: number };
 
-/** The kinds of job event: `completed`, `failed` (attempts used up), `retrying`, `stalled`, `progress`. */
+/** The kinds of job event: `completed`, `failed` (attempts used up), `retrying`, `stalled`, `progress`, `cancelled`. */
 export type JobEventType = JobEvent['type'];
 
 /** A handler returned; `result` is what it returned. */
@@ -22,6 +23,12 @@ export type JobStalledEvent = Extract<JobEvent, { type: 'stalled' }>;
 
 /** A running handler called `context.progress` (in this process; the value is stored for `getJob`). */
 export type JobProgressEvent = Extract<JobEvent, { type: 'progress' }>;
+
+/**
+ * A running job was cancelled and its attempt has ended (`cancelled` state), reported by the process
+ * that ran it. A job cancelled while it waited emits nothing: `cancel`'s result tells the caller.
+ */
+export type JobCancelledEvent = Extract<JobEvent, { type: 'cancelled' }>;
 
 /** The payload of the event named `T`. */
 export type JobEventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;

@@ -17,7 +17,7 @@ export interface JobListOptions {
 }
 
 /**
- * One page of jobs. Finished jobs (`completed`, `failed`) come newest first; `waiting` in the order
+ * One page of jobs. Finished jobs (`completed`, `failed`, `cancelled`) come newest first; `waiting` in the order
  * they will run (priority, then the time they became ready), `delayed` and `active` by run time.
  */
 export interface JobPage<Data = unknown, Result = unknown> {

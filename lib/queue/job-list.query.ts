@@ -2,7 +2,7 @@ import { InvalidJobOptionError } from '../errors/invalid-job-option.error.js';
 import type { JobState } from './job.interface.js';
 import { MAX_JOB_PAGE, type JobListQuery } from './job-list.interface.js';
 
-const STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed'];
+const STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'];
 const DEFAULT_PAGE = 50;
 /** Longest cursor accepted; real ones are well under 200 characters. */
 const MAX_CURSOR_LENGTH = 512;

@@ -5,6 +5,7 @@ import type { JobListQuery, JobPage } from './job-list.interface.js';
 import type { AddedJob } from './added-job.interface.js';
 import type { NewSchedule, ScheduleTimingSpec } from './new-schedule.interface.js';
 import type { ScheduleInfo } from './schedule-options.interface.js';
+import type { CancelOutcome } from './cancel-outcome.interface.js';
 
 /** A job as a store inserts it: `json` is its data as JSON text, built once by the runner at `add` (stores read it, not `data`). */
 export interface SerializedJob extends NewJob {
@@ -70,8 +71,8 @@ export interface JobRenewal extends JobLease {
 export interface ReapedJob {
   id: string;
   name: string;
-  /** `waiting`: back in the queue; `failed`: it stalled more than `maxStalls` times. */
-  state: 'waiting' | 'failed';
+  /** `waiting`: back in the queue; `failed`: it stalled more than `maxStalls` times; `cancelled`: it was cancelled while it ran. */
+  state: 'waiting' | 'failed' | 'cancelled';
   attemptsMade: number;
   /** The handler had started, so this return counted a stall; false for a job that sat in a buffer. */
   stalled: boolean;
@@ -97,10 +98,14 @@ export interface ScheduleAdvance {
 }
 
 /**
- * What a notification from the store says: jobs of `queue` are due in `waitMs` (0 for now), or the
- * queue was paused. Signals are hints: a worker also polls, so a lost one only delays.
+ * What a notification from the store says: jobs of `queue` are due in `waitMs` (0 for now), the
+ * queue was paused, or the running job `ref` was cancelled. Signals are hints: a worker also polls
+ * (and its lease renewals report cancels), so a lost one only delays.
  */
-export type JobSignal = { kind: 'ready'; queue: string; waitMs: number } | { kind: 'paused'; queue: string };
+export type JobSignal =
+  | { kind: 'ready'; queue: string; waitMs: number }
+  | { kind: 'paused'; queue: string }
+  | { kind: 'cancel'; queue: string; ref: string };
 
 /**
  * The wake-up seam: how a worker hears that jobs are ready without asking. Postgres uses
@@ -134,10 +139,16 @@ export interface JobStore {
   claim(queue: string, limit: number, startNow: number): Promise<LeasedJob[]>;
   /** Completes the jobs whose lease still matches; resolves to the refs it applied. */
   complete(jobs: readonly JobCompletion[]): Promise<Set<string>>;
-  /** Records failed attempts whose lease still matches: the refs moved to retry and those failed for good. */
-  fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string> }>;
-  /** Extends the leases that still match by each job's own lease length; resolves to the refs renewed. */
-  renew(jobs: readonly JobRenewal[]): Promise<Set<string>>;
+  /**
+   * Records failed attempts whose lease still matches: the refs moved to retry, those failed for
+   * good, and those whose job was cancelled while it ran (they end `cancelled`, never retried).
+   */
+  fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string>; cancelled: Set<string> }>;
+  /**
+   * Extends the leases that still match by each job's own lease length; resolves to the refs
+   * renewed, and among them those whose job has been cancelled (the worker ends them).
+   */
+  renew(jobs: readonly JobRenewal[]): Promise<{ renewed: Set<string>; cancelled: Set<string> }>;
   /** Stores a running job's progress (JSON text) while its lease still matches; false when it does not. */
   progress(job: JobLease, json: string): Promise<boolean>;
   /** Hands leased jobs back to waiting at once, their attempt not counted. */
@@ -167,6 +178,12 @@ export interface JobStore {
   retryFailed(queue: string, limit: number, cutoff: string | null): Promise<{ moved: number; cutoff: string | null }>;
   /** Deletes a job that is not active; false if absent or running. */
   remove(queue: string, id: string): Promise<boolean>;
+  /**
+   * Cancels a job: a waiting or delayed one is `cancelled` at once (kept by its failed-job
+   * retention); a running one is marked, and its worker is signalled (`cancel`), so the attempt's
+   * failure, a lease renewal, the reaper or a hand-back ends it `cancelled`.
+   */
+  cancel(queue: string, id: string): Promise<CancelOutcome>;
   pause(queue: string): Promise<void>;
   resume(queue: string): Promise<void>;
 

@@ -19,7 +19,7 @@ import { JOB_EVENT_METADATA, type JobEventListenerMetadata } from './on-job-even
 /** The queue a `@Job` without `queue` serves. */
 export const DEFAULT_QUEUE = 'default';
 
-const EVENT_TYPES: readonly JobEventType[] = ['completed', 'failed', 'retrying', 'stalled', 'progress'];
+const EVENT_TYPES: readonly JobEventType[] = ['completed', 'failed', 'retrying', 'stalled', 'progress', 'cancelled'];
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 type Method = (...args: unknown[]) => unknown;

@@ -1,5 +1,8 @@
-/** Where a job is in its life. `waiting` jobs are ready now; `delayed` ones wait for their time or their next attempt. */
-export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+/**
+ * Where a job is in its life. `waiting` jobs are ready now; `delayed` ones wait for their time or
+ * their next attempt; `completed`, `failed` (the dead letters) and `cancelled` are finished.
+ */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled';
 
 /** A job as `getJob` reports it. */
 export interface JobInfo<Data = unknown, Result = unknown> {
@@ -34,6 +37,7 @@ export interface JobCounts {
   active: number;
   completed: number;
   failed: number;
+  cancelled: number;
 }
 
 /** The second argument of a `@Job` handler. */
@@ -47,8 +51,9 @@ export interface JobContext {
   /** For a job a schedule enqueued, the tick it runs for (the same on every attempt); otherwise undefined. */
   readonly scheduledFor: Date | undefined;
   /**
-   * Aborts when the process shuts down past its grace period, the worker loses the job's lease, or
-   * the attempt runs past its `runTimeoutMs`; its `reason` says which. Stop work and throw.
+   * Aborts when the process shuts down past its grace period, the worker loses the job's lease, the
+   * attempt runs past its `runTimeoutMs`, or the job is cancelled; its `reason` says which
+   * (`JobAbortedError`, `JobTimeoutError`, `JobCancelledError`). Stop work and throw.
    */
   readonly signal: AbortSignal;
   /**

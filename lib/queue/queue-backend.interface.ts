@@ -8,6 +8,7 @@ import type { NewJob } from './new-job.interface.js';
 import type { AddedJob } from './added-job.interface.js';
 import type { NewSchedule } from './new-schedule.interface.js';
 import type { ScheduleInfo } from './schedule-options.interface.js';
+import type { CancelOutcome } from './cancel-outcome.interface.js';
 
 export type { JobEvent, NewJob };
 
@@ -52,6 +53,12 @@ export interface QueueBackend {
   retryAllFailed(queue: string): Promise<number>;
   /** Deletes a job that is not active; `false` if absent or running. */
   remove(queue: string, id: string): Promise<boolean>;
+  /**
+   * Ends a waiting or delayed job as `cancelled` at once; for a running one, aborts its handler's
+   * signal (in whatever process runs it) with `JobCancelledError` and ends it `cancelled`, never
+   * retried. See `CancelOutcome`.
+   */
+  cancel(queue: string, id: string): Promise<CancelOutcome>;
   /** Paused queues accept jobs but no worker (in any process) starts one until `resume`. */
   pause(queue: string): Promise<void>;
   resume(queue: string): Promise<void>;

@@ -13,6 +13,7 @@ import { JobRegistry } from './job.registry.js';
 import type { BulkJob, JobCounts, JobInfo } from './job.interface.js';
 import type { JobOptions } from './job-options.interface.js';
 import type { AddedJob } from './added-job.interface.js';
+import type { CancelOutcome } from './cancel-outcome.interface.js';
 import type { JobListOptions, JobPage } from './job-list.interface.js';
 import { checkJobListOptions } from './job-list.query.js';
 import { checkJobOptions, moduleJobDefaults, toNewJob, type ResolvedJobDefaults } from './job-options.validation.js';
@@ -146,6 +147,19 @@ export class QueueService implements OnApplicationShutdown {
     assertQueueName(queue);
     assertAnyJobId(id);
     return this.call('remove', (backend) => backend.remove(queue, id));
+  }
+
+  /**
+   * Cancels a job. A waiting or delayed job ends `cancelled` at once and never runs. A running job
+   * has its handler's `context.signal` aborted with `JobCancelledError`, in whatever process runs
+   * it, and ends `cancelled` without a retry (`cancelling`); a handler that ignores its signal runs
+   * on, but its outcome is no longer recorded once its worker has heard. Cancelled jobs are kept
+   * by the job's failed-job retention (`removeOnFail`), listed and counted as `cancelled`.
+   */
+  cancel(queue: string, id: string): Promise<CancelOutcome> {
+    assertQueueName(queue);
+    assertAnyJobId(id);
+    return this.call('cancel', (backend) => backend.cancel(queue, id));
   }
 
   /** Stops every worker, in every process, from starting jobs of `queue`; enqueueing still works. */

@@ -150,8 +150,8 @@ describe('BullMQ queue backend', () => {
       newJob('q', 'n', {}, { priority: 1 }),
       newJob('q', 'n', {}, { runAt: Date.now() + 60_000 }),
     ]);
-    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 0, failed: 0 });
-    expect(await h.backend.getCounts('empty')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 0, failed: 0, cancelled: 0 });
+    expect(await h.backend.getCounts('empty')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
   });
 
   it('removes a job that is not running, and says whether there was one', async () => {

@@ -4,6 +4,7 @@ import { JobAbortedError, JobLeaseExpiredError, NoJobHandlerError } from '../../
 import type { JobContext } from '../../lib/queue/job.interface.js';
 import { waitFor } from '../support/wait-for.js';
 import { BullmqHarness, deferred, newJob } from './bullmq-harness.js';
+import { CANCELLED_REASON } from '../../lib/drivers/bullmq/bullmq-cancelled-jobs.js';
 
 /**
  * BullMQ workers behind the backend seam: routing by job name, option semantics seen from a
@@ -52,6 +53,25 @@ describe('BullMQ queue worker', () => {
     const info = await h.backend.getJob('mail', welcome!);
     expect(info).toMatchObject({ state: 'completed', result: { sent: true }, attemptsMade: 1 });
     expect(info!.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('never runs a job a cancel marked while it waited, even if a worker fetches it before the cancel removes it', async () => {
+    // The first half of a cancel alone: the mark on the waiting job, as if a worker fetched the job
+    // right after it, before the cancel's removal. It also stands for a cancelled running job whose
+    // worker died: the stall puts it back to waiting with the mark on it.
+    const ran: string[] = [];
+    const [{ id }] = await h.backend.add([newJob('mail', 'welcome', { to: 'a' })]);
+    await h.redis.hset(`${h.keyPrefix}queue:mail:${id}`, 'defa', CANCELLED_REASON);
+    await h.startWorker('mail', { welcome: (data) => void ran.push(JSON.stringify(data)) });
+    const info = await waitFor('the job to read as cancelled', async () => {
+      const found = await h.backend.getJob('mail', id!);
+      return found?.state === 'cancelled' ? found : undefined;
+    });
+    expect(info).toMatchObject({ id, name: 'welcome', data: { to: 'a' } });
+    expect(ran).toEqual([]);
+    expect(await h.backend.getCounts('mail')).toMatchObject({ failed: 0, cancelled: 1 });
+    // Not a run that was cancelled: no event.
+    expect(h.events.filter((e) => e.jobId === id)).toEqual([]);
   });
 
   it('fails a job whose name has no handler, naming it', async () => {
@@ -277,7 +297,7 @@ describe('BullMQ queue worker', () => {
     expect(finished.sort()).toEqual([...started].sort());
     expect(h.eventsOf('completed')).toHaveLength(4);
     // The two never started wait for the next worker.
-    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
     await h.startWorker('q', { slow: (data) => void finished.push(data as string) });
     await waitFor('the rest completed', () => finished.length === 6);
     expect(finished.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
@@ -310,7 +330,7 @@ describe('BullMQ queue worker', () => {
       expect(signal.reason).toMatchObject({ why: 'shutdown' });
     }
     // Back in the queue now, not after the 30 s lease.
-    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(await h.backend.getCounts('q')).toEqual({ waiting: 2, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
     const attempts: number[] = [];
     await h.startWorker('q', { stuck: (_data, { attempt }) => void attempts.push(attempt) }, { concurrency: 2 });
     await waitFor('both completed', () => h.eventsOf('completed').length === 2);

@@ -11,7 +11,7 @@ import { JobLeaseExpiredError } from '../../lib/errors/job-lease-expired.error.j
 import { InvalidJobOptionError } from '../../lib/errors/invalid-job-option.error.js';
 import type { JobState } from '../../lib/queue/job.interface.js';
 import { checkJobListOptions } from '../../lib/queue/job-list.query.js';
-import type { JobLease, JobSignal, JobStore, JobWakeup, LeasedJob, ReapedJob, SerializedJob } from '../../lib/queue/job-store.interface.js';
+import type { JobLease, JobRenewal, JobSignal, JobStore, JobWakeup, LeasedJob, ReapedJob, SerializedJob } from '../../lib/queue/job-store.interface.js';
 import type { NewJob } from '../../lib/queue/queue-backend.interface.js';
 import { dropSchemaOnServer } from '../support/backends.js';
 import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
@@ -90,6 +90,9 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
   /** `store.enqueue`, resolving to the jobs' ids only. */
   const enqueueIds = async (jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<string[]> =>
     (await store.enqueue(jobs, transaction)).map((added) => added.id);
+
+  /** `store.renew`, resolving to the refs renewed only. */
+  const renewedRefs = async (jobs: readonly JobRenewal[]): Promise<Set<string>> => (await store.renew(jobs)).renewed;
 
   /** Reaps `queue` until `count` jobs came back (their leases running out), accumulating what each call returned. */
   const reapUntil = async (queue: string, count: number, maxStalls: number): Promise<ReapedJob[]> => {
@@ -416,7 +419,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       const none = await store.getJob('q', noResult);
       expect(none!.state).toBe('completed');
       expect(none).not.toHaveProperty('result');
-      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 2, failed: 0 });
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 2, failed: 0, cancelled: 0 });
 
       // The token was spent: the same completion again is not applied, and the wrong-token job completes with its own.
       expect(await store.complete([{ ...lease(k!), resultJson: '"again"' }])).toEqual(new Set());
@@ -463,16 +466,16 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       });
       expect([retried.id, retried.attempt]).toEqual([later, 2]);
       // The spent tokens apply nothing.
-      expect(await store.fail([{ ...lease(a!), retryMs: 0, message: 'stale', stack: null }])).toEqual({ retried: new Set(), failed: new Set() });
+      expect(await store.fail([{ ...lease(a!), retryMs: 0, message: 'stale', stack: null }])).toEqual({ retried: new Set(), failed: new Set(), cancelled: new Set() });
       expect((await store.getJob('q', now))!.error!.message).toBe('first');
     });
 
     it('removes a job failed for good when removeOnFail is true (still reported as failed)', async () => {
       const id = await enqueueOne({}, { removeOnFail: true });
       const [job] = await store.claim('q', 1, 1);
-      expect(await store.fail([{ ...lease(job!), retryMs: null, message: 'boom', stack: null }])).toEqual({ retried: new Set(), failed: new Set([job!.ref]) });
+      expect(await store.fail([{ ...lease(job!), retryMs: null, message: 'boom', stack: null }])).toEqual({ retried: new Set(), failed: new Set([job!.ref]), cancelled: new Set() });
       expect(await store.getJob('q', id)).toBeUndefined();
-      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
     });
 
     it('stores messages and stacks stripped of NUL characters and bounded in length', async () => {
@@ -494,26 +497,26 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     it('extends only the leases whose token matches, and resolves to the refs it renewed', async () => {
       const [renewedId, lapsedId] = await enqueueIds([serialized({}, { leaseMs: 300 }), serialized({}, { leaseMs: 300 })]);
       const [kept, lapsed] = await store.claim('q', 2, 2);
-      expect(await store.renew([{ ...lease(kept!), started: true }, { ref: lapsed!.ref, token: randomUUID(), started: true }])).toEqual(new Set([kept!.ref]));
+      expect(await renewedRefs([{ ...lease(kept!), started: true }, { ref: lapsed!.ref, token: randomUUID(), started: true }])).toEqual(new Set([kept!.ref]));
       // Both leases began in one statement; renewing one keeps pushing its end, so only the other runs out.
       const reaped = await waitFor('the unrenewed lease to run out', async () => {
-        expect(await store.renew([{ ...lease(kept!), started: true }])).toEqual(new Set([kept!.ref]));
+        expect(await renewedRefs([{ ...lease(kept!), started: true }])).toEqual(new Set([kept!.ref]));
         const found = await store.reap('q', 10, 5);
         return found.length > 0 ? found : undefined;
       });
       expect(reaped!.map((r) => r.id)).toEqual([lapsedId]);
       expect(await store.getJob('q', renewedId)).toMatchObject({ state: 'active' });
-      expect(await store.renew([{ ...lease(kept!), started: true }, { ...lease(lapsed!), started: true }])).toEqual(new Set([kept!.ref]));
+      expect(await renewedRefs([{ ...lease(kept!), started: true }, { ...lease(lapsed!), started: true }])).toEqual(new Set([kept!.ref]));
       // A finished job's lease is gone too.
       await store.complete([{ ...lease(kept!), resultJson: null }]);
-      expect(await store.renew([{ ...lease(kept!), started: true }])).toEqual(new Set());
+      expect(await renewedRefs([{ ...lease(kept!), started: true }])).toEqual(new Set());
     });
 
     it('marks a buffered job started when renewed with started: true, so its expiry then counts a stall', async () => {
       const [startedLater, neverStarted] = await enqueueIds([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: SHORT_LEASE })]);
       // startNow 0: both claimed into a buffer, neither started.
       const [a, b] = await store.claim('q', 2, 0);
-      expect(await store.renew([{ ...lease(a!), started: true }, { ...lease(b!), started: false }])).toEqual(new Set([a!.ref, b!.ref]));
+      expect(await renewedRefs([{ ...lease(a!), started: true }, { ...lease(b!), started: false }])).toEqual(new Set([a!.ref, b!.ref]));
       const reaped = await reapUntil('q', 2, 5);
       expect(reaped.find((r) => r.id === startedLater)).toMatchObject({ state: 'waiting', stalled: true });
       expect(reaped.find((r) => r.id === neverStarted)).toMatchObject({ state: 'waiting', stalled: false });
@@ -603,8 +606,8 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(current!.ref).toBe(old!.ref);
       expect(current!.token).not.toBe(old!.token);
       expect(await store.complete([{ ...lease(old!), resultJson: '"old"' }])).toEqual(new Set());
-      expect(await store.fail([{ ...lease(old!), retryMs: null, message: 'old', stack: null }])).toEqual({ retried: new Set(), failed: new Set() });
-      expect(await store.renew([{ ...lease(old!), started: true }])).toEqual(new Set());
+      expect(await store.fail([{ ...lease(old!), retryMs: null, message: 'old', stack: null }])).toEqual({ retried: new Set(), failed: new Set(), cancelled: new Set() });
+      expect(await renewedRefs([{ ...lease(old!), started: true }])).toEqual(new Set());
       await store.release([lease(old!)]);
       expect(await store.getJob('q', id)).toMatchObject({ state: 'active', attemptsMade: 1 });
       expect(await store.complete([{ ...lease(current!), resultJson: '"new"' }])).toEqual(new Set([current!.ref]));
@@ -739,7 +742,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
     });
 
     it('counts jobs per state, per queue', async () => {
-      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
       const [activeOne, completedOne, failedOne] = await enqueueIds([
         serialized({}, { removeOnComplete: false }),
         serialized({}, { removeOnComplete: false }),
@@ -750,8 +753,8 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       await store.complete([{ ...lease(claimed[1]!), resultJson: null }]);
       await store.fail([{ ...lease(claimed[2]!), retryMs: null, message: 'x', stack: null }]);
       await store.enqueue([serialized({}), serialized({}), serialized({}, { runAt: Date.now() + 60_000 }), serialized({}, { queue: 'other' })]);
-      expect(await store.counts('q')).toEqual({ waiting: 2, delayed: 1, active: 1, completed: 1, failed: 1 });
-      expect(await store.counts('other')).toEqual({ waiting: 1, delayed: 0, active: 0, completed: 0, failed: 0 });
+      expect(await store.counts('q')).toEqual({ waiting: 2, delayed: 1, active: 1, completed: 1, failed: 1, cancelled: 0 });
+      expect(await store.counts('other')).toEqual({ waiting: 1, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
     });
   });
 
@@ -819,7 +822,80 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       for (const id of [waiting, delayed, failed]) expect(await store.remove('q', id)).toBe(true);
       for (const id of [waiting, delayed, failed]) expect(await store.getJob('q', id)).toBeUndefined();
       expect(await store.remove('q', waiting)).toBe(false);
-      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 0, failed: 0 });
+      expect(await store.counts('q')).toEqual({ waiting: 0, delayed: 0, active: 1, completed: 0, failed: 0, cancelled: 0 });
+    });
+  });
+
+  describe('cancel', () => {
+    it('ends a waiting or delayed job cancelled at once, by its failed-job retention; finished or absent jobs are left', async () => {
+      const [waiting, delayed, dropped, done] = await enqueueIds([
+        serialized({}, { queue: 'c', removeOnComplete: false }),
+        serialized({}, { queue: 'c', runAt: Date.now() + 60_000, jobId: 'later' }),
+        serialized({}, { queue: 'c', removeOnFail: true }),
+        serialized({}, { queue: 'c' }),
+      ]);
+      const [claimed] = await store.claim('c', 1, 1);
+      expect(claimed!.id).toBe(waiting);
+      await store.complete([{ ...lease(claimed!), resultJson: null }]);
+      // `waiting` is now completed: the next waiting job is the one to cancel.
+      const [fresh] = await enqueueIds([serialized({}, { queue: 'c', dedupe: { mode: 'throttle', key: 'k', forMs: 60_000 } })]);
+      expect(await store.cancel('c', fresh!)).toBe('cancelled');
+      expect(await store.cancel('c', delayed!)).toBe('cancelled');
+      expect(await store.cancel('c', dropped!)).toBe('cancelled');
+      expect(await store.cancel('c', waiting!)).toBe('finished');
+      expect(await store.cancel('c', fresh!)).toBe('finished');
+      expect(await store.cancel('c', 'absent')).toBe('missing');
+      expect(await store.cancel('other', delayed!)).toBe('missing');
+      expect(await store.getJob('c', dropped!)).toBeUndefined();
+      expect(await store.getJob('c', delayed!)).toMatchObject({ state: 'cancelled', finishedAt: expect.any(Date) });
+      expect(await store.counts('c')).toMatchObject({ waiting: 1, delayed: 0, completed: 1, cancelled: 2 });
+      // Nothing cancelled is claimed, and a cancelled job leaves its throttle key for the next add.
+      expect((await store.claim('c', 10, 10)).map((j) => j.id)).toEqual([done]);
+      const [again] = await store.enqueue([serialized({}, { queue: 'c', dedupe: { mode: 'throttle', key: 'k', forMs: 60_000 } })]);
+      expect(again!.outcome).toBe('created');
+      // Cancelled jobs list newest first, are pruned like failed ones, and removed on request.
+      expect((await store.list('c', checkJobListOptions({ state: 'cancelled' }))).jobs.map((j) => j.id)).toEqual([delayed, fresh]);
+      expect(await store.remove('c', fresh!)).toBe(true);
+    });
+
+    it('marks a running job and signals its worker; its failure then ends it cancelled, never retried, with the error it gave', async () => {
+      const seen: JobSignal[] = [];
+      const stop = await wakeup.listen((signal) => seen.push(signal));
+      cleanups.push(() => stop());
+      const [id, kept] = await enqueueIds([serialized({}, { attempts: 5 }), serialized({}, { attempts: 5, removeOnFail: true })]);
+      const [job, dropped] = await store.claim('q', 2, 2);
+      expect(await store.cancel('q', id!)).toBe('cancelling');
+      expect(await store.cancel('q', kept!)).toBe('cancelling');
+      await waitFor('both cancel signals', () => seen.filter((s) => s.kind === 'cancel').length === 2);
+      expect(seen.filter((s) => s.kind === 'cancel')).toEqual([
+        { kind: 'cancel', queue: 'q', ref: job!.ref },
+        { kind: 'cancel', queue: 'q', ref: dropped!.ref },
+      ]);
+      // Still running until its worker ends the attempt; a renewal tells a worker that missed the signal.
+      expect(await store.getJob('q', id!)).toMatchObject({ state: 'active' });
+      expect(await store.renew([{ ...lease(job!), started: true }])).toEqual({ renewed: new Set([job!.ref]), cancelled: new Set([job!.ref]) });
+      const outcome = await store.fail([
+        { ...lease(job!), retryMs: 100, message: 'stopped', stack: null },
+        { ...lease(dropped!), retryMs: 100, message: 'stopped', stack: null },
+      ]);
+      expect(outcome).toEqual({ retried: new Set(), failed: new Set(), cancelled: new Set([job!.ref, dropped!.ref]) });
+      expect(await store.getJob('q', id!)).toMatchObject({ state: 'cancelled', attemptsMade: 1, error: { message: 'stopped' } });
+      expect(await store.getJob('q', kept!)).toBeUndefined();
+      expect(await store.cancel('q', id!)).toBe('finished');
+    });
+
+    it('a cancelled running job whose worker died or handed it back ends cancelled, not waiting', async () => {
+      const [reaped, released] = await enqueueIds([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: 60_000 })]);
+      const [a, b] = await store.claim('q', 2, 2);
+      expect(await store.cancel('q', reaped!)).toBe('cancelling');
+      expect(await store.cancel('q', released!)).toBe('cancelling');
+      await store.release([lease(b!)]);
+      expect(await store.getJob('q', released!)).toMatchObject({ state: 'cancelled' });
+      const [back] = await reapUntil('q', 1, 5);
+      expect(back).toMatchObject({ id: reaped, state: 'cancelled' });
+      expect(await store.getJob('q', reaped!)).toMatchObject({ state: 'cancelled', attemptsMade: 1 });
+      expect(await store.claim('q', 10, 10)).toEqual([]);
+      expect(await store.renew([{ ...lease(a!), started: true }])).toEqual({ renewed: new Set(), cancelled: new Set() });
     });
   });
 

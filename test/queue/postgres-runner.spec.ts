@@ -39,7 +39,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     expect((await h.backend.getJob('q', ids[2]!))!.state).toBe('delayed');
     expect(await h.backend.getJob('q', '999999')).toBeUndefined();
     expect(await h.backend.getJob('other-queue', single!)).toBeUndefined();
-    expect(await h.backend.getCounts('q')).toEqual({ waiting: 3, delayed: 1, active: 0, completed: 0, failed: 0 });
+    expect(await h.backend.getCounts('q')).toEqual({ waiting: 3, delayed: 1, active: 0, completed: 0, failed: 0, cancelled: 0 });
   });
 
   it('bulk-enqueues thousands of jobs in one call', async () => {

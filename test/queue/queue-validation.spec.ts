@@ -86,7 +86,7 @@ describe('QueueService input checks', () => {
 
   afterEach(async () => {
     // Whatever a check let through would show up here.
-    expect(await queue.getCounts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(await queue.getCounts('q')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
   });
 
   it('refuses bad queue names, job names and ids with InvalidJobNameError', async () => {

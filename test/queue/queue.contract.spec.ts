@@ -1,8 +1,11 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
+import { Redis } from 'ioredis';
+import { CANCELLED_REASON } from '../../lib/drivers/bullmq/bullmq-cancelled-jobs.js';
 import {
   InvalidJobNameError,
   InvalidJobOptionError,
+  JobCancelledError,
   JobTimeoutError,
   UnsupportedOptionError,
   type JobFailedEvent,
@@ -50,7 +53,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     if (backend === 'redis' || backend === 'valkey') await deleteKeys(setup.keyPrefix, backend === 'redis' ? TEST_REDIS_URL : TEST_VALKEY_URL);
   });
 
-  async function finished(id: string, queueName: string, state: 'completed' | 'failed'): Promise<JobInfo> {
+  async function finished(id: string, queueName: string, state: 'completed' | 'failed' | 'cancelled'): Promise<JobInfo> {
     const job = await waitFor(`job ${id} to be ${state}`, async () => {
       const found = await queue.getJob(queueName, id);
       return found?.state === state ? found : undefined;
@@ -71,6 +74,31 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await client.connect();
     try {
       return (await client.query<{ state: string }>(text, [queueName, id])).rows[0]?.state;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Writes the mark `cancel` leaves on a running job, as the store keeps it, without the signal that goes with it. */
+  async function markCancelledWithoutSignal(queueName: string, id: string): Promise<void> {
+    if (backend === 'redis' || backend === 'valkey') {
+      const redis = new Redis(backend === 'redis' ? TEST_REDIS_URL : TEST_VALKEY_URL);
+      try {
+        await redis.hset(`${setup.keyPrefix}queue:${queueName}:${id}`, 'defa', CANCELLED_REASON);
+      } finally {
+        redis.disconnect();
+      }
+      return;
+    }
+    const text = `UPDATE "${setup.schema}".queue_jobs SET cancel_requested = true WHERE queue = $1 AND coalesce(job_key, id::text) = $2 AND state = 'active'`;
+    if (backend === 'pglite') {
+      await (await sharedPglite()).query(text, [queueName, id]);
+      return;
+    }
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(text, [queueName, id]);
     } finally {
       await client.end();
     }
@@ -449,7 +477,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
   });
 
   it('counts jobs per state', async () => {
-    expect(await queue.getCounts('held')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(await queue.getCounts('held')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
     const { id: done } = await queue.add('held', 'hold', 'done', { removeOnComplete: false });
     const { id: running } = await queue.add('held', 'hold', 'running');
     // No handler has this name in 'held': the attempt fails with an error naming it.
@@ -461,11 +489,11 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await queue.add('held', 'hold', 'waiting 1');
     await queue.add('held', 'hold', 'waiting 2');
     await queue.add('held', 'hold', 'later', { delay: 60_000 });
-    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 2, completed: 0, failed: 1 });
+    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 2, completed: 0, failed: 1, cancelled: 0 });
     app.probe.release();
     await finished(done, 'held', 'completed');
     await waitFor('the counts to settle', async () => (await queue.getCounts('held')).active === 0, DEADLINE);
-    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 1, failed: 1 });
+    expect(await queue.getCounts('held')).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 1, failed: 1, cancelled: 0 });
   });
 
   it('removes a waiting job, and refuses to remove a running one', async () => {
@@ -478,6 +506,92 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     await waitFor('the held job to start', () => app.probe.runsOf('held', running).length === 1, DEADLINE);
     expect(await queue.remove('held', running)).toBe(false);
     expect((await queue.getJob('held', running))?.state).toBe('active');
+  });
+
+  it('cancels waiting and delayed jobs at once: they never run, and are kept, counted and listed as cancelled', async () => {
+    await queue.pause('main');
+    const { id: waiting } = await queue.add('main', 'record', 'w', { removeOnComplete: false });
+    const { id: delayed } = await queue.add('main', 'record', 'd', { delay: 60_000, jobId: 'cancel-me-later' });
+    const { id: dropped } = await queue.add('main', 'record', 'x', { removeOnFail: true });
+    expect(await queue.cancel('main', waiting)).toBe('cancelled');
+    expect(await queue.cancel('main', delayed)).toBe('cancelled');
+    // Retention that keeps no failed jobs keeps no cancelled ones either.
+    expect(await queue.cancel('main', dropped)).toBe('cancelled');
+    expect(await queue.getJob('main', dropped)).toBeUndefined();
+    const job = await queue.getJob('main', waiting);
+    expect(job).toMatchObject({ id: waiting, state: 'cancelled', data: 'w' });
+    expect(job?.finishedAt).toBeInstanceOf(Date);
+    // A finished job is left as it is; an unknown one is missing.
+    expect(await queue.cancel('main', waiting)).toBe('finished');
+    expect(await queue.cancel('main', 'no-such-job')).toBe('missing');
+    expect(await queue.getCounts('main')).toMatchObject({ waiting: 0, delayed: 0, cancelled: 2 });
+    const page = await queue.getJobs('main', { state: 'cancelled', limit: 1 });
+    expect(page.jobs.map((j) => j.id)).toEqual([delayed]);
+    expect((await queue.getJobs('main', { state: 'cancelled', cursor: page.next! })).jobs.map((j) => j.id)).toEqual([waiting]);
+    // A cancelled job is not a failed one: retry leaves it; remove deletes it.
+    expect(await queue.retry('main', waiting)).toBe(false);
+    await queue.resume('main');
+    const { id: after } = await queue.add('main', 'record', 'after', { removeOnComplete: false });
+    await finished(after, 'main', 'completed');
+    expect(app.probe.runsOf('main', waiting)).toHaveLength(0);
+    expect(app.probe.runsOf('main', delayed)).toHaveLength(0);
+    expect(await queue.remove('main', delayed)).toBe(true);
+    expect(await queue.getJob('main', delayed)).toBeUndefined();
+  });
+
+  it('cancels a running job: its signal aborts with JobCancelledError and it ends cancelled, not retried', async () => {
+    const { id } = await queue.add('held', 'cancellable', 'c');
+    await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
+    expect(await queue.cancel('held', id)).toBe('cancelling');
+    const job = await finished(id, 'held', 'cancelled');
+    expect(job.attemptsMade).toBe(1);
+    const reason = await waitFor('the signal to abort', () => app.probe.abortReasons.get(`held/${id}/1`), DEADLINE);
+    expect(reason).toBeInstanceOf(JobCancelledError);
+    expect(reason).toMatchObject({ queue: 'held', jobId: id });
+    expect(job.error?.message).toBe(new JobCancelledError('held', id).message);
+    await waitFor('the cancelled event', () => app.probe.eventsOf('held', id).some((e) => e.type === 'cancelled'), DEADLINE);
+    expect(app.probe.eventsOf('held', id).find((e) => e.type === 'cancelled')).toMatchObject({ name: 'cancellable', attempt: 1 });
+    expect(app.probe.eventsOf('held', id).filter((e) => e.type === 'failed' || e.type === 'retrying')).toEqual([]);
+    // Its attempts to spare are not used: it is not retried.
+    await workerLookedTwice('held');
+    expect(app.probe.runsOf('held', id)).toHaveLength(1);
+    expect((await queue.getJob('held', id))?.state).toBe('cancelled');
+    expect(await queue.getCounts('held')).toMatchObject({ active: 0, cancelled: 1 });
+  });
+
+  it('cancels a job running in another process, from a process without workers', async () => {
+    const caller = await bootQueueApp(setup, { workers: false });
+    extraApps.push(caller);
+    const { id } = await caller.queue.add('held', 'cancellable', 'elsewhere');
+    await waitFor('the job to start in the worker process', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
+    expect(await caller.queue.cancel('held', id)).toBe('cancelling');
+    await waitFor('the signal to abort', () => app.probe.abortReasons.get(`held/${id}/1`) instanceof JobCancelledError, DEADLINE);
+    await finished(id, 'held', 'cancelled');
+    expect(caller.probe.runsOf('held', id)).toHaveLength(0);
+  });
+
+  it('reaches a running job whose cancel signal was lost: its worker finds the mark on its own', async () => {
+    // A lease short enough that the Postgres worker renews it within the deadline (the renewal
+    // reports the mark); a BullMQ worker polls the marks of its running jobs every second.
+    const { id } = await queue.add('held', 'cancellable', 'unheard', { leaseMs: 1500 });
+    await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
+    await markCancelledWithoutSignal('held', id);
+    await finished(id, 'held', 'cancelled');
+    expect(app.probe.abortReasons.get(`held/${id}/1`)).toBeInstanceOf(JobCancelledError);
+    expect(app.probe.runsOf('held', id)).toHaveLength(1);
+  });
+
+  it('ends a cancelled running job at once even when its handler ignores the signal', async () => {
+    const { id } = await queue.add('timed', 'stubborn', { ms: 2500 });
+    await waitFor('the job to start', () => app.probe.runsOf('timed', id).length === 1, DEADLINE);
+    const cancelledAt = Date.now();
+    expect(await queue.cancel('timed', id)).toBe('cancelling');
+    await finished(id, 'timed', 'cancelled');
+    // Ended while the handler still ran, and its late return changes nothing.
+    expect(app.probe.finished).not.toContain(`timed/${id}`);
+    expect(Date.now() - cancelledAt).toBeLessThan(2500);
+    await waitFor('the handler to return', () => app.probe.finished.includes(`timed/${id}`), DEADLINE);
+    expect((await queue.getJob('timed', id))?.state).toBe('cancelled');
   });
 
   it('fails an attempt that runs past its run timeout with JobTimeoutError, aborting its signal, and retries it', async () => {
@@ -669,7 +783,7 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
         expect(error).toBeInstanceOf(UnsupportedOptionError);
         expect(error).toMatchObject({ provider: backend, option: 'client' });
         await expect(queue.addBulk([{ queue: 'main', name: 'record', data: 1, options: { client } }])).rejects.toBeInstanceOf(UnsupportedOptionError);
-        expect(await queue.getCounts('main')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+        expect(await queue.getCounts('main')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, cancelled: 0 });
       } finally {
         await client.end().catch(() => undefined);
       }

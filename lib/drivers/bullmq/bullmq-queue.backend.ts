@@ -18,6 +18,9 @@ import type { NewSchedule } from '../../queue/new-schedule.interface.js';
 import type { ScheduleInfo } from '../../queue/schedule-options.interface.js';
 import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
+import { BullmqCancelledJobs } from './bullmq-cancelled-jobs.js';
+import { BullmqCancelSignals } from './bullmq-cancel-signals.js';
+import type { CancelOutcome } from '../../queue/cancel-outcome.interface.js';
 
 /** How long closing waits for BullMQ's queues to close. */
 const QUEUE_CLOSE_WAIT_MS = 1000;
@@ -26,8 +29,8 @@ const RETRY_BATCH = 500;
 
 type RetryOutcome = 'retried' | 'not-failed' | 'missing';
 
-/** Where BullMQ keeps the jobs of each Ballast state, in listing order. */
-const LIST_SEGMENTS: Record<JobState, ReadonlyArray<{ type: BullmqJobType; oldestFirst: boolean }>> = {
+/** Where BullMQ keeps the jobs of each Ballast state, in listing order (cancelled jobs are Ballast's own: `BullmqCancelledJobs`). */
+const LIST_SEGMENTS: Record<Exclude<JobState, 'cancelled'>, ReadonlyArray<{ type: BullmqJobType; oldestFirst: boolean }>> = {
   waiting: [
     { type: 'waiting', oldestFirst: true },
     { type: 'prioritized', oldestFirst: true },
@@ -51,7 +54,8 @@ function offsetOf(query: JobListQuery): number {
  * BullMQ's prefix `<keyPrefix>queue` (`ballast:queue:<name>:wait`, ...), beside the cache's
  * `<keyPrefix>cache:`. Queues share the registry's client; each worker opens its own two
  * connections, since BullMQ blocks one on the fetch and needs `maxRetriesPerRequest: null` on both.
- * Failed jobs stay in BullMQ's failed set: that is the dead-letter state.
+ * Failed jobs stay in BullMQ's failed set: that is the dead-letter state. Cancelled jobs, a state
+ * BullMQ lacks, leave BullMQ's sets for a record of Ballast's own (`BullmqCancelledJobs`).
  */
 export class BullmqQueueBackend implements QueueBackend {
   private readonly logger = new Logger('Ballast');
@@ -62,6 +66,8 @@ export class BullmqQueueBackend implements QueueBackend {
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Set<BullmqQueueWorker>();
   private readonly schedules: BullmqSchedules;
+  private readonly cancelled: BullmqCancelledJobs;
+  private readonly cancelSignals: BullmqCancelSignals;
 
   constructor(
     readonly provider: RedisProtocolProviderName,
@@ -74,6 +80,12 @@ export class BullmqQueueBackend implements QueueBackend {
     this.outageSubject = `${provider === 'valkey' ? 'Valkey' : 'Redis'} queue (prefix "${this.prefix}")`;
     this.outage = new OutageLog(this.logger, this.outageSubject);
     this.schedules = new BullmqSchedules(redis, this.prefix, (name) => this.queue(name));
+    this.cancelled = new BullmqCancelledJobs(redis, (name) => this.queue(name), `${this.prefix}:ballast:cancel`);
+    this.cancelSignals = new BullmqCancelSignals(redis, this.cancelled.channel, this.logger);
+  }
+
+  cancel(queue: string, id: string): Promise<CancelOutcome> {
+    return this.cancelled.cancel(queue, id);
   }
 
   upsertSchedule(schedule: NewSchedule): Promise<void> {
@@ -161,7 +173,7 @@ export class BullmqQueueBackend implements QueueBackend {
       this.redis.hexists(queue.toKey(id), 'progress'),
     ]);
     const state = toJobState(bullmqState);
-    if (!job || !state) return undefined;
+    if (!job || !state) return this.cancelled.get(queueName, id);
     return toJobInfo(queueName, job, state, state === 'delayed' ? delayedScore : null, hasProgress === 1);
   }
 
@@ -174,6 +186,7 @@ export class BullmqQueueBackend implements QueueBackend {
     const { state, limit, after } = query;
     const queue = this.queue(queueName);
     let skip = after === undefined ? 0 : offsetOf(query);
+    if (state === 'cancelled') return this.cancelled.list(queueName, query, skip);
     const start = skip;
     const jobs: Job[] = [];
     const segments = LIST_SEGMENTS[state];
@@ -204,15 +217,10 @@ export class BullmqQueueBackend implements QueueBackend {
   }
 
   async getCounts(queueName: string): Promise<JobCounts> {
-    const counts = await this.queue(queueName).getJobCounts(
-      'waiting',
-      'prioritized',
-      'waiting-children',
-      'delayed',
-      'active',
-      'completed',
-      'failed',
-    );
+    const [counts, cancelled] = await Promise.all([
+      this.queue(queueName).getJobCounts('waiting', 'prioritized', 'waiting-children', 'delayed', 'active', 'completed', 'failed'),
+      this.cancelled.count(queueName),
+    ]);
     const count = (type: string) => counts[type] ?? 0;
     return {
       waiting: count('waiting') + count('prioritized') + count('waiting-children'),
@@ -220,6 +228,7 @@ export class BullmqQueueBackend implements QueueBackend {
       active: count('active'),
       completed: count('completed'),
       failed: count('failed'),
+      cancelled,
     };
   }
 
@@ -251,7 +260,8 @@ export class BullmqQueueBackend implements QueueBackend {
     // BullMQ's remove answers 1 for an absent job too. EXISTS leaves first on the same connection,
     // so it sees the job as it was just before the removal.
     const [exists, removed] = await Promise.all([this.redis.exists(queue.toKey(id)), queue.remove(id)]);
-    return exists === 1 && removed === 1;
+    if (exists === 1) return removed === 1;
+    return this.cancelled.remove(queueName, id);
   }
 
   async pause(queueName: string): Promise<void> {
@@ -266,6 +276,7 @@ export class BullmqQueueBackend implements QueueBackend {
   async startWorker(spec: WorkerSpec): Promise<QueueWorker> {
     // One lease per BullMQ worker: the longest any of the queue's handlers asks for.
     const lockDuration = spec.executor.longestLeaseMs;
+    let stopHearing: () => void = () => undefined;
     const worker = new BullmqQueueWorker(
       spec,
       {
@@ -275,12 +286,16 @@ export class BullmqQueueBackend implements QueueBackend {
         stalledInterval: this.settings.stalledIntervalMs ?? lockDuration,
         maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
       },
-      (closed) => this.workers.delete(closed),
+      (closed) => {
+        this.workers.delete(closed);
+        stopHearing();
+      },
       new OutageLog(this.logger, `${this.outageSubject}, worker of ${JSON.stringify(spec.executor.queue)}`),
+      this.cancelled,
     );
     this.workers.add(worker);
     try {
-      await worker.waitUntilReady();
+      [stopHearing] = await Promise.all([this.cancelSignals.listen(spec.executor.queue, (id) => worker.cancel(id)), worker.waitUntilReady()]);
     } catch (error) {
       await worker.close();
       throw error;
@@ -291,6 +306,7 @@ export class BullmqQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     // Workers first: a running job that enqueues must still find its queue open.
     await Promise.all([...this.workers].map((worker) => worker.close()));
+    await settlesWithin(this.cancelSignals.close(), QUEUE_CLOSE_WAIT_MS);
     const queues = [...this.queues.values()];
     this.queues.clear();
     // Queues share the registry's client; closing them leaves it open. Bounded: a server that stopped

@@ -1,12 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { Worker, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
 import type { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
+import { JobCancelledError } from '../../errors/job-cancelled.error.js';
 import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import type { JobProgressWriter } from '../../queue/running-job.interface.js';
 import { runTimeoutOf } from './bullmq-job-options.js';
 import type { BullmqRunningJob } from './bullmq-running-job.js';
+import { CANCELLED_REASON, type BullmqCancelledJobs } from './bullmq-cancelled-jobs.js';
+import { lostConnection } from './lost-connection.js';
 import { CATCH_UP_KEY } from './bullmq-schedules.js';
 import { cronerRepeatStrategy } from './croner-repeat-strategy.js';
 import { MISSED_TICK_MS } from '../../queue/new-schedule.interface.js';
@@ -23,6 +26,11 @@ export interface BullmqWorkerOptions {
 
 /** Past the grace period, how long each forced step of shutdown (handback, close) may take. */
 const FORCED_STEP_MS = 2000;
+/**
+ * How often a worker running jobs asks for their cancel marks: the fallback of the `cancel` channel,
+ * one pipelined read per worker (not per job), so a lost message delays a cancel by at most this.
+ */
+const CANCEL_POLL_MS = 1000;
 
 /**
  * One BullMQ `Worker` for one queue, routing each job by name to its `@Job` handler (BullMQ has one
@@ -38,6 +46,15 @@ export class BullmqQueueWorker implements QueueWorker {
   private closing: Promise<void> | undefined;
   /** Set once shutdown is forced: a connection that drops then stays down instead of retrying. */
   private giveUpConnections = false;
+  /** Ids of jobs this worker cancelled mid-run, until BullMQ reports them failed. */
+  private readonly cancelledHere = new Set<string>();
+  /**
+   * Cancels heard for jobs not (yet) running here, by id, with when they were heard: BullMQ may
+   * have fetched the job just before its cancel, and start it just after. Kept for a lease length.
+   */
+  private readonly heardCancels = new Map<string, number>();
+  private readonly cancelPoll: NodeJS.Timeout;
+  private readonly lockDuration: number;
 
   constructor(
     private readonly spec: WorkerSpec,
@@ -45,7 +62,9 @@ export class BullmqQueueWorker implements QueueWorker {
     private readonly onClosed: (worker: BullmqQueueWorker) => void,
     /** This worker's: an outage of its connections is logged once when it starts and once when it ends. */
     private readonly outage: OutageLog,
+    private readonly cancelled: BullmqCancelledJobs,
   ) {
+    this.lockDuration = options.lockDuration;
     // Two parameters, no signal: BullMQ then creates no AbortController per job. Ours aborts with a
     // JobAbortedError, like the Postgres worker's.
     const processor = (job: Job, token: string | undefined) => this.process(job, token);
@@ -64,6 +83,37 @@ export class BullmqQueueWorker implements QueueWorker {
       settings: { repeatStrategy: cronerRepeatStrategy },
     });
     this.listen();
+    this.cancelPoll = setInterval(() => void this.pollCancels(), CANCEL_POLL_MS);
+    this.cancelPoll.unref();
+  }
+
+  /**
+   * A cancel named job `id` (heard on the `cancel` channel or found by the poll): if it runs here,
+   * its signal aborts with `JobCancelledError` and its attempt ends now, failed unrecoverably with
+   * `CANCELLED_REASON` (so BullMQ does not retry it), whether or not the handler stops.
+   */
+  cancel(id: string): void {
+    const running = this.running.get(id);
+    if (!running) {
+      this.heardCancels.set(id, Date.now());
+      return;
+    }
+    this.running.delete(id);
+    this.cancelledHere.add(id);
+    running.run.abort(new JobCancelledError(this.spec.executor.queue, id));
+    running.abandon(new UnrecoverableError(CANCELLED_REASON));
+  }
+
+  /** Asks the store which running jobs carry a cancel's mark, for a cancel message this process missed. */
+  private async pollCancels(): Promise<void> {
+    const now = Date.now();
+    for (const [id, at] of this.heardCancels) if (now - at > this.lockDuration) this.heardCancels.delete(id);
+    if (this.running.size === 0 || this.closing) return;
+    try {
+      for (const id of await this.cancelled.marked(this.spec.executor.queue, [...this.running.keys()])) this.cancel(id);
+    } catch {
+      // The store is down: the worker's own connections report the outage; the next poll tries again.
+    }
   }
 
   /** Resolves once both worker connections are up, so a caller knows jobs will be picked up. */
@@ -92,8 +142,8 @@ export class BullmqQueueWorker implements QueueWorker {
     const run = executor.startRun(id, job.name, job.attemptsMade + 1, job.opts.attempts || 1, this.writeProgress, scheduledFor);
     const running: BullmqRunningJob = { job, token, run, abandon: () => undefined };
     this.running.set(id, running);
-    // One promise around the handler's, which `abandon` can reject at shutdown.
-    return new Promise<unknown>((resolve, reject) => {
+    // One promise around the handler's, which `abandon` can reject at shutdown or on a cancel.
+    const settled = new Promise<unknown>((resolve, reject) => {
       running.abandon = reject;
       const fail = (error: unknown) => {
         this.running.delete(id);
@@ -108,6 +158,8 @@ export class BullmqQueueWorker implements QueueWorker {
         fail(error);
       }
     });
+    if (this.heardCancels.size > 0 && this.heardCancels.delete(id)) this.cancel(id);
+    return settled;
   }
 
   /**
@@ -137,6 +189,7 @@ export class BullmqQueueWorker implements QueueWorker {
     this.worker.on('failed', (job, error) => {
       // No job: a stalled job that hit its limit and was deleted at once by its retention.
       if (!job) return;
+      if (error.message === CANCELLED_REASON || job.failedReason === CANCELLED_REASON) return this.onCancelled(job);
       const base = { queue, jobId: job.id ?? '', name: job.name, attempt: job.attemptsMade, error };
       // BullMQ stamps `finishedOn` only when the job moves to the failed set; a retry leaves it unset.
       if (job.finishedOn) onEvent({ type: 'failed', ...base });
@@ -162,6 +215,23 @@ export class BullmqQueueWorker implements QueueWorker {
     });
   }
 
+  /**
+   * BullMQ failed a cancelled job: one this worker cancelled mid-run, or one marked while it waited
+   * and fetched here (BullMQ fails those on fetch). Either way it moves to the cancelled record;
+   * only a cancelled run is reported, once its job reads as cancelled.
+   */
+  private onCancelled(job: Job): void {
+    const id = job.id ?? '';
+    const ranHere = this.cancelledHere.delete(id);
+    const { queue } = this.spec.executor;
+    void this.cancelled.moveFailed(queue, job, ranHere).then(
+      () => {
+        if (ranHere) this.spec.onEvent({ type: 'cancelled', queue, jobId: id, name: job.name, attempt: job.attemptsMade });
+      },
+      (error: unknown) => this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: cancelled job ${id} not moved to the cancelled record: ${(error as Error).message}`),
+    );
+  }
+
   /** Whether both worker connections (commands and the blocking fetch) are connected. */
   private async connectionsReady(): Promise<boolean> {
     const backend = this.worker.getBackend();
@@ -185,6 +255,7 @@ export class BullmqQueueWorker implements QueueWorker {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.cancelPoll);
     try {
       // Stops fetching at once, waits for running jobs, then closes the worker's connections.
       const closed = this.worker.close();
@@ -213,13 +284,6 @@ export class BullmqQueueWorker implements QueueWorker {
       this.onClosed(this);
     }
   }
-}
-
-/** Errors of a connection that is down (refused, reset, closed, unresolvable), as ioredis reports them. */
-function lostConnection(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/.test(code)) return true;
-  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|ECONNREFUSED|ECONNRESET/.test(error.message);
 }
 
 /** ioredis's own default: retry soon, at most every 2 s. */

@@ -6,6 +6,7 @@ import type { SqlClient } from '../../core/connections/sql-client.js';
 import type { JobCounts, JobInfo } from '../job.interface.js';
 import type { JobListQuery, JobPage } from '../job-list.interface.js';
 import type { AddedJob } from '../added-job.interface.js';
+import type { CancelOutcome } from '../cancel-outcome.interface.js';
 import type { JobStore, JobWakeup, SerializedJob } from '../job-store.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../queue-backend.interface.js';
 import { JobStoreEnqueuer } from './job-store.enqueuer.js';
@@ -115,6 +116,10 @@ export class JobStoreBackend implements QueueBackend {
 
   remove(queue: string, id: string): Promise<boolean> {
     return this.store.remove(queue, id);
+  }
+
+  cancel(queue: string, id: string): Promise<CancelOutcome> {
+    return this.store.cancel(queue, id);
   }
 
   pause(queue: string): Promise<void> {

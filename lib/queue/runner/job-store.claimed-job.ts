@@ -17,6 +17,8 @@ export interface ClaimedJob extends LeasedJob {
    * does now is not written.
    */
   released: boolean;
+  /** Cancelled here: its attempt already ended (`cancelled`), so whatever its handler returns later is ignored. */
+  cancelled: boolean;
 }
 
 /**
@@ -29,5 +31,6 @@ export function toClaimedJob(job: LeasedJob, run: RunningJob, now: number): Clai
   claimed.renewAt = now + job.leaseMs / 3;
   claimed.run = run;
   claimed.released = false;
+  claimed.cancelled = false;
   return claimed;
 }

@@ -26,6 +26,8 @@ export interface FlushOutcomes {
   completed(job: ClaimedJob, result: unknown): void;
   retrying(job: ClaimedJob, error: Error, retryMs: number): void;
   failed(job: ClaimedJob, error: Error): void;
+  /** The attempt ended the job `cancelled` (it was cancelled while it ran). */
+  cancelled(job: ClaimedJob): void;
   /** The job's outcome is written (applied, or refused for a lost lease): its lease need not be kept any longer. */
   written(job: ClaimedJob): void;
 }
@@ -171,7 +173,7 @@ export class JobStoreFlusher {
 
   private async writeFailures(batch: Failure[]): Promise<void> {
     if (batch.length === 0) return;
-    const { retried, failed } = await this.store.fail(
+    const { retried, failed, cancelled } = await this.store.fail(
       batch.map((f) => ({
         ref: f.job.ref,
         token: f.job.token,
@@ -184,6 +186,7 @@ export class JobStoreFlusher {
       this.outcomes.written(f.job);
       if (retried.has(f.job.ref)) this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
       else if (failed.has(f.job.ref)) this.outcomes.failed(f.job, f.error);
+      else if (cancelled.has(f.job.ref)) this.outcomes.cancelled(f.job);
     }
   }
 }

@@ -8,8 +8,10 @@ const RETRY_AFTER_MS = 250;
 /**
  * The heartbeat: keeps the leases of the jobs a worker holds (running and buffered) alive, renewing
  * each at a third of its timeout, every due job in one statement. A job whose token no longer
- * matches was reaped or handed elsewhere: `onLost` gets it, and the worker aborts it. Quick jobs
- * finish before their first renewal, so on the hot path this costs nothing but a timer.
+ * matches was reaped or handed elsewhere: `onLost` gets it, and the worker aborts it. A renewed job
+ * that was cancelled goes to `onCancelled` (the worker usually heard already; this catches a lost
+ * notification). Quick jobs finish before their first renewal, so on the hot path this costs
+ * nothing but a timer.
  */
 export class JobStoreLeaseKeeper {
   private readonly held = new Set<ClaimedJob>();
@@ -21,6 +23,7 @@ export class JobStoreLeaseKeeper {
   constructor(
     private readonly store: JobStore,
     private readonly onLost: (job: ClaimedJob) => void,
+    private readonly onCancelled: (job: ClaimedJob) => void,
     private readonly outage: OutageLog,
   ) {}
 
@@ -63,13 +66,14 @@ export class JobStoreLeaseKeeper {
     const due = [...this.held].filter((job) => job.renewAt <= now + job.leaseMs / 6);
     if (due.length > 0) {
       try {
-        const renewed = await this.store.renew(due);
+        const { renewed, cancelled } = await this.store.renew(due);
         this.outage.succeeded();
         const at = Date.now();
         for (const job of due) {
           if (!this.held.has(job)) continue;
           if (renewed.has(job.ref)) {
             job.renewAt = at + job.leaseMs / 3;
+            if (cancelled.has(job.ref)) this.onCancelled(job);
           } else {
             this.held.delete(job);
             this.onLost(job);

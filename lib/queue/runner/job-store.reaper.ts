@@ -58,7 +58,9 @@ export class JobStoreReaper {
     try {
       // A job that never started is handed back, not stalled.
       if (job.stalled) this.onEvent({ type: 'stalled', queue: this.queue, jobId: job.id, name: job.name });
-      if (job.state === 'failed') {
+      if (job.state === 'cancelled') {
+        this.onEvent({ type: 'cancelled', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attemptsMade });
+      } else if (job.state === 'failed') {
         this.onEvent({
           type: 'failed',
           queue: this.queue,

@@ -5,6 +5,7 @@ import { RetryBackoff } from '../../common/retry-backoff.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { performance } from 'node:perf_hooks';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
+import { JobCancelledError } from '../../errors/job-cancelled.error.js';
 import type { StoredResult } from '../job-result.js';
 import type { JobSignal, JobStore, JobWakeup, LeasedJob } from '../job-store.interface.js';
 import type { JobProgressWriter, RunningJob } from '../running-job.interface.js';
@@ -98,6 +99,7 @@ export class JobStoreWorker implements QueueWorker {
       completed: (job, result) =>
         this.emit({ type: 'completed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
       failed: (job, error) => this.emit({ type: 'failed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
+      cancelled: (job) => this.emit({ type: 'cancelled', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt }),
       retrying: (job, error, retryMs) => {
         this.emit({
           type: 'retrying',
@@ -111,7 +113,7 @@ export class JobStoreWorker implements QueueWorker {
         this.wakeAfter(retryMs);
       },
     }, logger, outage);
-    this.leases = new JobStoreLeaseKeeper(store, (job) => this.onLeaseLost(job), outage);
+    this.leases = new JobStoreLeaseKeeper(store, (job) => this.onLeaseLost(job), (job) => this.cancel(job), outage);
     this.reaper = new JobStoreReaper(store, this.queue, settings, (event) => this.emit(event), logger, outage);
   }
 
@@ -194,6 +196,9 @@ export class JobStoreWorker implements QueueWorker {
     if (signal.kind === 'paused') {
       this.pauses++;
       void this.release(this.takeBuffered());
+    } else if (signal.kind === 'cancel') {
+      const job = this.buffer.find((held) => held.ref === signal.ref) ?? [...this.running].find((held) => held.ref === signal.ref);
+      if (job) this.cancel(job);
     } else if (signal.waitMs > 0) {
       this.wakeAfter(signal.waitMs);
     } else {
@@ -342,7 +347,30 @@ export class JobStoreWorker implements QueueWorker {
     this.running.add(job);
     job.started = true;
     const started = performance.now();
-    void this.execute(job).then((outcome) => this.finish(job, outcome, performance.now() - started));
+    void this.execute(job).then((outcome) => {
+      // A cancelled job's attempt ended when the cancel came; what its handler did after is not recorded.
+      if (!job.cancelled) this.finish(job, outcome, performance.now() - started);
+    });
+  }
+
+  /**
+   * The job was cancelled while this worker held it: a buffered one ends without running; a running
+   * one has its signal aborted and its attempt ends now, its slot freed, whether or not the handler
+   * stops (like a run timeout). Either way the failure written finds the store's cancel mark and
+   * ends the job `cancelled`, not retried.
+   */
+  private cancel(job: ClaimedJob): void {
+    if (job.released || job.cancelled) return;
+    const error = new JobCancelledError(this.queue, job.id);
+    job.cancelled = true;
+    job.run.abort(error);
+    const index = this.buffer.indexOf(job);
+    if (index >= 0) {
+      this.buffer.splice(index, 1);
+      this.flusher.fail(job, error, null);
+      return;
+    }
+    if (this.running.has(job)) this.finish(job, { ok: false, error }, 0);
   }
 
   private async execute(job: ClaimedJob): Promise<Outcome> {
@@ -360,10 +388,11 @@ export class JobStoreWorker implements QueueWorker {
     // The lease is kept until the outcome is written (`written`): a write delayed past the lease
     // (the database slow or restarting) must not let the reaper run a finished job again.
     if (job.released) this.leases.untrack(job);
-    this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - DURATION_WEIGHT) + ms * DURATION_WEIGHT;
+    // A cancelled attempt's length says nothing about how long the handler takes.
+    if (!job.cancelled) this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - DURATION_WEIGHT) + ms * DURATION_WEIGHT;
     if (!job.released) {
       if (outcome.ok) this.flusher.complete(job, outcome.result);
-      else this.flusher.fail(job, outcome.error, job.attempt < job.maxAttempts ? retryDelay(job.backoff, job.attempt) : null);
+      else this.flusher.fail(job, outcome.error, job.attempt < job.maxAttempts && !job.cancelled ? retryDelay(job.backoff, job.attempt) : null);
     }
     if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.pump();

@@ -90,7 +90,7 @@ describe('Postgres queue under worker crashes', () => {
       }
       const counts = async () => backend.getCounts('crash');
       await waitFor('every job to complete', async () => (await counts()).completed === JOBS, 45_000, 100);
-      expect(await counts()).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, failed: 0 });
+      expect(await counts()).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, failed: 0, cancelled: 0 });
 
       const ranTwice = [...starts.values()].filter((n) => n > 1).length;
       const stalled = await db.query<{ n: number }>(

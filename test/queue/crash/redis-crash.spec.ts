@@ -117,7 +117,7 @@ describe('BullMQ crash recovery', () => {
     );
 
     const counts = await backend.getCounts(queue);
-    expect(counts).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, failed: 0 });
+    expect(counts).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, failed: 0, cancelled: 0 });
     const runs = await redis.hgetall(`${keyPrefix}crash:runs`);
     expect(Object.keys(runs).sort()).toEqual([...ids].sort());
     const ranTwice = Object.values(runs).filter((count) => Number(count) > 1).length;

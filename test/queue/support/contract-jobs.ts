@@ -9,6 +9,7 @@ import {
   type JobProgressEvent,
   type JobRetryingEvent,
   type JobStalledEvent,
+  type JobCancelledEvent,
 } from '../../../lib/index.js';
 
 /** One handler run as the contract suite observes it. */
@@ -138,7 +139,18 @@ export class ContractJobs {
 
   /** Waits for its signal (a run timeout, a shutdown) and fails with its reason. */
   @Job('patient', { queue: 'timed', concurrency: 4, runTimeoutMs: 300, attempts: 2, backoff: 10, removeOnComplete: false })
-  async patient(data: unknown, context: JobContext): Promise<string> {
+  patient(data: unknown, context: JobContext): Promise<string> {
+    return this.untilAborted(data, context);
+  }
+
+  /** Waits for its signal (a cancel, a shutdown) and fails with its reason; attempts to spare, so a cancel must not be retried. */
+  @Job('cancellable', { queue: 'held', attempts: 3, backoff: 10 })
+  cancellable(data: unknown, context: JobContext): Promise<string> {
+    return this.untilAborted(data, context);
+  }
+
+  /** Runs until the signal aborts, records its reason by `queue/id/attempt`, and fails with it. */
+  private async untilAborted(data: unknown, context: JobContext): Promise<string> {
     this.probe.enter(context.queue, runOf(data, context));
     try {
       await new Promise<void>((_, reject) => {
@@ -200,6 +212,11 @@ export class ContractJobs {
 
   @OnJobEvent('retrying', { queue: 'retry' })
   onRetrying(event: JobRetryingEvent): void {
+    this.probe.events.push(event);
+  }
+
+  @OnJobEvent('cancelled')
+  onCancelled(event: JobCancelledEvent): void {
     this.probe.events.push(event);
   }
 

@@ -19,6 +19,7 @@ import type { AddedJob } from '../../../queue/added-job.interface.js';
 import type { NewSchedule, ScheduleTimingSpec } from '../../../queue/new-schedule.interface.js';
 import type { ScheduleInfo } from '../../../queue/schedule-options.interface.js';
 import type { JobDedupe } from '../../../queue/job-dedupe-options.interface.js';
+import type { CancelOutcome } from '../../../queue/cancel-outcome.interface.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
 import { newJobJson, newJobParams, newJobsJson } from './postgres-queue.new-job.js';
 import type { QueueSql } from './postgres-queue.sql.js';
@@ -96,7 +97,7 @@ function checkedKey(query: JobListQuery, parts: readonly RegExp[]): readonly str
 interface ReapedRow {
   id: string;
   name: string;
-  state: 'waiting' | 'failed';
+  state: ReapedJob['state'];
   attempts_made: number;
   stalled: boolean;
 }
@@ -214,8 +215,8 @@ export class PostgresJobStore implements JobStore {
     return new Set(rows.map((row) => row.id));
   }
 
-  async fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string> }> {
-    const { rows } = await this.db.queryPrepared<{ retried: string[]; failed: string[] }>(this.sql.fail, [
+  async fail(jobs: readonly JobFailure[]): Promise<{ retried: Set<string>; failed: Set<string>; cancelled: Set<string> }> {
+    const { rows } = await this.db.queryPrepared<{ retried: string[]; failed: string[]; cancelled: string[] }>(this.sql.fail, [
       jobs.map((j) => j.ref),
       jobs.map((j) => j.token),
       jobs.map((j) => j.retryMs),
@@ -223,16 +224,23 @@ export class PostgresJobStore implements JobStore {
       jobs.map((j) => (j.stack === null ? null : clean(j.stack, MAX_STACK))),
       this.channel,
     ]);
-    return { retried: new Set(rows[0]?.retried ?? []), failed: new Set(rows[0]?.failed ?? []) };
+    const row = rows[0];
+    return { retried: new Set(row?.retried ?? []), failed: new Set(row?.failed ?? []), cancelled: new Set(row?.cancelled ?? []) };
   }
 
-  async renew(jobs: readonly JobRenewal[]): Promise<Set<string>> {
-    const { rows } = await this.db.queryPrepared<{ id: string }>(this.sql.renew, [
+  async renew(jobs: readonly JobRenewal[]): Promise<{ renewed: Set<string>; cancelled: Set<string> }> {
+    const { rows } = await this.db.queryPrepared<{ id: string; cancel_requested: boolean }>(this.sql.renew, [
       jobs.map((j) => j.ref),
       jobs.map((j) => j.token),
       jobs.map((j) => j.started),
     ]);
-    return new Set(rows.map((row) => row.id));
+    const renewed = new Set<string>();
+    const cancelled = new Set<string>();
+    for (const row of rows) {
+      renewed.add(row.id);
+      if (row.cancel_requested) cancelled.add(row.id);
+    }
+    return { renewed, cancelled };
   }
 
   async progress(job: JobLease, json: string): Promise<boolean> {
@@ -349,6 +357,7 @@ export class PostgresJobStore implements JobStore {
         active: this.sql.listActive,
         completed: this.sql.listCompleted,
         failed: this.sql.listFailed,
+        cancelled: this.sql.listCancelled,
       }[state];
       params = [queue, time, id, limit];
     }
@@ -359,7 +368,7 @@ export class PostgresJobStore implements JobStore {
       const key =
         state === 'waiting'
           ? [String(last.k_priority), last.key_run_at, last.key_id]
-          : [state === 'completed' || state === 'failed' ? last.key_finished_at! : last.key_run_at, last.key_id];
+          : [state === 'delayed' || state === 'active' ? last.key_run_at : last.key_finished_at!, last.key_id];
       page.next = query.cursor(key);
     }
     return page;
@@ -384,6 +393,21 @@ export class PostgresJobStore implements JobStore {
   async remove(queue: string, id: string): Promise<boolean> {
     const { rows } = await this.db.query(this.sql.remove, [queue, ...publicIdParams(id)]);
     return rows.length > 0;
+  }
+
+  async cancel(queue: string, id: string): Promise<CancelOutcome> {
+    const { rows } = await this.db.query<{ ref: string | null; state: 'cancelled' | 'active' | null; drop_now: boolean | null; found: boolean }>(
+      this.sql.cancel,
+      [queue, ...publicIdParams(id), this.channel],
+    );
+    const row = rows[0]!;
+    if (row.state === 'active') return 'cancelling';
+    if (row.state === 'cancelled') {
+      // Retention keeps no failed jobs: gone at once, as a failed one would be.
+      if (row.drop_now) await this.db.query(this.sql.dropCancelled, [row.ref]);
+      return 'cancelled';
+    }
+    return row.found ? 'finished' : 'missing';
   }
 
   async pause(queue: string): Promise<void> {

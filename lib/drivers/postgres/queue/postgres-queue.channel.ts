@@ -22,8 +22,9 @@ export function queueChannel(schema: string): string {
 
 /**
  * Decodes a notification. Payloads are `<ms>|<queue>` (jobs of that queue are due in that many ms,
- * 0 for now; the earliest of the statement) or `p|<queue>` (the queue was paused); the SQL builds
- * them. Anything else (another writer on the channel) is ignored as undefined.
+ * 0 for now; the earliest of the statement), `p|<queue>` (the queue was paused) or
+ * `c|<row id>|<queue>` (that running job was cancelled); the SQL builds them, the queue last (a
+ * queue name may hold '|'). Anything else (another writer on the channel) is ignored as undefined.
  */
 export function parseQueueSignal(payload: string): JobSignal | undefined {
   const bar = payload.indexOf('|');
@@ -31,6 +32,11 @@ export function parseQueueSignal(payload: string): JobSignal | undefined {
   const head = payload.slice(0, bar);
   const queue = payload.slice(bar + 1);
   if (head === 'p') return { kind: 'paused', queue };
+  if (head === 'c') {
+    const refBar = queue.indexOf('|');
+    const ref = queue.slice(0, refBar);
+    return refBar > 0 && /^\d+$/.test(ref) ? { kind: 'cancel', queue: queue.slice(refBar + 1), ref } : undefined;
+  }
   const waitMs = Number(head);
   return Number.isFinite(waitMs) ? { kind: 'ready', queue, waitMs } : undefined;
 }

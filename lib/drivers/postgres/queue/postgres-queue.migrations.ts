@@ -181,4 +181,30 @@ export const queueMigrations: readonly Migration[] = [
       `CREATE INDEX queue_schedules_due ON ${s}.queue_schedules (next_run_at)`,
     ],
   },
+  {
+    service: 'queue',
+    version: 8,
+    name: 'cancelled jobs',
+    statements: (s) => [
+      // `cancelled` is a finished state of its own, beside completed and failed. The column's CHECK
+      // carries the name Postgres gave it in version 1.
+      `ALTER TABLE ${s}.queue_jobs DROP CONSTRAINT queue_jobs_state_check`,
+      `ALTER TABLE ${s}.queue_jobs ADD CONSTRAINT queue_jobs_state_check
+         CHECK (state IN ('waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'))`,
+      // Set on a running job by `cancel`; whatever ends the attempt (its failure, the reaper, a
+      // hand-back) then ends the job `cancelled` instead of retrying it. A constant default adds the
+      // column without rewriting the table.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false`,
+      // The finished-jobs indexes of version 1, rebuilt to hold cancelled jobs too (listing, counts
+      // and count-based retention read them), under their old names.
+      `CREATE INDEX queue_jobs_finished_v8 ON ${s}.queue_jobs (queue, state, finished_at DESC, id DESC)
+         WHERE state IN ('completed', 'failed', 'cancelled')`,
+      `DROP INDEX ${s}.queue_jobs_finished`,
+      `ALTER INDEX ${s}.queue_jobs_finished_v8 RENAME TO queue_jobs_finished`,
+      `CREATE INDEX queue_jobs_keep_count_v8 ON ${s}.queue_jobs (keep_count, queue, state)
+         WHERE keep_count IS NOT NULL AND state IN ('completed', 'failed', 'cancelled')`,
+      `DROP INDEX ${s}.queue_jobs_keep_count`,
+      `ALTER INDEX ${s}.queue_jobs_keep_count_v8 RENAME TO queue_jobs_keep_count`,
+    ],
+  },
 ];

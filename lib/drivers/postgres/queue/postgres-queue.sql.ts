@@ -42,12 +42,20 @@ export function queueSql(s: string) {
      WHERE queue = $1 AND state = '${state}'${state === 'delayed' ? ' AND run_at > now()' : ''}
        AND (run_at, id) > ($2::timestamptz, $3::bigint)
      ORDER BY run_at, id LIMIT $4::int + 1`;
-  const listFinished = (state: 'completed' | 'failed') =>
+  const listFinished = (state: 'completed' | 'failed' | 'cancelled') =>
     `SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
      WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
      ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
+  /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
+  const finished = `('completed', 'failed', 'cancelled')`;
+  /**
+   * The columns of a job that ends `cancelled` (in an UPDATE of `j`): finished now, out of its
+   * debounce or throttle key, kept by its failed-job retention.
+   */
+  const endCancelled = `state = 'cancelled', finished_at = now(), lock_token = NULL, locked_until = NULL, cancel_requested = false,
+                 dedupe_key = NULL, keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}`;
 
   /**
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
@@ -402,13 +410,14 @@ export function queueSql(s: string) {
              SET state = CASE WHEN f.retry_ms > 0 THEN 'delayed' ELSE 'waiting' END,
                  run_at = now() + ${ms('f.retry_ms')}, lock_token = NULL, locked_until = NULL,
                  error_message = f.message, error_stack = f.stack
-             FROM f, ${asyncCommit} WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NOT NULL
+             FROM f, ${asyncCommit}
+             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NOT NULL AND NOT j.cancel_requested
              RETURNING j.id, j.queue, j.run_at
            ),
            removed AS (
              DELETE FROM ${jobs} j USING f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND j.keep_failed = 0
-             RETURNING j.id
+             WHERE j.id = f.id AND j.lock_token = f.token AND (f.retry_ms IS NULL OR j.cancel_requested) AND j.keep_failed = 0
+             RETURNING j.id, j.cancel_requested
            ),
            dead AS (
              UPDATE ${jobs} j
@@ -416,24 +425,34 @@ export function queueSql(s: string) {
                  error_message = f.message, error_stack = f.stack, dedupe_key = NULL,
                  keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}
              FROM f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND j.keep_failed IS DISTINCT FROM 0
+             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND NOT j.cancel_requested
+               AND j.keep_failed IS DISTINCT FROM 0
+             RETURNING j.id
+           ),
+           cancelled AS (
+             UPDATE ${jobs} j SET ${endCancelled}, error_message = f.message, error_stack = f.stack
+             FROM f, ${asyncCommit}
+             WHERE j.id = f.id AND j.lock_token = f.token AND j.cancel_requested AND j.keep_failed IS DISTINCT FROM 0
              RETURNING j.id
            ),
            notified AS (
              SELECT pg_notify($6, ${waitMs('min(run_at)')} || '|' || queue) FROM retried GROUP BY queue
            )
            SELECT ARRAY(SELECT id::text FROM retried) AS retried,
-                  ARRAY(SELECT id::text FROM removed UNION ALL SELECT id::text FROM dead) AS failed,
+                  ARRAY(SELECT id::text FROM removed WHERE NOT cancel_requested UNION ALL SELECT id::text FROM dead) AS failed,
+                  ARRAY(SELECT id::text FROM removed WHERE cancel_requested UNION ALL SELECT id::text FROM cancelled) AS cancelled,
                   (SELECT count(*) FROM notified)::int AS notified`,
 
     /**
-     * $1 ids, $2 tokens. Extends the lease of each job whose token still matches by its own
-     * timeout from now. Returns the ids renewed; a missing id means the lease was lost.
+     * $1 ids, $2 tokens, $3 started flags. Extends the lease of each job whose token still matches
+     * by its own timeout from now. Returns the ids renewed, each with whether its job has been
+     * cancelled (the worker's fallback when it missed the notification); a missing id means the
+     * lease was lost.
      */
     renew: `UPDATE ${jobs} j SET locked_until = now() + ${ms('j.timeout_ms')}, started = j.started OR r.started
             FROM unnest($1::bigint[], $2::uuid[], $3::boolean[]) AS r(id, token, started), ${asyncCommit}
             WHERE j.id = r.id AND j.lock_token = r.token
-            RETURNING j.id::text AS id`,
+            RETURNING j.id::text AS id, j.cancel_requested`,
 
     /**
      * $1 id, $2 token, $3 progress JSON text. Stores a running job's progress while its token still
@@ -444,16 +463,23 @@ export function queueSql(s: string) {
     /**
      * $1 ids, $2 tokens, $3 channel. Hands claimed jobs back (shutdown, pause): each job whose token
      * still matches is waiting again at once, keeping its place, and the attempt it was claimed for
-     * is not counted. Notifies so another worker takes them. Returns how many went back.
+     * is not counted; a job cancelled meanwhile ends `cancelled` instead. Notifies so another worker
+     * takes them. Returns how many went back.
      */
     release: `WITH back AS (
                 UPDATE ${jobs} j
-                SET state = 'waiting', attempts_made = greatest(j.attempts_made - 1, 0), lock_token = NULL, locked_until = NULL
+                SET state = CASE WHEN j.cancel_requested THEN 'cancelled' ELSE 'waiting' END,
+                    attempts_made = greatest(j.attempts_made - 1, 0), lock_token = NULL, locked_until = NULL,
+                    cancel_requested = false,
+                    finished_at = CASE WHEN j.cancel_requested THEN now() END,
+                    dedupe_key = CASE WHEN j.cancel_requested THEN NULL ELSE j.dedupe_key END,
+                    keep_count = CASE WHEN j.cancel_requested THEN j.keep_failed END,
+                    purge_at = CASE WHEN j.cancel_requested THEN now() + ${ms('j.keep_failed_ms')} END
                 FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
                 WHERE j.id = r.id AND j.lock_token = r.token
-                RETURNING j.queue
+                RETURNING j.queue, j.state
               ),
-              notified AS (SELECT pg_notify($3, '0|' || queue) FROM back GROUP BY queue)
+              notified AS (SELECT pg_notify($3, '0|' || queue) FROM back WHERE state = 'waiting' GROUP BY queue)
               SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
 
     /**
@@ -463,8 +489,9 @@ export function queueSql(s: string) {
      * hung) lose their claim and get back the attempt they were claimed for (a crash is not the
      * job's failure). A job whose handler had started counts a stall: within $7 stalls it waits
      * again, past $7 it is failed with $5 as its error. A job that never started (it sat in a dead
-     * worker's buffer) waits again with nothing counted. Queue $3 is notified when jobs went back.
-     * Returns each reaped job.
+     * worker's buffer) waits again with nothing counted. A job cancelled while it ran ends
+     * `cancelled` (by its failed-job retention) rather than running again. Queue $3 is notified
+     * when jobs went back. Returns each reaped job.
      */
     reap: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
            expired AS (
@@ -475,15 +502,16 @@ export function queueSql(s: string) {
            ),
            reaped AS (
              UPDATE ${jobs} j
-             SET state = CASE WHEN ${overStalls} THEN 'failed' ELSE 'waiting' END,
+             SET state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN ${overStalls} THEN 'failed' ELSE 'waiting' END,
                  stalls = j.stalls + CASE WHEN j.started THEN 1 ELSE 0 END,
-                 attempts_made = CASE WHEN ${overStalls} THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
-                 lock_token = NULL, locked_until = NULL, started = false,
-                 error_message = CASE WHEN ${overStalls} THEN $5 ELSE j.error_message END,
-                 error_stack = CASE WHEN ${overStalls} THEN NULL ELSE j.error_stack END,
-                 finished_at = CASE WHEN ${overStalls} THEN now() END,
-                 keep_count = CASE WHEN ${overStalls} THEN j.keep_failed END,
-                 purge_at = CASE WHEN ${overStalls} THEN now() + ${ms('j.keep_failed_ms')} END
+                 attempts_made = CASE WHEN j.cancel_requested OR ${overStalls} THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
+                 lock_token = NULL, locked_until = NULL, started = false, cancel_requested = false,
+                 error_message = CASE WHEN j.cancel_requested THEN j.error_message WHEN ${overStalls} THEN $5 ELSE j.error_message END,
+                 error_stack = CASE WHEN j.cancel_requested OR NOT ${overStalls} THEN j.error_stack END,
+                 dedupe_key = CASE WHEN j.cancel_requested THEN NULL ELSE j.dedupe_key END,
+                 finished_at = CASE WHEN j.cancel_requested OR ${overStalls} THEN now() END,
+                 keep_count = CASE WHEN j.cancel_requested OR ${overStalls} THEN j.keep_failed END,
+                 purge_at = CASE WHEN j.cancel_requested OR ${overStalls} THEN now() + ${ms('j.keep_failed_ms')} END
              FROM expired, ${asyncCommit} WHERE j.id = expired.id
              RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled
            ),
@@ -528,6 +556,7 @@ export function queueSql(s: string) {
      */
     listCompleted: listFinished('completed'),
     listFailed: listFinished('failed'),
+    listCancelled: listFinished('cancelled'),
 
     /** $1 queue. Jobs per state, each count from its own partial index; due delayed jobs count as waiting. */
     counts: `SELECT
@@ -536,7 +565,8 @@ export function queueSql(s: string) {
                (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND run_at > now())::int AS delayed,
                (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'active')::int AS active,
                (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'completed')::int AS completed,
-               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'failed')::int AS failed`,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'failed')::int AS failed,
+               (SELECT count(*) FROM ${jobs} WHERE queue = $1 AND state = 'cancelled')::int AS cancelled`,
 
     /**
      * $1 queue, $2 key or null, $3 generated id or null, $4 channel. Moves one failed job back to
@@ -579,6 +609,35 @@ export function queueSql(s: string) {
     remove: `DELETE FROM ${jobs} WHERE ${byPublicId} AND state <> 'active' RETURNING 1 AS one`,
 
     /**
+     * $1 queue, $2 key or null, $3 generated id or null, $4 channel. One UPDATE, so it acts on the
+     * job's latest committed state even when a worker claims it at the same moment: a waiting or
+     * delayed job ends `cancelled` (finished now, out of its debounce or throttle key, kept by its
+     * failed-job retention); a running one is marked `cancel_requested`, and the worker holding it
+     * is notified (`c|<row id>|<queue>`) to abort it. Returns the job's state after the statement
+     * (`cancelled` or `active`), its row id and whether its retention keeps no failed jobs (the
+     * caller then deletes it); or no state, with `found` saying whether the job exists (finished).
+     */
+    cancel: `WITH target AS (
+               UPDATE ${jobs} j SET
+                 state = CASE WHEN j.state = 'active' THEN 'active' ELSE 'cancelled' END,
+                 cancel_requested = (j.state = 'active'),
+                 finished_at = CASE WHEN j.state = 'active' THEN NULL ELSE now() END,
+                 dedupe_key = CASE WHEN j.state = 'active' THEN j.dedupe_key END,
+                 keep_count = CASE WHEN j.state = 'active' THEN NULL ELSE j.keep_failed END,
+                 purge_at = CASE WHEN j.state = 'active' THEN NULL ELSE now() + ${ms('j.keep_failed_ms')} END
+               WHERE ${byPublicId} AND state IN ('waiting', 'delayed', 'active')
+               RETURNING j.id, j.queue, j.state, j.keep_failed IS NOT DISTINCT FROM 0 AS drop_now
+             ),
+             notified AS (SELECT pg_notify($4, 'c|' || id || '|' || queue) FROM target WHERE state = 'active')
+             SELECT t.id::text AS ref, t.state, t.drop_now,
+                    EXISTS (SELECT 1 FROM ${jobs} WHERE ${byPublicId}) AS found,
+                    (SELECT count(*) FROM notified)::int AS notified
+             FROM (SELECT 1) AS one LEFT JOIN target t ON true`,
+
+    /** $1 row id. Deletes a job `cancel` just ended whose retention keeps no failed jobs. */
+    dropCancelled: `DELETE FROM ${jobs} WHERE id = $1::bigint AND state = 'cancelled' AND keep_failed = 0`,
+
+    /**
      * $1 queue, $2 channel. Marks the queue paused (idempotent; claims read it) and tells the workers
      * of every process, so they hand back the jobs they buffered but did not start.
      */
@@ -597,7 +656,7 @@ export function queueSql(s: string) {
     pruneByAge: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
                  doomed AS (
                    SELECT id FROM ${jobs}
-                   WHERE (SELECT held FROM lock) AND purge_at <= now() AND state IN ('completed', 'failed')
+                   WHERE (SELECT held FROM lock) AND purge_at <= now() AND state IN ${finished}
                    ORDER BY purge_at LIMIT $3 FOR UPDATE SKIP LOCKED
                  ),
                  gone AS (DELETE FROM ${jobs} j USING doomed, ${asyncCommit} WHERE j.id = doomed.id RETURNING 1)
@@ -612,14 +671,14 @@ export function queueSql(s: string) {
     pruneByCount: `WITH lock AS (SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS held),
                    bounds AS (
                      SELECT DISTINCT keep_count, queue, state FROM ${jobs}
-                     WHERE (SELECT held FROM lock) AND keep_count IS NOT NULL AND state IN ('completed', 'failed')
+                     WHERE (SELECT held FROM lock) AND keep_count IS NOT NULL AND state IN ${finished}
                    ),
                    cutoffs AS (
                      SELECT b.keep_count, b.queue, b.state, c.finished_at, c.id
                      FROM bounds b
                      LEFT JOIN LATERAL (
                        SELECT finished_at, id FROM ${jobs}
-                       WHERE queue = b.queue AND state = b.state AND state IN ('completed', 'failed')
+                       WHERE queue = b.queue AND state = b.state AND state IN ${finished}
                        ORDER BY finished_at DESC, id DESC
                        OFFSET greatest(b.keep_count - 1, 0) LIMIT 1
                      ) c ON b.keep_count > 0
@@ -627,7 +686,7 @@ export function queueSql(s: string) {
                    doomed AS (
                      SELECT j.id FROM ${jobs} j JOIN cutoffs c
                        ON j.keep_count = c.keep_count AND j.queue = c.queue AND j.state = c.state
-                     WHERE j.state IN ('completed', 'failed')
+                     WHERE j.state IN ${finished}
                        AND (c.keep_count = 0 OR (j.finished_at, j.id) < (c.finished_at, c.id))
                      LIMIT $3 FOR UPDATE OF j SKIP LOCKED
                    ),
