@@ -539,6 +539,15 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(await queue.getJob('main', delayed)).toBeUndefined();
   });
 
+  it('frees the debounce or throttle key of a cancelled job for the next add', async () => {
+    const throttled = await queue.add('main', 'record', { n: 1 }, { throttle: { key: 'cancel-t', for: 60_000 } });
+    const debounced = await queue.add('main', 'record', { n: 1 }, { debounce: { key: 'cancel-d', delay: 60_000 } });
+    expect(await queue.cancel('main', throttled.id)).toBe('cancelled');
+    expect(await queue.cancel('main', debounced.id)).toBe('cancelled');
+    expect((await queue.add('main', 'record', { n: 2 }, { throttle: { key: 'cancel-t', for: 60_000 } })).outcome).toBe('created');
+    expect((await queue.add('main', 'record', { n: 2 }, { debounce: { key: 'cancel-d', delay: 60_000 } })).outcome).toBe('created');
+  });
+
   it('cancels a running job: its signal aborts with JobCancelledError and it ends cancelled, not retried', async () => {
     const { id } = await queue.add('held', 'cancellable', 'c');
     await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
