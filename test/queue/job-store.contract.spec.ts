@@ -1023,6 +1023,18 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(await scheduler().runOnce()).toEqual({ enqueued: 0, waitMs: expect.any(Number) });
     });
 
+    it('nextScheduleWait: null without schedules (a scheduler then sleeps its poll interval), 0 for a due one, else the ms to go', async () => {
+      expect(await store.nextScheduleWait()).toBeNull();
+      const silent = { warn: () => undefined, log: () => undefined };
+      expect(await new JobStoreScheduler(store, { pollIntervalMs: 1000, scheduleBatchSize: 10 }, new OutageLog(silent, 'test')).runOnce()).toEqual({ enqueued: 0, waitMs: null });
+      await store.upsertSchedules([schedule('soon', { every: 60_000 }, Date.now() + 30_000)]);
+      const wait = await store.nextScheduleWait();
+      expect(wait).toBeGreaterThan(25_000);
+      expect(wait).toBeLessThanOrEqual(30_000);
+      await store.upsertSchedules([schedule('due', { every: 60_000 }, Date.now() - 1000)]);
+      expect(await store.nextScheduleWait()).toBe(0);
+    });
+
     it('upsert keeps the next due time unless the timing changed; reconcile deletes only code schedules of handlers it was told of', async () => {
       const later = Date.now() + 3600_000;
       await store.upsertSchedules([schedule('keep', { every: 60_000 }, later)]);

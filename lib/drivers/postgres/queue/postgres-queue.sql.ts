@@ -211,8 +211,14 @@ export function queueSql(s: string) {
                           (extract(epoch FROM now()) * 1000)::float8 AS now_ms
                    FROM ${schedules} WHERE next_run_at <= now() ORDER BY next_run_at, id LIMIT $1`,
 
-    /** Ms until the next schedule is due (0 when one is), or null with no schedules. */
-    nextScheduleWait: `SELECT greatest(0, ceil(extract(epoch FROM min(next_run_at) - now()) * 1000))::float8 AS wait_ms FROM ${schedules}`,
+    /**
+     * Ms until the next schedule is due (0 when one is), or null with no schedules: greatest()
+     * alone skips the null of an empty min() and answers 0, which had the scheduler of every process
+     * with workers pass again at once, two statements per turn, for as long as no schedule existed.
+     */
+    nextScheduleWait: `SELECT (CASE WHEN min(next_run_at) IS NULL THEN NULL
+                                ELSE greatest(0, ceil(extract(epoch FROM min(next_run_at) - now()) * 1000)) END)::float8 AS wait_ms
+                       FROM ${schedules}`,
 
     /**
      * $1 JSON array of { id, due, tick, next } (due: the due time `dueSchedules` read, in epoch
