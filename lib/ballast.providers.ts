@@ -13,6 +13,8 @@ import { queueExports, queueProviders } from './queue/queue.providers.js';
 import { QUEUE_CONFIG } from './queue/resolve-queue-config.js';
 import { RATE_LIMITS_USED, rateLimitExports, rateLimitProviders } from './rate-limit/rate-limit.providers.js';
 import { RATE_LIMIT_CONFIG } from './rate-limit/resolve-rate-limit-config.js';
+import { RateLimitService } from './rate-limit/rate-limit.service.js';
+import { JOB_RATE_LIMITER, type JobRateLimiter } from './queue/job-rate-limiter.interface.js';
 
 /** Each part of the config under its owner's token: a service injects its own options and nothing else. */
 const configParts: Provider[] = [
@@ -22,6 +24,23 @@ const configParts: Provider[] = [
   { provide: RATE_LIMIT_CONFIG, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.rateLimit },
   { provide: RATE_LIMITS_USED, inject: [BALLAST_CONFIG], useFactory: (config: BallastConfig) => config.atBoot.has('rateLimit') },
 ];
+
+/**
+ * Jobs under `@Job({ rateLimit })` take their units from the app's `RateLimitService`: the same
+ * policies and counters as its routes. Bound here, where the services meet, so the queue never
+ * imports the rate limiter.
+ */
+const jobRateLimiter: Provider = {
+  provide: JOB_RATE_LIMITER,
+  inject: [RateLimitService],
+  useFactory: (rateLimits: RateLimitService): JobRateLimiter => ({
+    check: (policy, where) => void rateLimits.resolve(policy, where),
+    consume: async (key, policy) => {
+      const result = await rateLimits.consume(key, policy);
+      return { allowed: result.allowed, retryAfterMs: result.retryAfterMs, storeFailed: result.storeError !== undefined };
+    },
+  }),
+};
 
 /**
  * The module's providers: the resolved config (env read here, at boot, so a bad value fails the
@@ -42,6 +61,7 @@ export const ballastProviders: Provider[] = [
   ...cacheProviders,
   ...queueProviders,
   ...rateLimitProviders,
+  jobRateLimiter,
 ];
 
 /**

@@ -29,6 +29,7 @@ export type { JobOptions, BackoffOptions, RetentionOption } from './queue/job-op
 export type { UniqueJobOptions, DebounceJobOptions, ThrottleJobOptions } from './queue/job-dedupe-options.interface.js';
 export type { AddedJob, AddOutcome } from './queue/added-job.interface.js';
 export type { CancelOutcome } from './queue/cancel-outcome.interface.js';
+export type { JobRateLimitOptions } from './queue/job-rate-limit-options.interface.js';
 export type {
   JobSchedule,
   ScheduleSpec,
@@ -87,6 +88,8 @@ export { JobAbortedError } from './errors/job-aborted.error.js';
 export { JobLeaseExpiredError } from './errors/job-lease-expired.error.js';
 export { JobTimeoutError } from './errors/job-timeout.error.js';
 export { JobCancelledError } from './errors/job-cancelled.error.js';
+export { RetryLaterError } from './errors/retry-later.error.js';
+export { JobRateLimitedError } from './errors/job-rate-limited.error.js';
 export { InvalidJobProgressError } from './errors/invalid-job-progress.error.js';
 export { NoJobHandlerError } from './errors/no-job-handler.error.js';
 export { InvalidCostError } from './errors/invalid-cost.error.js';

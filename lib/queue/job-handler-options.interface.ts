@@ -1,5 +1,6 @@
 import type { BackoffOptions, RetentionOption } from './job-options.interface.js';
 import type { JobSchedule } from './schedule-options.interface.js';
+import type { JobRateLimitOptions } from './job-rate-limit-options.interface.js';
 
 /**
  * Options of `@Job(name, options)`. `queue` and `concurrency` place the handler; the rest are the
@@ -52,4 +53,16 @@ export interface JobHandlerOptions {
    * @default none
    */
   schedule?: JobSchedule;
+  /**
+   * Run each attempt under a named rate-limit policy, sharing its budget with the routes that use it:
+   * an attempt that finds the budget spent waits until a unit fits, without using an attempt.
+   * @default none
+   */
+  rateLimit?: JobRateLimitOptions;
+  /**
+   * How often one job's handler may throw `RetryLaterError` (run again later without using an
+   * attempt) before that error fails the attempt like any other.
+   * @default 25
+   */
+  maxRetryLater?: number;
 }

@@ -66,7 +66,22 @@ const ADD_OPTIONS = [
   'client',
 ];
 /** `schedule` is checked by the explorer (`checkJobSchedule`), which knows the job it belongs to. */
-const HANDLER_OPTIONS = ['queue', 'concurrency', 'attempts', 'backoff', 'leaseMs', 'runTimeoutMs', 'removeOnComplete', 'removeOnFail', 'schedule'];
+const HANDLER_OPTIONS = [
+  'queue',
+  'concurrency',
+  'attempts',
+  'backoff',
+  'leaseMs',
+  'runTimeoutMs',
+  'removeOnComplete',
+  'removeOnFail',
+  'schedule',
+  'rateLimit',
+  'maxRetryLater',
+];
+/** `maxRetryLater` when a `@Job` leaves it out, and the most it may be. */
+export const DEFAULT_MAX_RETRY_LATER = 25;
+const MAX_RETRY_LATER = 10_000;
 
 /** Checks the options of one `add`; throws `InvalidJobOptionError` (or `InvalidJobNameError` for `jobId`). */
 export function checkJobOptions(options: unknown, source: string): asserts options is JobOptions {
@@ -107,6 +122,17 @@ export function checkHandlerOptions(options: unknown, source: string): asserts o
     }
   }
   if (record.concurrency !== undefined) checkInteger(record.concurrency, 'concurrency', 1, MAX_CONCURRENCY, source);
+  if (record.maxRetryLater !== undefined) checkInteger(record.maxRetryLater, 'maxRetryLater', 0, MAX_RETRY_LATER, source);
+  if (record.rateLimit !== undefined) {
+    const rateLimit = asRecord(record.rateLimit, source, 'rateLimit');
+    rejectUnknown(rateLimit, ['policy', 'key'], source, 'rateLimit.');
+    if (typeof rateLimit.policy !== 'string' || rateLimit.policy.length === 0) {
+      throw new InvalidJobOptionError('rateLimit.policy', rateLimit.policy, 'the name of a policy of rateLimit.policies', source);
+    }
+    if (rateLimit.key !== undefined && typeof rateLimit.key !== 'function') {
+      throw new InvalidJobOptionError('rateLimit.key', rateLimit.key, 'a function from the job data to the budget key', source);
+    }
+  }
   checkShared(record, source);
 }
 

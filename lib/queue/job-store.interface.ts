@@ -37,6 +37,8 @@ export interface LeasedJob {
   runTimeoutMs: number | null;
   /** The tick (epoch ms) a schedule enqueued the job for; null for other jobs. */
   scheduledFor: number | null;
+  /** How often the job's handler threw `RetryLaterError` (and was deferred for it) so far. */
+  retryLaters: number;
   backoff: JobBackoff;
   /** The claim's token; a write whose token no longer matches (the job was reaped or handed on) is not applied. */
   token: string;
@@ -55,11 +57,17 @@ export interface JobCompletion extends JobLease {
   resultJson: string | null;
 }
 
-/** A failed attempt to write: retried after `retryMs`, or failed for good when it is null. */
+/**
+ * A failed attempt to write: retried after `retryMs`, or failed for good when it is null. A
+ * `deferred` one is no failure: the job runs again after `retryMs` with its attempt given back and
+ * its error unchanged (`rate-limited`: its budget was spent; `retry-later`: its handler asked, which
+ * counts towards `maxRetryLater`).
+ */
 export interface JobFailure extends JobLease {
   retryMs: number | null;
   message: string;
   stack: string | null;
+  deferred?: 'rate-limited' | 'retry-later';
 }
 
 /** A lease to renew; `started` tells the store the handler runs (a later expiry then counts a stall). */

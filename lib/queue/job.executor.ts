@@ -1,6 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import { JobTimeoutError } from '../errors/job-timeout.error.js';
 import { NoJobHandlerError } from '../errors/no-job-handler.error.js';
+import { JobRateLimitedError } from '../errors/job-rate-limited.error.js';
+import { RetryLaterError } from '../errors/retry-later.error.js';
+import type { JobRateLimiter } from './job-rate-limiter.interface.js';
 import { JobConcurrencyGate } from './job-concurrency.gate.js';
 import type { JobContext } from './job.interface.js';
 import type { RegisteredJobHandler } from './job.registry.js';
@@ -25,16 +28,34 @@ export class JobExecutor {
    */
   readonly longestLeaseMs: number;
   private readonly routes = new Map<string, (data: unknown, context: JobContext) => Promise<unknown>>();
+  private readonly maxRetryLater = new Map<string, number>();
 
   constructor(
     readonly queue: string,
     handlers: ReadonlyMap<string, RegisteredJobHandler>,
     private readonly logger: Logger,
+    /** The app's rate limiter, for handlers with `rateLimit` (the explorer made sure there is one). */
+    private readonly limiter?: JobRateLimiter,
   ) {
     const all = [...handlers.values()];
     this.concurrency = Math.max(...all.map((h) => h.concurrency));
     this.longestLeaseMs = Math.max(...all.map((h) => h.defaults.leaseMs));
-    for (const [name, handler] of handlers) this.routes.set(name, this.route(handler));
+    for (const [name, handler] of handlers) {
+      this.routes.set(name, this.route(handler));
+      this.maxRetryLater.set(name, handler.maxRetryLater);
+    }
+  }
+
+  /**
+   * What a runner does with the error of a failed attempt: run the job again in `delayMs` without
+   * using an attempt (its `rateLimit` budget was spent, or its handler threw `RetryLaterError`,
+   * `retryLater` then true), or, undefined, record a failed attempt. `retryLaters` is how often the
+   * job's handler asked so before: past its `maxRetryLater`, a `RetryLaterError` fails the attempt.
+   */
+  deferral(error: Error, name: string, retryLaters: number): { delayMs: number; retryLater: boolean } | undefined {
+    if (!(error instanceof RetryLaterError)) return undefined;
+    if (error instanceof JobRateLimitedError) return { delayMs: error.delayMs, retryLater: false };
+    return retryLaters < (this.maxRetryLater.get(name) ?? 0) ? { delayMs: error.delayMs, retryLater: true } : undefined;
   }
 
   /** Job names with a handler here. */
@@ -78,7 +99,9 @@ export class JobExecutor {
   }
 
   private route(handler: RegisteredJobHandler): (data: unknown, context: JobContext) => Promise<unknown> {
-    const invoke = async (data: unknown, context: JobContext): Promise<unknown> => handler.invoke(data, context);
+    const call = async (data: unknown, context: JobContext): Promise<unknown> => handler.invoke(data, context);
+    // The budget is taken once the handler's own gate let the attempt through, right before it runs.
+    const invoke = handler.rateLimit && this.limiter ? this.underBudget(handler, this.limiter, call) : call;
     if (handler.concurrency >= this.concurrency) return invoke;
     const gate = new JobConcurrencyGate(handler.concurrency);
     return async (data, context) => {
@@ -90,6 +113,34 @@ export class JobExecutor {
       }
     };
   }
+
+  /** `invoke` after one unit of the handler's rate-limit policy, or `JobRateLimitedError` with the wait until one fits. */
+  private underBudget(
+    handler: RegisteredJobHandler,
+    limiter: JobRateLimiter,
+    invoke: (data: unknown, context: JobContext) => Promise<unknown>,
+  ): (data: unknown, context: JobContext) => Promise<unknown> {
+    const { policy, key } = handler.rateLimit!;
+    const keyOf = key as ((data: unknown) => string) | undefined;
+    return async (data, context) => {
+      const decision = await limiter.consume(keyOf ? keyOf(data) : handler.name, policy);
+      if (!decision.allowed) throw new JobRateLimitedError(this.queue, context.id, policy, budgetWait(decision.retryAfterMs, decision.storeFailed));
+      return invoke(data, context);
+    };
+  }
+}
+
+/** Shortest wait for a spent budget, and the shortest when the store failed and the policy denied. */
+const MIN_BUDGET_WAIT_MS = 10;
+const STORE_FAILED_WAIT_MS = 1000;
+
+/**
+ * How long a job whose budget was spent waits: until a unit fits, plus up to a tenth more (at least
+ * 20 ms), so jobs that found the budget spent together do not all come back in the same instant.
+ */
+function budgetWait(retryAfterMs: number, storeFailed: boolean): number {
+  const base = Math.max(retryAfterMs, storeFailed ? STORE_FAILED_WAIT_MS : MIN_BUDGET_WAIT_MS);
+  return Math.ceil(base + Math.random() * Math.max(20, base / 10));
 }
 
 function rejectAsError(error: unknown): Promise<never> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { DuplicateJobHandlerError } from '../errors/duplicate-job-handler.error.js';
 import { InvalidJobNameError } from '../errors/invalid-job-name.error.js';
@@ -11,7 +11,8 @@ import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
 import type { JobContext } from './job.interface.js';
 import type { JobEvent, JobEventType } from './job-event.types.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
-import { checkHandlerOptions, handlerJobDefaults, moduleJobDefaults } from './job-options.validation.js';
+import { DEFAULT_MAX_RETRY_LATER, checkHandlerOptions, handlerJobDefaults, moduleJobDefaults } from './job-options.validation.js';
+import { JOB_RATE_LIMITER, type JobRateLimiter } from './job-rate-limiter.interface.js';
 import { MISPLACED_DECORATOR_METADATA, type MisplacedDecorator } from './misplaced-decorator.js';
 import { checkJobSchedule } from './schedule.validation.js';
 import { JOB_EVENT_METADATA, type JobEventListenerMetadata } from './on-job-event.decorator.js';
@@ -38,6 +39,7 @@ export class JobExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly registry: JobRegistry,
     @Inject(QUEUE_CONFIG) private readonly config: ResolvedQueueConfig,
+    @Optional() @Inject(JOB_RATE_LIMITER) private readonly limiter?: JobRateLimiter,
   ) {}
 
   onModuleInit(): void {
@@ -87,12 +89,18 @@ export class JobExplorer implements OnModuleInit {
     checkHandlerOptions(job.options, source);
     const options = job.options ?? {};
     if (options.schedule !== undefined) checkJobSchedule(options.schedule, source);
+    if (options.rateLimit !== undefined) {
+      if (!this.limiter) throw new InvalidJobOptionError('rateLimit', options.rateLimit, 'a rate limiter: BallastModule provides one', source);
+      this.limiter.check(options.rateLimit.policy, source);
+    }
     return {
       queue: options.queue ?? DEFAULT_QUEUE,
       name: job.name,
       concurrency: options.concurrency ?? 1,
       defaults: handlerJobDefaults(options, base),
       schedule: options.schedule,
+      rateLimit: options.rateLimit,
+      maxRetryLater: options.maxRetryLater ?? DEFAULT_MAX_RETRY_LATER,
       location,
       invoke: (data: unknown, context: JobContext) => instance[method]!(data, context),
     };

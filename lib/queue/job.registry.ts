@@ -3,6 +3,7 @@ import type { JobContext } from './job.interface.js';
 import type { JobEvent, JobEventType } from './job-event.types.js';
 import type { ResolvedJobDefaults } from './job-options.validation.js';
 import type { JobSchedule } from './schedule-options.interface.js';
+import type { JobRateLimitOptions } from './job-rate-limit-options.interface.js';
 
 /** A discovered `@Job` method, bound to its provider instance. */
 export interface RegisteredJobHandler {
@@ -13,6 +14,10 @@ export interface RegisteredJobHandler {
   defaults: ResolvedJobDefaults;
   /** The `@Job` schedule, checked; undefined for none. */
   schedule: JobSchedule | undefined;
+  /** The `@Job` rate limit, its policy known; undefined for none. */
+  rateLimit: JobRateLimitOptions | undefined;
+  /** How often one job may throw `RetryLaterError` before it counts as a failure. */
+  maxRetryLater: number;
   /** `Class.method`, for logs and errors. */
   location: string;
   invoke(data: unknown, context: JobContext): unknown;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { JobEventDispatcher } from './job-event.dispatcher.js';
 import { JobExecutor } from './job.executor.js';
 import { JobRegistry } from './job.registry.js';
@@ -8,6 +8,7 @@ import type { StoreHandle } from '../core/store-handle.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
 import type { NewSchedule } from './new-schedule.interface.js';
 import { codeScheduleId, toNewSchedule } from './schedule.validation.js';
+import { JOB_RATE_LIMITER, type JobRateLimiter } from './job-rate-limiter.interface.js';
 
 /** The keep-alive timer does nothing; it only has to exist. Long, so it costs no wake-ups. */
 const KEEP_ALIVE_INTERVAL_MS = 60 * 60 * 1000;
@@ -39,6 +40,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly connections: BallastConnections,
     private readonly registry: JobRegistry,
     private readonly events: JobEventDispatcher,
+    @Optional() @Inject(JOB_RATE_LIMITER) private readonly limiter?: JobRateLimiter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -88,7 +90,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async startWorkers(queues: ReturnType<JobRegistry['queues']>): Promise<void> {
     for (const [queue, handlers] of queues) {
-      const executor = new JobExecutor(queue, handlers, this.logger);
+      const executor = new JobExecutor(queue, handlers, this.logger, this.limiter);
       const spec = {
         executor,
         shutdownTimeoutMs: this.config.shutdownTimeoutMs,

@@ -5,6 +5,7 @@ import {
   BallastModule,
   DuplicateJobHandlerError,
   InvalidJobOptionError,
+  UnknownRateLimitPolicyError,
   InvalidJobTargetError,
   Job,
   JobHandlerScopeError,
@@ -198,6 +199,9 @@ describe('@Job discovery', () => {
       ['an unknown time zone', () => { @Injectable() class H { @Job('x', { schedule: { cron: '0 3 * * *', tz: 'Europe/Atlantis' } }) run(): void {} } return H; }, 'schedule.tz', 'Europe/Atlantis'],
       ['an every under 100 ms', () => { @Injectable() class I { @Job('x', { schedule: { every: 10 } }) run(): void {} } return I; }, 'schedule.every', 10],
       ['a schedule with both timings', () => { @Injectable() class J { @Job('x', { schedule: { every: 1000, cron: '* * * * *' } as never }) run(): void {} } return J; }, 'schedule.cron', '* * * * *'],
+      ['a rate limit without a policy', () => { @Injectable() class K { @Job('x', { rateLimit: { key: () => 'k' } as never }) run(): void {} } return K; }, 'rateLimit.policy', undefined],
+      ['a rate-limit key that is no function', () => { @Injectable() class L { @Job('x', { rateLimit: { policy: 'p', key: 'account' as never } }) run(): void {} } return L; }, 'rateLimit.key', 'account'],
+      ['a negative maxRetryLater', () => { @Injectable() class M { @Job('x', { maxRetryLater: -1 }) run(): void {} } return M; }, 'maxRetryLater', -1],
     ];
     for (const [label, make, option, value] of bad) {
       const provider = make();
@@ -205,6 +209,18 @@ describe('@Job discovery', () => {
       expect({ label, error }).toEqual({ label, error: expect.any(InvalidJobOptionError) });
       expect(error).toMatchObject({ option, value, source: `@Job on ${provider.name}.run` });
     }
+  });
+
+  it('refuses a @Job rate limit whose policy is not configured, naming the method and the policies there are', async () => {
+    @Injectable()
+    class ChargeJobs {
+      @Job('charge', { rateLimit: { policy: 'stripe' } })
+      run(): void {}
+    }
+    const error = await bootError([ChargeJobs]);
+    expect(error).toBeInstanceOf(UnknownRateLimitPolicyError);
+    expect((error as Error).message).toContain('stripe');
+    expect((error as Error).message).toContain('ChargeJobs.run');
   });
 
   it('applies the @Job options as defaults of its job name, under the options of add', async () => {

@@ -317,7 +317,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(await store.counts('q')).toMatchObject({ waiting: 0, active: 6 });
     });
 
-    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, runTimeoutMs, scheduledFor, backoff, token, dropResult', async () => {
+    it('returns each leased job with its fields: ref, id, name, json, attempt 1, maxAttempts, leaseMs, runTimeoutMs, scheduledFor, retryLaters, backoff, token, dropResult', async () => {
       const [keyed, kept, counted] = await enqueueIds([
         serialized({ hello: 'world' }, { name: 'send', jobId: 'mail-1', attempts: 3, leaseMs: 4321, runTimeoutMs: 2500, backoff: { type: 'exponential', delay: 250, jitter: 0.5 } }),
         serialized([1, 2], { removeOnComplete: false }),
@@ -336,6 +336,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
         leaseMs: 4321,
         runTimeoutMs: 2500,
         scheduledFor: null,
+        retryLaters: 0,
         backoff: { type: 'exponential', delay: 250, jitter: 0.5 },
         token: expect.stringMatching(UUID),
         dropResult: true,
@@ -468,6 +469,29 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       // The spent tokens apply nothing.
       expect(await store.fail([{ ...lease(a!), retryMs: 0, message: 'stale', stack: null }])).toEqual({ retried: new Set(), failed: new Set(), cancelled: new Set() });
       expect((await store.getJob('q', now))!.error!.message).toBe('first');
+    });
+
+    it('defers without counting the attempt or touching the error; a retry-later deferral is counted in retryLaters', async () => {
+      const [limited, asked] = await enqueueIds([serialized({}, { attempts: 1 }), serialized({}, { attempts: 1 })]);
+      const [a, b] = await store.claim('q', 2, 2);
+      expect([a!.retryLaters, b!.retryLaters]).toEqual([0, 0]);
+      await store.fail([{ ...lease(a!), retryMs: 0, message: 'earlier', stack: null }]);
+      const [again] = await store.claim('q', 1, 1);
+      expect(again!.id).toBe(limited);
+      const outcome = await store.fail([
+        { ...lease(again!), retryMs: 0, message: 'budget spent', stack: null, deferred: 'rate-limited' },
+        { ...lease(b!), retryMs: 0, message: 'not yet', stack: null, deferred: 'retry-later' },
+      ]);
+      expect(outcome.retried).toEqual(new Set([again!.ref, b!.ref]));
+      // The deferred attempt is given back; the error of the earlier real failure stays.
+      expect(await store.getJob('q', limited!)).toMatchObject({ state: 'waiting', attemptsMade: 1, error: { message: 'earlier' } });
+      expect(await store.getJob('q', asked!)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+      expect((await store.getJob('q', asked!))!.error).toBeUndefined();
+      const claimed = await store.claim('q', 2, 2);
+      expect(claimed.map((j) => [j.id, j.attempt, j.retryLaters])).toEqual([
+        [limited, 2, 0],
+        [asked, 1, 1],
+      ]);
     });
 
     it('removes a job failed for good when removeOnFail is true (still reported as failed)', async () => {

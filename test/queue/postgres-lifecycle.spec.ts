@@ -196,7 +196,7 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(second.token).not.toBe(first.token);
       // The first worker finishes late: its completion, failure, renewal and hand-back are all refused.
       expect((await h.db.query(h.sql.complete, [[first.id], [first.token], ['"late"']])).rows).toEqual([]);
-      const failed = await h.db.query<{ retried: string[]; failed: string[] }>(h.sql.fail, [[first.id], [first.token], [null], ['late'], [null], 'c']);
+      const failed = await h.db.query<{ retried: string[]; failed: string[] }>(h.sql.fail, [[first.id], [first.token], [null], ['late'], [null], 'c', [null]]);
       expect(failed.rows[0]).toMatchObject({ retried: [], failed: [] });
       expect((await h.db.query(h.sql.renew, [[first.id], [first.token], [true]])).rows).toEqual([]);
       expect((await h.db.query<{ released: number }>(h.sql.release, [[first.id], [first.token], 'c'])).rows[0]!.released).toBe(0);

@@ -7,6 +7,7 @@ import {
   InvalidJobOptionError,
   JobCancelledError,
   JobTimeoutError,
+  RateLimitService,
   UnsupportedOptionError,
   type JobFailedEvent,
   type JobInfo,
@@ -19,6 +20,7 @@ import { closeSharedPglite, sharedPglite } from '../support/shared-pglite.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_VALKEY_URL } from '../support/test-env.js';
 import { waitFor } from '../support/wait-for.js';
 import { bootQueueApp, deleteKeys, type QueueTestApp } from './support/queue-test-app.js';
+import { JOB_BUDGET_LIMIT, JOB_BUDGET_POLICY, JOB_BUDGET_WINDOW_MS } from './support/contract-jobs.js';
 
 afterAll(closeSharedPglite);
 
@@ -601,6 +603,64 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(Date.now() - cancelledAt).toBeLessThan(2500);
     await waitFor('the handler to return', () => app.probe.finished.includes(`timed/${id}`), DEADLINE);
     expect((await queue.getJob('timed', id))?.state).toBe('cancelled');
+  });
+
+  it('runs jobs under a rate-limit policy within its budget, one budget per key, a spent budget using no attempt', async () => {
+    const a = await queue.addBulk(Array.from({ length: 7 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'a', i }, options: { removeOnComplete: false } })));
+    const b = await queue.addBulk(Array.from({ length: 2 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'b', i }, options: { removeOnComplete: false } })));
+    for (const { id } of [...a, ...b]) expect(await finished(id, 'budget', 'completed')).toMatchObject({ attemptsMade: 1 });
+    const startsOf = (jobs: typeof a) => jobs.map(({ id }) => app.probe.runsOf('budget', id)).map((runs) => {
+      expect(runs).toHaveLength(1);
+      return runs[0]!.startedAt;
+    }).sort((x, y) => x - y);
+    const startsA = startsOf(a);
+    const startsB = startsOf(b);
+    // 3 per fixed window of 1 s: the 7 jobs of 'a' need three windows, so the 7th starts about a
+    // window after the 1st at least (a little less: the unit is taken just before the run, and the
+    // window is on the store's clock).
+    expect(startsA[6]! - startsA[0]!).toBeGreaterThanOrEqual(JOB_BUDGET_WINDOW_MS - 100);
+    // 'b' has a budget of its own: it does not wait for the windows 'a' waits for (the 7th job of
+    // 'a' waits for the third window at the earliest, a whole window after the first ended).
+    expect(Math.max(...startsB)).toBeLessThan(startsA[2 * JOB_BUDGET_LIMIT]!);
+    expect(app.probe.events.filter((e) => e.queue === 'budget' && (e.type === 'retrying' || e.type === 'failed'))).toEqual([]);
+  });
+
+  it('shares one budget between routes and jobs: together they never take more than the policy allows', async () => {
+    const limiter = app.moduleRef.get(RateLimitService);
+    const windowOf = (ms: number) => Math.floor(ms / JOB_BUDGET_WINDOW_MS);
+    // Stamped before the first decision and after the last, so every decision falls between.
+    const from = Date.now();
+    const jobs = await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'shared', i } })));
+    let routesAllowed = 0;
+    // A route hammered under the same policy and key (the guard calls this very method).
+    while (Date.now() - from < 2500) {
+      if ((await limiter.consume('shared', JOB_BUDGET_POLICY)).allowed) routesAllowed++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const until = Date.now();
+    await waitFor('every job to run', () => jobs.every(({ id }) => app.probe.runsOf('budget', id).length === 1), DEADLINE);
+    // Counted while the route was hammered: a job that started by then took its unit by then.
+    const jobsRun = jobs.filter(({ id }) => app.probe.runsOf('budget', id)[0]!.startedAt < until).length;
+    const windows = windowOf(until) - windowOf(from) + 1;
+    expect(routesAllowed).toBeGreaterThan(0);
+    // Two budgets would let both take the limit in every window, twice the policy.
+    expect(routesAllowed + jobsRun).toBeLessThanOrEqual(JOB_BUDGET_LIMIT * windows);
+  });
+
+  it('runs a job again later without using an attempt when its handler throws RetryLaterError, up to maxRetryLater', async () => {
+    const { id: patient } = await queue.add('budget', 'later', { times: 3 });
+    const done = await finished(patient, 'budget', 'completed');
+    expect(done).toMatchObject({ attemptsMade: 1, result: 'done on run 4' });
+    expect(app.probe.runsOf('budget', patient)).toHaveLength(4);
+    // A fourth ask is past maxRetryLater (3): it fails the attempt, the job's only one.
+    const { id: insistent } = await queue.add('budget', 'later', { times: 9 });
+    const failed = await finished(insistent, 'budget', 'failed');
+    expect(failed.error?.message).toBe('not yet (run 4)');
+    expect(app.probe.runsOf('budget', insistent)).toHaveLength(4);
+    expect(app.probe.eventsOf('budget', patient).filter((e) => e.type === 'retrying' || e.type === 'failed')).toEqual([]);
+    // Its retry starts the count again.
+    expect(await queue.retry('budget', insistent)).toBe(true);
+    await waitFor('the retried job to fail again after three more deferrals', () => app.probe.runsOf('budget', insistent).length === 8, DEADLINE);
   });
 
   it('fails an attempt that runs past its run timeout with JobTimeoutError, aborting its signal, and retries it', async () => {

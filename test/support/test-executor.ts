@@ -15,6 +15,8 @@ export interface TestWorkerOptions {
   leaseMs?: number;
   /** @default 5000 */
   shutdownTimeoutMs?: number;
+  /** @default 25 */
+  maxRetryLater?: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export function testExecutor(queue: string, handlers: Record<string, TestHandler
   const defaults = { ...moduleJobDefaults(options.leaseMs ?? 30_000) };
   const registered = new Map<string, RegisteredJobHandler>();
   for (const [name, invoke] of Object.entries(handlers)) {
-    registered.set(name, { queue, name, concurrency: options.concurrency ?? 1, defaults, schedule: undefined, location: `test.${name}`, invoke });
+    registered.set(name, { queue, name, concurrency: options.concurrency ?? 1, defaults, schedule: undefined, rateLimit: undefined, maxRetryLater: options.maxRetryLater ?? 25, location: `test.${name}`, invoke });
   }
   return new JobExecutor(queue, registered, new Logger('Ballast'));
 }

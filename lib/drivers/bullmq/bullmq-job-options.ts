@@ -60,6 +60,9 @@ export function deduplicationId(dedupe: JobDedupe): string {
   return `${dedupe.mode === 'unique' ? 'u' : 'k'}:${dedupe.key}`;
 }
 
+/** Ballast's field on a BullMQ job's hash: how often its handler threw `RetryLaterError` (bounded by `maxRetryLater`). */
+export const RETRY_LATERS_FIELD = 'ballastRetryLaters';
+
 /** Ballast's key for the run timeout among a BullMQ job's stored options. */
 const RUN_TIMEOUT_KEY = 'ballastRunTimeoutMs';
 

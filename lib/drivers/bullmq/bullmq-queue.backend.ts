@@ -10,7 +10,7 @@ import type { JobListQuery, JobPage } from '../../queue/job-list.interface.js';
 import type { AddedJob } from '../../queue/added-job.interface.js';
 import type { NewJob, QueueBackend, QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import { toJobInfo, toJobState } from './bullmq-job-info.js';
-import { toBullmqJobOptions } from './bullmq-job-options.js';
+import { RETRY_LATERS_FIELD, toBullmqJobOptions } from './bullmq-job-options.js';
 import { BullmqAddOutcome } from './bullmq-add-outcome.js';
 import { BullmqSchedules } from './bullmq-schedules.js';
 import { cronerRepeatStrategy } from './croner-repeat-strategy.js';
@@ -285,6 +285,7 @@ export class BullmqQueueBackend implements QueueBackend {
         lockDuration,
         stalledInterval: this.settings.stalledIntervalMs ?? lockDuration,
         maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
+        countRetryLater: (id) => this.redis.hincrby(this.queue(spec.executor.queue).toKey(id), RETRY_LATERS_FIELD, 1),
       },
       (closed) => {
         this.workers.delete(closed);
@@ -330,6 +331,8 @@ export class BullmqQueueBackend implements QueueBackend {
     try {
       // A fresh attempt budget, as after a new add.
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      // A fresh budget of RetryLaterError too, as on Postgres.
+      await this.redis.hdel(queue.toKey(id), RETRY_LATERS_FIELD);
       return 'retried';
     } catch (error) {
       const code = (error as { code?: unknown }).code;

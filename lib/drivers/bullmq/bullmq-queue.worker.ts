@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type JobsOptions, type RedisOptions } from 'bullmq';
 import type { OutageLog } from '../../common/outage-log.js';
 import { settlesWithin } from '../../common/settles-within.js';
 import { JobAbortedError } from '../../errors/job-aborted.error.js';
 import { JobCancelledError } from '../../errors/job-cancelled.error.js';
+import { JobRateLimitedError } from '../../errors/job-rate-limited.error.js';
+import { RetryLaterError } from '../../errors/retry-later.error.js';
 import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import type { JobProgressWriter } from '../../queue/running-job.interface.js';
 import { runTimeoutOf } from './bullmq-job-options.js';
@@ -22,6 +24,8 @@ export interface BullmqWorkerOptions {
   lockDuration: number;
   stalledInterval: number;
   maxStalledCount: number;
+  /** Counts one more `RetryLaterError` of the job on its hash (`RETRY_LATERS_FIELD`); resolves to the count. */
+  countRetryLater(id: string): Promise<number>;
 }
 
 /** Past the grace period, how long each forced step of shutdown (handback, close) may take. */
@@ -58,7 +62,7 @@ export class BullmqQueueWorker implements QueueWorker {
 
   constructor(
     private readonly spec: WorkerSpec,
-    options: BullmqWorkerOptions,
+    private readonly options: BullmqWorkerOptions,
     private readonly onClosed: (worker: BullmqQueueWorker) => void,
     /** This worker's: an outage of its connections is logged once when it starts and once when it ends. */
     private readonly outage: OutageLog,
@@ -146,8 +150,11 @@ export class BullmqQueueWorker implements QueueWorker {
     const settled = new Promise<unknown>((resolve, reject) => {
       running.abandon = reject;
       const fail = (error: unknown) => {
+        // Still this worker's run (not cancelled or abandoned meanwhile): a deferral may apply.
+        const current = this.running.get(id) === running;
         this.running.delete(id);
-        reject(error);
+        if (current && error instanceof RetryLaterError && token !== undefined) void this.deferOrFail(job, token, error).then(reject, reject);
+        else reject(error);
       };
       try {
         executor.execute(job.data, run, runTimeoutOf(job.opts)).then((result) => {
@@ -160,6 +167,24 @@ export class BullmqQueueWorker implements QueueWorker {
     });
     if (this.heardCancels.size > 0 && this.heardCancels.delete(id)) this.cancel(id);
     return settled;
+  }
+
+  /**
+   * A spent budget or a `RetryLaterError`: when the executor says it is a deferral, the job moves to
+   * BullMQ's delayed set for `delayMs` under this worker's lock, its attempt not counted, and the
+   * processor ends with BullMQ's `DelayedError` (no failure recorded, no event); past
+   * `maxRetryLater`, the error itself, a failed attempt. A handler's own requests are counted on the
+   * job's hash, one round trip each, only when there is one.
+   */
+  private async deferOrFail(job: Job, token: string, error: RetryLaterError): Promise<Error> {
+    let retryLaters = 0;
+    if (!(error instanceof JobRateLimitedError)) {
+      retryLaters = (await this.options.countRetryLater(job.id ?? '')) - 1;
+    }
+    const deferral = this.spec.executor.deferral(error, job.name, retryLaters);
+    if (!deferral) return error;
+    await job.moveToDelayed(Date.now() + deferral.delayMs, token);
+    return new DelayedError();
   }
 
   /**

@@ -19,12 +19,16 @@ interface Failure {
   error: Error;
   /** Ms until the next attempt, or null when none is left. */
   retryMs: number | null;
+  /** A deferral, not a failure (see `JobFailure.deferred`). */
+  deferred?: 'rate-limited' | 'retry-later';
 }
 
 /** What the flusher tells its worker once a write is applied (the job's token still matched). */
 export interface FlushOutcomes {
   completed(job: ClaimedJob, result: unknown): void;
   retrying(job: ClaimedJob, error: Error, retryMs: number): void;
+  /** The job was deferred (its attempt given back): it runs again in `retryMs`. */
+  deferred(job: ClaimedJob, retryMs: number): void;
   failed(job: ClaimedJob, error: Error): void;
   /** The attempt ended the job `cancelled` (it was cancelled while it ran). */
   cancelled(job: ClaimedJob): void;
@@ -70,6 +74,12 @@ export class JobStoreFlusher {
 
   fail(job: ClaimedJob, error: Error, retryMs: number | null): void {
     this.failures.push({ job, error, retryMs });
+    this.schedule();
+  }
+
+  /** Runs the job again in `delayMs` without counting its attempt; `kind` says why (see `JobFailure.deferred`). */
+  defer(job: ClaimedJob, error: Error, delayMs: number, kind: 'rate-limited' | 'retry-later'): void {
+    this.failures.push({ job, error, retryMs: delayMs, deferred: kind });
     this.schedule();
   }
 
@@ -180,11 +190,15 @@ export class JobStoreFlusher {
         retryMs: f.retryMs,
         message: f.error.message || f.error.name || 'Error',
         stack: f.error.stack || null,
+        ...(f.deferred ? { deferred: f.deferred } : {}),
       })),
     );
     for (const f of batch) {
       this.outcomes.written(f.job);
-      if (retried.has(f.job.ref)) this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
+      if (retried.has(f.job.ref)) {
+        if (f.deferred) this.outcomes.deferred(f.job, f.retryMs ?? 0);
+        else this.outcomes.retrying(f.job, f.error, f.retryMs ?? 0);
+      }
       else if (failed.has(f.job.ref)) this.outcomes.failed(f.job, f.error);
       else if (cancelled.has(f.job.ref)) this.outcomes.cancelled(f.job);
     }

@@ -100,6 +100,7 @@ export class JobStoreWorker implements QueueWorker {
         this.emit({ type: 'completed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
       failed: (job, error) => this.emit({ type: 'failed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),
       cancelled: (job) => this.emit({ type: 'cancelled', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt }),
+      deferred: (_job, retryMs) => this.wakeAfter(retryMs),
       retrying: (job, error, retryMs) => {
         this.emit({
           type: 'retrying',
@@ -392,10 +393,17 @@ export class JobStoreWorker implements QueueWorker {
     if (!job.cancelled) this.averageMs = this.averageMs === undefined ? ms : this.averageMs * (1 - DURATION_WEIGHT) + ms * DURATION_WEIGHT;
     if (!job.released) {
       if (outcome.ok) this.flusher.complete(job, outcome.result);
-      else this.flusher.fail(job, outcome.error, job.attempt < job.maxAttempts && !job.cancelled ? retryDelay(job.backoff, job.attempt) : null);
+      else this.recordFailure(job, outcome.error);
     }
     if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     this.pump();
+  }
+
+  /** A failed attempt: deferred when the executor says so (a spent budget, `RetryLaterError`), else retried by the job's policy or failed. */
+  private recordFailure(job: ClaimedJob, error: Error): void {
+    const deferral = job.cancelled ? undefined : this.spec.executor.deferral(error, job.name, job.retryLaters);
+    if (deferral) this.flusher.defer(job, error, deferral.delayMs, deferral.retryLater ? 'retry-later' : 'rate-limited');
+    else this.flusher.fail(job, error, job.attempt < job.maxAttempts && !job.cancelled ? retryDelay(job.backoff, job.attempt) : null);
   }
 
   private onLeaseLost(job: ClaimedJob): void {

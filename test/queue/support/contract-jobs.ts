@@ -2,6 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import {
   Job,
   OnJobEvent,
+  RetryLaterError,
   type JobCompletedEvent,
   type JobContext,
   type JobEvent,
@@ -11,6 +12,11 @@ import {
   type JobStalledEvent,
   type JobCancelledEvent,
 } from '../../../lib/index.js';
+
+/** The rate-limit policy of the contract's `budgeted` jobs (configured by `bootQueueApp`): 3 per second. */
+export const JOB_BUDGET_POLICY = 'job-budget';
+export const JOB_BUDGET_LIMIT = 3;
+export const JOB_BUDGET_WINDOW_MS = 1000;
 
 /** One handler run as the contract suite observes it. */
 export interface JobRun {
@@ -163,6 +169,24 @@ export class ContractJobs {
     } finally {
       this.probe.leave(context.queue, context.id);
     }
+  }
+
+  /** Runs under the `job-budget` policy, one budget per `data.account`; no attempt to spare, so a deferral must not use one. */
+  @Job('budgeted', { queue: 'budget', concurrency: 10, rateLimit: { policy: JOB_BUDGET_POLICY, key: (data: { account: string }) => data.account } })
+  budgeted(data: { account: string }, context: JobContext): string {
+    this.probe.enter(context.queue, runOf(data, context));
+    this.probe.leave(context.queue, context.id);
+    return data.account;
+  }
+
+  /** Asks to run again later (`RetryLaterError`, 50 ms) on its first `data.times` runs; at most 3 such asks count as no failure. */
+  @Job('later', { queue: 'budget', concurrency: 4, maxRetryLater: 3, removeOnComplete: false })
+  later(data: { times: number }, context: JobContext): string {
+    this.probe.enter(context.queue, runOf(data, context));
+    this.probe.leave(context.queue, context.id);
+    const runs = this.probe.runsOf(context.queue, context.id).length;
+    if (runs <= data.times) throw new RetryLaterError(50, `not yet (run ${runs})`);
+    return `done on run ${runs}`;
   }
 
   /** Ignores its signal and returns after `ms`: a run timeout must fail it all the same. */

@@ -4,7 +4,7 @@ import { BallastModule, QueueService, type QueueOptions } from '../../../lib/ind
 import type { BackendSetup } from '../../support/backends.js';
 import { unlinkByPrefix } from '../../../lib/core/connections/unlink-by-prefix.js';
 import { TEST_REDIS_URL } from '../../support/test-env.js';
-import { ContractJobsModule, JobProbe } from './contract-jobs.js';
+import { ContractJobsModule, JOB_BUDGET_LIMIT, JOB_BUDGET_POLICY, JOB_BUDGET_WINDOW_MS, JobProbe } from './contract-jobs.js';
 
 export interface QueueTestApp {
   moduleRef: TestingModule;
@@ -24,6 +24,8 @@ export async function bootQueueApp(setup: BackendSetup, queue: QueueOptions = {}
         ...setup.options,
         // The cache on the same backend, so a Redis run does not also start embedded PGlite for it.
         cache: { provider: setup.provider },
+        // The budget of the contract's rate-limited jobs, on the same backend as the queue.
+        rateLimit: { provider: setup.provider, policies: { [JOB_BUDGET_POLICY]: { algorithm: 'fixed-window', limit: JOB_BUDGET_LIMIT, window: JOB_BUDGET_WINDOW_MS } } },
         queue: { provider: setup.provider, pollIntervalMs: 200, shutdownTimeoutMs: 5000, ...queue } }),
       ContractJobsModule,
     ],

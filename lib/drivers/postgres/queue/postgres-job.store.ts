@@ -62,6 +62,7 @@ interface ClaimRow {
   token: string;
   drop_result: boolean;
   scheduled_for: number | null;
+  retry_laters: number;
 }
 
 interface ScheduleRow {
@@ -223,6 +224,7 @@ export class PostgresJobStore implements JobStore {
       jobs.map((j) => clean(j.message, MAX_MESSAGE)),
       jobs.map((j) => (j.stack === null ? null : clean(j.stack, MAX_STACK))),
       this.channel,
+      jobs.map((j) => j.deferred ?? null),
     ]);
     const row = rows[0];
     return { retried: new Set(row?.retried ?? []), failed: new Set(row?.failed ?? []), cancelled: new Set(row?.cancelled ?? []) };
@@ -460,6 +462,7 @@ function toLeasedJob(row: ClaimRow): LeasedJob {
     leaseMs: row.timeout_ms,
     runTimeoutMs: row.run_timeout_ms,
     scheduledFor: row.scheduled_for,
+    retryLaters: row.retry_laters,
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,

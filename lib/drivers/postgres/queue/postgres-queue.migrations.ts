@@ -207,4 +207,14 @@ export const queueMigrations: readonly Migration[] = [
       `ALTER INDEX ${s}.queue_jobs_keep_count_v8 RENAME TO queue_jobs_keep_count`,
     ],
   },
+  {
+    service: 'queue',
+    version: 9,
+    name: 'retry later',
+    statements: (s) => [
+      // Times the handler threw RetryLaterError (each deferral gave its attempt back); bounded by
+      // the handler's maxRetryLater, reset by a retry of the failed job.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN retry_laters integer NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

@@ -344,10 +344,10 @@ export function queueSql(s: string) {
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
                         j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
-                        j.keep_completed, j.scheduled_for
+                        j.keep_completed, j.scheduled_for, j.retry_laters
             )
             SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
-                   attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter,
+                   attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter, retry_laters,
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
                    (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for
             -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
@@ -402,20 +402,25 @@ export function queueSql(s: string) {
 
     /**
      * $1 ids, $2 tokens, $3 retry delays in ms (null entries: no retry left), $4 error messages,
-     * $5 error stacks, $6 channel. Records failed attempts whose token still matches: a job with a
-     * retry goes back to waiting (delay 0) or delayed until now + delay, keeping the error; one
+     * $5 error stacks, $6 channel, $7 deferrals (null, 'rate-limited' or 'retry-later'). Records
+     * failed attempts whose token still matches: a job with a retry goes back to waiting (delay 0)
+     * or delayed until now + delay, keeping the error (a deferred one instead gets its attempt back
+     * and keeps its earlier error, a `retry-later` counted in retry_laters); one
      * without becomes failed (the dead letter) with its error, or is removed when its retention says
      * so. Queues that got jobs back are notified. Returns the ids applied per outcome.
      */
     fail: `WITH f AS (
-             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[], $5::text[])
-               AS f(id, token, retry_ms, message, stack)
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[], $5::text[], $7::text[])
+               AS f(id, token, retry_ms, message, stack, deferred)
            ),
            retried AS (
              UPDATE ${jobs} j
              SET state = CASE WHEN f.retry_ms > 0 THEN 'delayed' ELSE 'waiting' END,
                  run_at = now() + ${ms('f.retry_ms')}, lock_token = NULL, locked_until = NULL,
-                 error_message = f.message, error_stack = f.stack
+                 attempts_made = CASE WHEN f.deferred IS NULL THEN j.attempts_made ELSE greatest(j.attempts_made - 1, 0) END,
+                 retry_laters = j.retry_laters + CASE WHEN f.deferred = 'retry-later' THEN 1 ELSE 0 END,
+                 error_message = CASE WHEN f.deferred IS NULL THEN f.message ELSE j.error_message END,
+                 error_stack = CASE WHEN f.deferred IS NULL THEN f.stack ELSE j.error_stack END
              FROM f, ${asyncCommit}
              WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NOT NULL AND NOT j.cancel_requested
              RETURNING j.id, j.queue, j.run_at
@@ -582,7 +587,7 @@ export function queueSql(s: string) {
      */
     retry: `WITH moved AS (
               UPDATE ${jobs}
-              SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
+              SET state = 'waiting', attempts_made = 0, stalls = 0, retry_laters = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
                   purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
               WHERE ${byPublicId} AND state = 'failed'
               RETURNING queue
@@ -602,7 +607,7 @@ export function queueSql(s: string) {
                        ),
                        moved AS (
                          UPDATE ${jobs} j
-                         SET state = 'waiting', attempts_made = 0, stalls = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
+                         SET state = 'waiting', attempts_made = 0, stalls = 0, retry_laters = 0, run_at = now(), finished_at = NULL, keep_count = NULL, dedupe_key = NULL,
                              purge_at = NULL, result = NULL, error_message = NULL, error_stack = NULL
                          FROM batch WHERE j.id = batch.id
                          RETURNING j.id
