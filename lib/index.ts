@@ -89,7 +89,7 @@ export { JobLeaseExpiredError } from './errors/job-lease-expired.error.js';
 export { JobTimeoutError } from './errors/job-timeout.error.js';
 export { JobCancelledError } from './errors/job-cancelled.error.js';
 export { RetryLaterError } from './errors/retry-later.error.js';
-export { JobRateLimitedError } from './errors/job-rate-limited.error.js';
+export type { JobRateLimitedError } from './errors/job-rate-limited.error.js';
 export { InvalidJobProgressError } from './errors/invalid-job-progress.error.js';
 export { NoJobHandlerError } from './errors/no-job-handler.error.js';
 export { InvalidCostError } from './errors/invalid-cost.error.js';

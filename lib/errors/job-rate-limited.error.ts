@@ -3,7 +3,8 @@ import { RetryLaterError } from './retry-later.error.js';
 /**
  * The job's `rateLimit` budget was spent when its attempt was due: it waits `delayMs` (until the
  * policy says a unit fits) and runs then, without using an attempt; never bounded by
- * `maxRetryLater`. Reported nowhere but in logs and `getJob`: nothing failed.
+ * `maxRetryLater`. Internal to the runners (nothing failed, so nothing reports it); exported as a
+ * type only.
  */
 export class JobRateLimitedError extends RetryLaterError {
   constructor(

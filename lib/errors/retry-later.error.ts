@@ -7,11 +7,17 @@ import { BallastError } from './ballast.error.js';
  * error fails the attempt like any other.
  */
 export class RetryLaterError extends BallastError {
-  constructor(
-    readonly delayMs: number,
-    message = `retry later, in ${delayMs} ms`,
-  ) {
+  /** The wait, in whole ms (a fraction is rounded up, e.g. from a `Retry-After` header in seconds). */
+  readonly delayMs: number;
+
+  constructor(delayMs: number, message = `retry later, in ${Math.ceil(delayMs)} ms`) {
     super(message);
-    if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw new RangeError(`RetryLaterError: delayMs must be a whole number of ms, 0 or more; got ${String(delayMs)}`);
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_RETRY_LATER_MS) {
+      throw new RangeError(`RetryLaterError: delayMs must be a number of ms from 0 to ${MAX_RETRY_LATER_MS}; got ${String(delayMs)}`);
+    }
+    this.delayMs = Math.ceil(delayMs);
   }
 }
+
+/** The longest wait a `RetryLaterError` may ask for: what a Node timer can wait, about 24.8 days. */
+const MAX_RETRY_LATER_MS = 2_147_483_647;

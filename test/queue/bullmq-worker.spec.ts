@@ -74,6 +74,27 @@ describe('BullMQ queue worker', () => {
     expect(h.events.filter((e) => e.jobId === id)).toEqual([]);
   });
 
+  it('does not cancel a job added again under the id of a cancelled one, in a process that heard the cancel', async () => {
+    const ranBy = new Map<string, string>();
+    const handlers = (label: string) => ({
+      hold: async (data: unknown, context: JobContext) => {
+        ranBy.set(`${context.id}/${(data as { n: number }).n}`, label);
+        if ((data as { wait: boolean }).wait) await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason)));
+        return label;
+      },
+    });
+    const workers = { a: await h.startWorker('mail', handlers('a'), { concurrency: 2 }), b: await h.startWorker('mail', handlers('b'), { concurrency: 2 }, h.sibling()) };
+    await h.backend.add([newJob('mail', 'hold', { n: 1, wait: true }, { jobId: 'again' })]);
+    const runner = await waitFor('the first job to run', () => ranBy.get('again/1'));
+    expect(await h.backend.cancel('mail', 'again')).toBe('cancelling');
+    await waitFor('the cancelled job', async () => (await h.backend.getJob('mail', 'again'))?.state === 'cancelled');
+    // Only the worker that heard the cancel without running the job is left to fetch the new one.
+    await workers[runner as 'a' | 'b'].close();
+    await h.backend.add([newJob('mail', 'hold', { n: 2, wait: false }, { jobId: 'again', removeOnComplete: false })]);
+    await waitFor('the new job under the same id to complete', async () => (await h.backend.getJob('mail', 'again'))?.state === 'completed');
+    expect(ranBy.get('again/2')).toBe(runner === 'a' ? 'b' : 'a');
+  });
+
   it('fails a job whose name has no handler, naming it', async () => {
     await h.startWorker('mail', { welcome: () => undefined });
     const [{ id }] = await h.backend.add([newJob('mail', 'welcom')]);

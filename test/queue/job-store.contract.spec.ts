@@ -877,7 +877,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect((await store.claim('c', 10, 10)).map((j) => j.id)).toEqual([done]);
       const [again] = await store.enqueue([serialized({}, { queue: 'c', dedupe: { mode: 'throttle', key: 'k', forMs: 60_000 } })]);
       expect(again!.outcome).toBe('created');
-      // Cancelled jobs list newest first, are pruned like failed ones, and removed on request.
+      // Cancelled jobs list newest first and are removed on request.
       expect((await store.list('c', checkJobListOptions({ state: 'cancelled' }))).jobs.map((j) => j.id)).toEqual([delayed, fresh]);
       expect(await store.remove('c', fresh!)).toBe(true);
     });
@@ -907,6 +907,34 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
       expect(await store.getJob('q', kept!)).toBeUndefined();
       expect(await store.cancel('q', id!)).toBe('finished');
     });
+
+    if (flavor === 'postgres') {
+      it('a failure that races a cancel ends the job cancelled, whether it had a retry left, none, or keeps no failed jobs', async () => {
+        const [retry, last, dropped] = await enqueueIds([
+          serialized({}, { attempts: 3 }),
+          serialized({}, { attempts: 1 }),
+          serialized({}, { attempts: 1, removeOnFail: true }),
+        ]);
+        const claimed = await store.claim('q', 3, 3);
+        // The cancel holds the rows (what `cancel` does to a running job) while the failure is written.
+        const other = await serverSession();
+        await other.query('BEGIN');
+        await other.query(`UPDATE ${quoteIdentifier(schema)}.queue_jobs SET cancel_requested = true WHERE id = ANY($1::bigint[])`, [claimed.map((j) => j.ref)]);
+        let settled = false;
+        const failing = store
+          .fail(claimed.map((job, i) => ({ ...lease(job), retryMs: i === 0 ? 0 : null, message: 'boom', stack: null })))
+          .finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(settled).toBe(false);
+        await other.query('COMMIT');
+        const outcome = await failing;
+        expect(outcome).toEqual({ retried: new Set(), failed: new Set(), cancelled: new Set(claimed.map((j) => j.ref)) });
+        expect(await store.getJob('q', retry!)).toMatchObject({ state: 'cancelled', error: { message: 'boom' } });
+        expect(await store.getJob('q', last!)).toMatchObject({ state: 'cancelled' });
+        expect(await store.getJob('q', dropped!)).toBeUndefined();
+        expect(await store.counts('q')).toMatchObject({ active: 0, waiting: 0, cancelled: 2 });
+      });
+    }
 
     it('a cancelled running job whose worker died or handed it back ends cancelled, not waiting', async () => {
       const [reaped, released] = await enqueueIds([serialized({}, { leaseMs: SHORT_LEASE }), serialized({}, { leaseMs: 60_000 })]);

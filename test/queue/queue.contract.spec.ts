@@ -536,7 +536,6 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     const { id: after } = await queue.add('main', 'record', 'after', { removeOnComplete: false });
     await finished(after, 'main', 'completed');
     expect(app.probe.runsOf('main', waiting)).toHaveLength(0);
-    expect(app.probe.runsOf('main', delayed)).toHaveLength(0);
     expect(await queue.remove('main', delayed)).toBe(true);
     expect(await queue.getJob('main', delayed)).toBeUndefined();
   });
@@ -568,6 +567,17 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect(app.probe.runsOf('held', id)).toHaveLength(1);
     expect((await queue.getJob('held', id))?.state).toBe('cancelled');
     expect(await queue.getCounts('held')).toMatchObject({ active: 0, cancelled: 1 });
+  });
+
+  it('keeps cancelled jobs apart from failed ones: cancelling never trims the failed jobs removeOnFail keeps', async () => {
+    // No handler has this name in 'held': each fails at once, kept by removeOnFail: 2.
+    for (const n of [1, 2]) await finished((await queue.add('held', 'no-such-job', { n }, { attempts: 1, removeOnFail: 2 })).id, 'held', 'failed');
+    const { id } = await queue.add('held', 'cancellable', 'c', { removeOnFail: 2 });
+    await waitFor('the job to start', () => app.probe.runsOf('held', id).length === 1, DEADLINE);
+    expect(await queue.cancel('held', id)).toBe('cancelling');
+    const job = await finished(id, 'held', 'cancelled');
+    expect(job.attemptsMade).toBe(1);
+    expect(await queue.getCounts('held')).toMatchObject({ failed: 2, cancelled: 1, active: 0 });
   });
 
   it('cancels a job running in another process, from a process without workers', async () => {

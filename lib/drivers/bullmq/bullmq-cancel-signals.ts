@@ -25,10 +25,16 @@ export class BullmqCancelSignals {
     let set = this.listeners.get(queue);
     if (!set) this.listeners.set(queue, (set = new Set()));
     set.add(onCancel);
-    await this.open();
-    return () => {
+    const stop = () => {
       set.delete(onCancel);
     };
+    try {
+      await this.open();
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
   }
 
   async close(): Promise<void> {

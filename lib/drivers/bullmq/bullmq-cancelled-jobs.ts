@@ -92,7 +92,7 @@ export class BullmqCancelledJobs {
   async cancel(queueName: string, id: string): Promise<CancelOutcome> {
     const queue = this.queueOf(queueName);
     const jobKey = queue.toKey(id);
-    // Sent together on one connection: the job is read just before it is marked.
+    // Sent together on one connection (the read may land after the mark, which changes nothing it reads).
     const [job, hasProgress, marked] = await Promise.all([
       queue.getJob(id),
       this.redis.hexists(jobKey, 'progress'),
@@ -112,6 +112,23 @@ export class BullmqCancelledJobs {
     }
     await this.settle(queueName, id);
     return 'cancelled';
+  }
+
+  /**
+   * Records a job cancelled while it ran here, before its worker fails it: the worker then has BullMQ
+   * delete the job at once rather than pass it through the failed set, where it would count against
+   * (and trim) the real failures `removeOnFail: n` keeps. `keep` is the job's own retention.
+   */
+  async recordRun(queueName: string, job: Job, keep: Job['opts']['removeOnFail']): Promise<void> {
+    const hasProgress = (await this.redis.hexists(this.queueOf(queueName).toKey(job.id ?? ''), 'progress')) === 1;
+    await this.record(queueName, job, {
+      finishedAt: Date.now(),
+      hasProgress,
+      error: { message: new JobCancelledError(queueName, job.id ?? '').message },
+      // The attempt it was cancelled in counts, as on Postgres.
+      attemptsMade: job.attemptsMade + 1,
+      keep,
+    });
   }
 
   /**
@@ -163,9 +180,14 @@ export class BullmqCancelledJobs {
   private async record(
     queueName: string,
     job: Job,
-    { finishedAt, hasProgress, error }: { finishedAt: number; hasProgress: boolean; error?: { message: string } },
+    {
+      finishedAt,
+      hasProgress,
+      error,
+      attemptsMade,
+      keep = job.opts.removeOnFail,
+    }: { finishedAt: number; hasProgress: boolean; error?: { message: string }; attemptsMade?: number; keep?: Job['opts']['removeOnFail'] },
   ): Promise<void> {
-    const keep = job.opts.removeOnFail;
     if (keep === true) return;
     const info = toJobInfo(queueName, job, 'cancelled', null, hasProgress);
     const record: CancelledRecord = {
@@ -173,7 +195,7 @@ export class BullmqCancelledJobs {
       name: info.name,
       data: info.data,
       priority: info.priority,
-      attemptsMade: info.attemptsMade,
+      attemptsMade: attemptsMade ?? info.attemptsMade,
       maxAttempts: info.maxAttempts,
       createdAt: info.createdAt.getTime(),
       runAt: info.runAt.getTime(),

@@ -295,9 +295,12 @@ export class BullmqQueueBackend implements QueueBackend {
       this.cancelled,
     );
     this.workers.add(worker);
+    // Registered at once: a worker that fails to start must still stop hearing when it closes.
+    const hearing = this.cancelSignals.listen(spec.executor.queue, (id) => worker.cancel(id));
     try {
-      [stopHearing] = await Promise.all([this.cancelSignals.listen(spec.executor.queue, (id) => worker.cancel(id)), worker.waitUntilReady()]);
+      [stopHearing] = await Promise.all([hearing, worker.waitUntilReady()]);
     } catch (error) {
+      await hearing.then((stop) => stop(), () => undefined);
       await worker.close();
       throw error;
     }

@@ -32,7 +32,8 @@ export interface BullmqWorkerOptions {
 const FORCED_STEP_MS = 2000;
 /**
  * How often a worker running jobs asks for their cancel marks: the fallback of the `cancel` channel,
- * one pipelined read per worker (not per job), so a lost message delays a cancel by at most this.
+ * one read of each running job's mark, sent together (a round trip per worker, not per job), so a
+ * lost message delays a cancel by at most this.
  */
 const CANCEL_POLL_MS = 1000;
 
@@ -52,6 +53,9 @@ export class BullmqQueueWorker implements QueueWorker {
   private giveUpConnections = false;
   /** Ids of jobs this worker cancelled mid-run, until BullMQ reports them failed. */
   private readonly cancelledHere = new Set<string>();
+  /** Of those, the ones already in the cancelled record (BullMQ deletes them as it fails them). */
+  private readonly recordedHere = new Set<string>();
+  private polling = false;
   /**
    * Cancels heard for jobs not (yet) running here, by id, with when they were heard: BullMQ may
    * have fetched the job just before its cancel, and start it just after. Kept for a lease length.
@@ -102,21 +106,40 @@ export class BullmqQueueWorker implements QueueWorker {
       this.heardCancels.set(id, Date.now());
       return;
     }
+    const { queue } = this.spec.executor;
     this.running.delete(id);
     this.cancelledHere.add(id);
-    running.run.abort(new JobCancelledError(this.spec.executor.queue, id));
-    running.abandon(new UnrecoverableError(CANCELLED_REASON));
+    running.cancelling = true;
+    running.run.abort(new JobCancelledError(queue, id));
+    const fail = () => running.abandon(new UnrecoverableError(CANCELLED_REASON));
+    void this.cancelled.recordRun(queue, running.job, running.job.opts.removeOnFail).then(
+      () => {
+        // Recorded: BullMQ deletes the job as it fails it, past its failed set.
+        this.recordedHere.add(id);
+        running.job.opts.removeOnFail = true;
+        fail();
+      },
+      (error: unknown) => {
+        // Not recorded: failed with its own retention, the failed event moves it (`onCancelled`).
+        this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: cancelled job ${id} not recorded yet: ${(error as Error).message}`);
+        fail();
+      },
+    );
   }
 
   /** Asks the store which running jobs carry a cancel's mark, for a cancel message this process missed. */
   private async pollCancels(): Promise<void> {
     const now = Date.now();
     for (const [id, at] of this.heardCancels) if (now - at > this.lockDuration) this.heardCancels.delete(id);
-    if (this.running.size === 0 || this.closing) return;
+    // One poll at a time: during an outage they would pile up in the client's offline queue.
+    if (this.running.size === 0 || this.closing || this.polling) return;
+    this.polling = true;
     try {
       for (const id of await this.cancelled.marked(this.spec.executor.queue, [...this.running.keys()])) this.cancel(id);
     } catch {
       // The store is down: the worker's own connections report the outage; the next poll tries again.
+    } finally {
+      this.polling = false;
     }
   }
 
@@ -150,22 +173,34 @@ export class BullmqQueueWorker implements QueueWorker {
     const settled = new Promise<unknown>((resolve, reject) => {
       running.abandon = reject;
       const fail = (error: unknown) => {
-        // Still this worker's run (not cancelled or abandoned meanwhile): a deferral may apply.
+        // A cancel settles the run itself, once it is recorded.
+        if (running.cancelling) return;
+        // Still this worker's run (not abandoned at shutdown): a deferral may apply.
         const current = this.running.get(id) === running;
-        this.running.delete(id);
+        if (current) this.running.delete(id);
         if (current && error instanceof RetryLaterError && token !== undefined) void this.deferOrFail(job, token, error).then(reject, reject);
         else reject(error);
       };
       try {
         executor.execute(job.data, run, runTimeoutOf(job.opts)).then((result) => {
-          this.running.delete(id);
+          if (running.cancelling) return;
+          if (this.running.get(id) === running) this.running.delete(id);
           resolve(result.value);
         }, fail);
       } catch (error) {
         fail(error);
       }
     });
-    if (this.heardCancels.size > 0 && this.heardCancels.delete(id)) this.cancel(id);
+    // A cancel heard just before BullMQ handed this job over: act on it if the job carries its mark
+    // (a job added again under the same id after a cancel does not).
+    if (this.heardCancels.size > 0 && this.heardCancels.delete(id)) {
+      void this.cancelled.marked(executor.queue, [id]).then(
+        (marked) => {
+          if (marked.length > 0) this.cancel(id);
+        },
+        () => undefined,
+      );
+    }
     return settled;
   }
 
@@ -249,7 +284,8 @@ export class BullmqQueueWorker implements QueueWorker {
     const id = job.id ?? '';
     const ranHere = this.cancelledHere.delete(id);
     const { queue } = this.spec.executor;
-    void this.cancelled.moveFailed(queue, job, ranHere).then(
+    const moved = this.recordedHere.delete(id) ? Promise.resolve() : this.cancelled.moveFailed(queue, job, ranHere);
+    void moved.then(
       () => {
         if (ranHere) this.spec.onEvent({ type: 'cancelled', queue, jobId: id, name: job.name, attempt: job.attemptsMade });
       },

@@ -11,4 +11,6 @@ export interface BullmqRunningJob {
   readonly run: RunningJob;
   /** Rejects the processor's promise; set once the job runs. */
   abandon: (reason: Error) => void;
+  /** A cancel took the run over: only `abandon` settles the processor's promise from now on. */
+  cancelling?: boolean;
 }

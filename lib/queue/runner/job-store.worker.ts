@@ -355,23 +355,27 @@ export class JobStoreWorker implements QueueWorker {
   }
 
   /**
-   * The job was cancelled while this worker held it: a buffered one ends without running; a running
-   * one has its signal aborted and its attempt ends now, its slot freed, whether or not the handler
-   * stops (like a run timeout). Either way the failure written finds the store's cancel mark and
-   * ends the job `cancelled`, not retried.
+   * The job was cancelled while this worker held it. A buffered one never ran: it is handed back,
+   * which the store's cancel mark turns into `cancelled` with its attempt given back and no event,
+   * as for a job cancelled while it waited. A running one has its signal aborted and its attempt
+   * ends now, its slot freed, whether or not the handler stops (like a run timeout): the failure
+   * written finds the mark and ends the job `cancelled`, not retried.
    */
   private cancel(job: ClaimedJob): void {
     if (job.released || job.cancelled) return;
-    const error = new JobCancelledError(this.queue, job.id);
-    job.cancelled = true;
-    job.run.abort(error);
     const index = this.buffer.indexOf(job);
     if (index >= 0) {
       this.buffer.splice(index, 1);
-      this.flusher.fail(job, error, null);
+      this.letGo(job);
+      void this.release([job]);
+      this.pump();
       return;
     }
-    if (this.running.has(job)) this.finish(job, { ok: false, error }, 0);
+    if (!this.running.has(job)) return;
+    const error = new JobCancelledError(this.queue, job.id);
+    job.cancelled = true;
+    job.run.abort(error);
+    this.finish(job, { ok: false, error }, 0);
   }
 
   private async execute(job: ClaimedJob): Promise<Outcome> {

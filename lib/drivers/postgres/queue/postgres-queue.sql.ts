@@ -393,7 +393,8 @@ export function queueSql(s: string) {
                kept AS (
                  UPDATE ${jobs} j
                  SET state = 'completed', result = done.result::jsonb, finished_at = now(), lock_token = NULL,
-                     locked_until = NULL, keep_count = j.keep_completed, purge_at = now() + ${ms('j.keep_completed_ms')}
+                     locked_until = NULL, cancel_requested = false, keep_count = j.keep_completed,
+                     purge_at = now() + ${ms('j.keep_completed_ms')}
                  FROM done, ${asyncCommit}
                  WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed IS DISTINCT FROM 0
                  RETURNING j.id
@@ -413,6 +414,16 @@ export function queueSql(s: string) {
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[], $5::text[], $7::text[])
                AS f(id, token, retry_ms, message, stack, deferred)
            ),
+           -- Each job whose lease still matches, locked, with its cancel mark as committed now: a
+           -- cancel that committed after this statement began is seen here (the lock waits for it
+           -- and reads the newest row). The branches below decide on these values, not on the row
+           -- as the statement's snapshot had it, so a failure racing a cancel ends the job cancelled
+           -- instead of matching no branch and leaving it active.
+           l AS (
+             SELECT j.id, j.cancel_requested, j.keep_failed IS NOT DISTINCT FROM 0 AS keep_none
+             FROM ${jobs} j JOIN f ON j.id = f.id AND j.lock_token = f.token
+             FOR UPDATE OF j
+           ),
            retried AS (
              UPDATE ${jobs} j
              SET state = CASE WHEN f.retry_ms > 0 THEN 'delayed' ELSE 'waiting' END,
@@ -421,29 +432,28 @@ export function queueSql(s: string) {
                  retry_laters = j.retry_laters + CASE WHEN f.deferred = 'retry-later' THEN 1 ELSE 0 END,
                  error_message = CASE WHEN f.deferred IS NULL THEN f.message ELSE j.error_message END,
                  error_stack = CASE WHEN f.deferred IS NULL THEN f.stack ELSE j.error_stack END
-             FROM f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NOT NULL AND NOT j.cancel_requested
+             FROM f JOIN l ON l.id = f.id, ${asyncCommit}
+             WHERE j.id = f.id AND f.retry_ms IS NOT NULL AND NOT l.cancel_requested
              RETURNING j.id, j.queue, j.run_at
            ),
            removed AS (
-             DELETE FROM ${jobs} j USING f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND (f.retry_ms IS NULL OR j.cancel_requested) AND j.keep_failed = 0
-             RETURNING j.id, j.cancel_requested
+             DELETE FROM ${jobs} j USING f JOIN l ON l.id = f.id, ${asyncCommit}
+             WHERE j.id = f.id AND (f.retry_ms IS NULL OR l.cancel_requested) AND l.keep_none
+             RETURNING j.id, l.cancel_requested
            ),
            dead AS (
              UPDATE ${jobs} j
              SET state = 'failed', finished_at = now(), lock_token = NULL, locked_until = NULL,
                  error_message = f.message, error_stack = f.stack, dedupe_key = NULL,
                  keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}
-             FROM f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND f.retry_ms IS NULL AND NOT j.cancel_requested
-               AND j.keep_failed IS DISTINCT FROM 0
+             FROM f JOIN l ON l.id = f.id, ${asyncCommit}
+             WHERE j.id = f.id AND f.retry_ms IS NULL AND NOT l.cancel_requested AND NOT l.keep_none
              RETURNING j.id
            ),
            cancelled AS (
              UPDATE ${jobs} j SET ${endCancelled}, error_message = f.message, error_stack = f.stack
-             FROM f, ${asyncCommit}
-             WHERE j.id = f.id AND j.lock_token = f.token AND j.cancel_requested AND j.keep_failed IS DISTINCT FROM 0
+             FROM f JOIN l ON l.id = f.id, ${asyncCommit}
+             WHERE j.id = f.id AND l.cancel_requested AND NOT l.keep_none
              RETURNING j.id
            ),
            notified AS (
