@@ -1,6 +1,7 @@
 import { toJson } from '../common/json-value.js';
 import { InvalidJobProgressError } from '../errors/invalid-job-progress.error.js';
 import { SerializationError } from '../errors/serialization.error.js';
+import { RetryLaterError } from '../errors/retry-later.error.js';
 import type { JobProgress } from './job.interface.js';
 import type { JobProgressWriter, RunningJob } from './running-job.interface.js';
 
@@ -67,6 +68,10 @@ export class JobRun implements RunningJob {
     if (this.#abortedWith) return;
     this.#abortedWith = reason;
     this.#controller?.abort(reason);
+  }
+
+  retryAfter(ms: number): never {
+    throw new RetryLaterError(ms);
   }
 
   /**

@@ -62,6 +62,12 @@ export interface JobContext {
    * background (calls faster than the store keep the latest value) and never fails the job.
    */
   progress(value: JobProgress): Promise<void>;
+  /**
+   * Ends the attempt and runs the job again in `ms` without using an attempt: the same as
+   * `throw new RetryLaterError(ms)` (bounded by the `@Job`'s `maxRetryLater`), as a statement:
+   * `if (response.status === 429) context.retryAfter(retryAfterMs);`.
+   */
+  retryAfter(ms: number): never;
 }
 
 /** One entry of `QueueService.addBulk`. */
