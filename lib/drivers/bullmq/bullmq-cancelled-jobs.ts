@@ -120,11 +120,9 @@ export class BullmqCancelledJobs {
    * (and trim) the real failures `removeOnFail: n` keeps. `keep` is the job's own retention.
    */
   async recordRun(queueName: string, job: Job, keep: Job['opts']['removeOnFail']): Promise<void> {
-    const hasProgress = (await this.redis.hexists(this.queueOf(queueName).toKey(job.id ?? ''), 'progress')) === 1;
     await this.record(queueName, job, {
       finishedAt: Date.now(),
-      hasProgress,
-      error: { message: new JobCancelledError(queueName, job.id ?? '').message },
+      error: cancelledError(queueName, job),
       // The attempt it was cancelled in counts, as on Postgres.
       attemptsMade: job.attemptsMade + 1,
       keep,
@@ -137,9 +135,7 @@ export class BullmqCancelledJobs {
    * running, so its error is the cancellation's.
    */
   async moveFailed(queueName: string, job: Job, ranHere: boolean): Promise<void> {
-    const hasProgress = (await this.redis.hexists(this.queueOf(queueName).toKey(job.id ?? ''), 'progress')) === 1;
-    const error = ranHere ? { message: new JobCancelledError(queueName, job.id ?? '').message } : undefined;
-    await this.record(queueName, job, { finishedAt: job.finishedOn ?? Date.now(), hasProgress, error });
+    await this.record(queueName, job, { finishedAt: job.finishedOn ?? Date.now(), error: ranHere ? cancelledError(queueName, job) : undefined });
     await job.remove().catch(() => undefined);
   }
 
@@ -186,10 +182,19 @@ export class BullmqCancelledJobs {
       error,
       attemptsMade,
       keep = job.opts.removeOnFail,
-    }: { finishedAt: number; hasProgress: boolean; error?: { message: string }; attemptsMade?: number; keep?: Job['opts']['removeOnFail'] },
+    }: {
+      finishedAt: number;
+      /** Whether the job stored a progress (BullMQ reads an absent one as 0); read here when not given. */
+      hasProgress?: boolean;
+      error?: { message: string };
+      attemptsMade?: number;
+      keep?: Job['opts']['removeOnFail'];
+    },
   ): Promise<void> {
     if (keep === true) return;
-    const info = toJobInfo(queueName, job, 'cancelled', null, hasProgress);
+    const queue = this.queueOf(queueName);
+    const progressStored = hasProgress ?? (await this.redis.hexists(queue.toKey(job.id ?? ''), 'progress')) === 1;
+    const info = toJobInfo(queueName, job, 'cancelled', null, progressStored);
     const record: CancelledRecord = {
       id: info.id,
       name: info.name,
@@ -207,7 +212,6 @@ export class BullmqCancelledJobs {
     if (info.progress !== undefined) record.progress = info.progress;
     const count = typeof keep === 'number' ? keep : typeof keep === 'object' && keep.count !== undefined ? keep.count : -1;
     const oldest = typeof keep === 'object' && 'age' in keep && keep.age !== undefined ? finishedAt - keep.age * 1000 : -1;
-    const queue = this.queueOf(queueName);
     await this.redis.eval(RECORD, 2, this.setKey(queue), this.jobsKey(queue), info.id, finishedAt, JSON.stringify(record), count, oldest);
   }
 
@@ -230,6 +234,11 @@ export class BullmqCancelledJobs {
   private jobsKey(queue: Queue): string {
     return queue.toKey('ballast:cancelled-jobs');
   }
+}
+
+/** The error a cancelled run is recorded with, as on Postgres. */
+function cancelledError(queue: string, job: Job): { message: string } {
+  return { message: new JobCancelledError(queue, job.id ?? '').message };
 }
 
 function fromRecord(queue: string, json: string): JobInfo {
