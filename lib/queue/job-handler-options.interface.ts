@@ -1,6 +1,7 @@
 import type { BackoffOptions, RetentionOption } from './job-options.interface.js';
 import type { JobSchedule } from './schedule-options.interface.js';
 import type { JobRateLimitOptions } from './job-rate-limit-options.interface.js';
+import type { JobConcurrencyOptions } from './job-concurrency-options.interface.js';
 
 /**
  * Options of `@Job(name, options)`. `queue` and `concurrency` place the handler; the rest are the
@@ -13,11 +14,13 @@ export interface JobHandlerOptions {
    */
   queue?: string;
   /**
-   * Jobs of this name running at once in this process. The queue's worker runs at most the largest
-   * `concurrency` among the queue's handlers; each handler also never exceeds its own.
+   * A number: jobs of this name running at once in this process. The queue's worker runs at most
+   * the largest of its handlers' (per-process) concurrency; each handler also never exceeds its own.
+   * An object `{ limit, key?, perProcess? }`: at most `limit` jobs of one key at once across every
+   * process (see `JobConcurrencyOptions`), and `perProcess` (default `limit`) in this one.
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | JobConcurrencyOptions;
   /**
    * Total tries, the first included.
    * @default 1

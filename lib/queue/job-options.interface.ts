@@ -79,6 +79,18 @@ export interface JobOptions {
   /** Retention of failed jobs. @default false (kept, queryable and retryable) */
   removeOnFail?: RetentionOption;
   /**
+   * Run the job under this concurrency key instead of the one its `@Job` computes (1 to 256
+   * printable characters): at most the key's limit of its jobs run at once across every process.
+   * @default the `@Job`'s `concurrency.key` of the data, when it has a `concurrency.limit`; else none
+   */
+  concurrencyKey?: string;
+  /**
+   * The most jobs of the key running at once (1 to 100000); needed with `concurrencyKey` when the
+   * `@Job` sets no `concurrency.limit`. A key's limit is the one its latest job was added with.
+   * @default the `@Job`'s `concurrency.limit`
+   */
+  concurrencyLimit?: number;
+  /**
    * Postgres only: insert the job on this client, inside the caller's open transaction, so the job
    * exists if and only if that transaction commits. Refused with `UnsupportedOptionError` elsewhere.
    */

@@ -4,7 +4,7 @@ import { isPrintableText } from '../common/well-formed-text.js';
 import { assertJobId, assertQueueName } from './assert-job-names.js';
 import type { BackoffOptions, JobOptions, RetentionOption } from './job-options.interface.js';
 import type { JobHandlerOptions } from './job-handler-options.interface.js';
-import type { NewJob } from './new-job.interface.js';
+import type { JobConcurrencyKey, NewJob } from './new-job.interface.js';
 import type { JobDedupe } from './job-dedupe-options.interface.js';
 import { defaultUniqueKey } from './job-dedupe-key.js';
 
@@ -22,6 +22,8 @@ export const MAX_DELAY = 100 * 365.25 * 24 * 3600 * 1000;
 const EARLIEST_RUN_AT = 0;
 const LATEST_RUN_AT = Date.parse('9999-12-31T23:59:59.999Z');
 const MAX_CONCURRENCY = 1000;
+/** Highest limit of a concurrency key. */
+const MAX_KEY_LIMIT = 100_000;
 /** Longest `unique`, `debounce` or `throttle` key; it is part of a Redis key and a Postgres index entry. */
 export const MAX_DEDUPE_KEY_LENGTH = 256;
 
@@ -34,6 +36,8 @@ export interface ResolvedJobDefaults {
   runTimeoutMs: number | null;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
+  /** The `@Job`'s concurrency across processes: its limit, and its key function (none: the job's name). */
+  concurrency: { limit: number; key: ((data: never) => string) | undefined } | null;
 }
 
 /** The option-level defaults of jobs; `leaseMs` comes from `queue.defaultLeaseMs`. */
@@ -46,6 +50,7 @@ export function moduleJobDefaults(defaultLeaseMs: number): ResolvedJobDefaults {
     runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
+    concurrency: null,
   };
 }
 
@@ -63,6 +68,8 @@ const ADD_OPTIONS = [
   'runTimeoutMs',
   'removeOnComplete',
   'removeOnFail',
+  'concurrencyKey',
+  'concurrencyLimit',
   'client',
 ];
 /** `schedule` is checked by the explorer (`checkJobSchedule`), which knows the job it belongs to. */
@@ -100,6 +107,8 @@ export function checkJobOptions(options: unknown, source: string): asserts optio
   if (record.priority !== undefined) checkInteger(record.priority, 'priority', 0, MAX_PRIORITY, source);
   if (record.jobId !== undefined) assertJobId(record.jobId);
   checkDedupe(record, source);
+  if (record.concurrencyKey !== undefined) checkDedupeKey(record.concurrencyKey, 'concurrencyKey', source);
+  if (record.concurrencyLimit !== undefined) checkInteger(record.concurrencyLimit, 'concurrencyLimit', 1, MAX_KEY_LIMIT, source);
   if (record.client !== undefined) {
     const client = record.client as { query?: unknown } | null;
     if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
@@ -121,7 +130,17 @@ export function checkHandlerOptions(options: unknown, source: string): asserts o
       throw error;
     }
   }
-  if (record.concurrency !== undefined) checkInteger(record.concurrency, 'concurrency', 1, MAX_CONCURRENCY, source);
+  if (typeof record.concurrency === 'object' && record.concurrency !== null) {
+    const spec = asRecord(record.concurrency, source, 'concurrency');
+    rejectUnknown(spec, ['limit', 'key', 'perProcess'], source, 'concurrency.');
+    checkInteger(spec.limit, 'concurrency.limit', 1, MAX_KEY_LIMIT, source);
+    if (spec.key !== undefined && typeof spec.key !== 'function') {
+      throw new InvalidJobOptionError('concurrency.key', spec.key, 'a function from the job data to the concurrency key', source);
+    }
+    if (spec.perProcess !== undefined) checkInteger(spec.perProcess, 'concurrency.perProcess', 1, MAX_CONCURRENCY, source);
+  } else if (record.concurrency !== undefined) {
+    checkInteger(record.concurrency, 'concurrency', 1, MAX_CONCURRENCY, source);
+  }
   if (record.maxRetryLater !== undefined) checkInteger(record.maxRetryLater, 'maxRetryLater', 0, MAX_RETRY_LATER, source);
   if (record.rateLimit !== undefined) {
     const rateLimit = asRecord(record.rateLimit, source, 'rateLimit');
@@ -136,8 +155,19 @@ export function checkHandlerOptions(options: unknown, source: string): asserts o
   checkShared(record, source);
 }
 
-/** Options after defaults, as a backend receives them. Inputs are already checked. */
-export function toNewJob(queue: string, name: string, data: unknown, options: JobOptions, defaults: ResolvedJobDefaults, now: number): NewJob {
+/**
+ * Options after defaults, as a backend receives them. Inputs are already checked, but for the
+ * concurrency key a `@Job` computes from the data (`InvalidJobOptionError` naming `source`).
+ */
+export function toNewJob(
+  queue: string,
+  name: string,
+  data: unknown,
+  options: JobOptions,
+  defaults: ResolvedJobDefaults,
+  now: number,
+  source: string,
+): NewJob {
   const dedupe = toDedupe(name, data, options);
   const runAt =
     dedupe !== null && dedupe.mode !== 'unique'
@@ -161,7 +191,26 @@ export function toNewJob(queue: string, name: string, data: unknown, options: Jo
     runTimeoutMs: options.runTimeoutMs ?? defaults.runTimeoutMs,
     removeOnComplete: options.removeOnComplete ?? defaults.removeOnComplete,
     removeOnFail: options.removeOnFail ?? defaults.removeOnFail,
+    concurrency: toConcurrencyKey(name, data, options, defaults, source),
   };
+}
+
+/**
+ * The job's concurrency key and limit: `concurrencyKey`, else the `@Job`'s key of the data (else
+ * its name); `concurrencyLimit`, else the `@Job`'s limit. A key without a limit is refused.
+ */
+function toConcurrencyKey(name: string, data: unknown, options: JobOptions, defaults: ResolvedJobDefaults, source: string): JobConcurrencyKey | null {
+  const handler = defaults.concurrency;
+  if (handler === null && options.concurrencyKey === undefined && options.concurrencyLimit === undefined) return null;
+  const limit = options.concurrencyLimit ?? handler?.limit;
+  if (limit === undefined) {
+    throw new InvalidJobOptionError('concurrencyKey', options.concurrencyKey, 'a key with a limit: concurrencyLimit, or a @Job concurrency: { limit }', source);
+  }
+  if (options.concurrencyKey !== undefined) return { key: options.concurrencyKey, limit };
+  if (handler?.key === undefined) return { key: name, limit };
+  const key: unknown = (handler.key as (data: unknown) => unknown)(data);
+  checkDedupeKey(key, 'concurrency.key', `${source}: the @Job's concurrency.key returned it`);
+  return { key: key as string, limit };
 }
 
 function toDedupe(name: string, data: unknown, options: JobOptions): JobDedupe | null {
@@ -180,7 +229,17 @@ export function handlerJobDefaults(options: JobHandlerOptions, base: ResolvedJob
     runTimeoutMs: options.runTimeoutMs ?? base.runTimeoutMs,
     removeOnComplete: options.removeOnComplete ?? base.removeOnComplete,
     removeOnFail: options.removeOnFail ?? base.removeOnFail,
+    concurrency:
+      typeof options.concurrency === 'object' ? { limit: options.concurrency.limit, key: options.concurrency.key } : base.concurrency,
   };
+}
+
+/** Jobs of a handler running at once in one process: a number `concurrency`, else its `perProcess`, else its `limit`. */
+export function perProcessConcurrency(options: JobHandlerOptions): number {
+  const { concurrency } = options;
+  if (concurrency === undefined) return 1;
+  if (typeof concurrency === 'number') return concurrency;
+  return concurrency.perProcess ?? Math.min(concurrency.limit, MAX_CONCURRENCY);
 }
 
 function normalizeBackoff(backoff: BackoffOptions | number): NewJob['backoff'] {

@@ -11,7 +11,7 @@ import { JobRegistry, type RegisteredJobHandler } from './job.registry.js';
 import type { JobContext } from './job.interface.js';
 import type { JobEvent, JobEventType } from './job-event.types.js';
 import { QUEUE_CONFIG, type ResolvedQueueConfig } from './resolve-queue-config.js';
-import { DEFAULT_MAX_RETRY_LATER, checkHandlerOptions, handlerJobDefaults, moduleJobDefaults } from './job-options.validation.js';
+import { DEFAULT_MAX_RETRY_LATER, checkHandlerOptions, handlerJobDefaults, moduleJobDefaults, perProcessConcurrency } from './job-options.validation.js';
 import { JOB_RATE_LIMITER, type JobRateLimiter } from './job-rate-limiter.interface.js';
 import { MISPLACED_DECORATOR_METADATA, type MisplacedDecorator } from './misplaced-decorator.js';
 import { checkJobSchedule } from './schedule.validation.js';
@@ -96,7 +96,7 @@ export class JobExplorer implements OnModuleInit {
     return {
       queue: options.queue ?? DEFAULT_QUEUE,
       name: job.name,
-      concurrency: options.concurrency ?? 1,
+      concurrency: perProcessConcurrency(options),
       defaults: handlerJobDefaults(options, base),
       schedule: options.schedule,
       rateLimit: options.rateLimit,

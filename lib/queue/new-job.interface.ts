@@ -25,4 +25,12 @@ export interface NewJob {
   runTimeoutMs: number | null;
   removeOnComplete: RetentionOption;
   removeOnFail: RetentionOption;
+  /** The concurrency key the job runs under and the most jobs of that key running at once; null for none. */
+  concurrency: JobConcurrencyKey | null;
+}
+
+/** A job's concurrency key, resolved at `add`: at most `limit` jobs of `key` (in the job's queue) run at once. */
+export interface JobConcurrencyKey {
+  key: string;
+  limit: number;
 }

@@ -214,7 +214,7 @@ export class QueueService implements OnApplicationShutdown {
     checkJobOptions(options, source);
     assertJsonValue(data);
     const defaults = this.registry.handler(queue, name)?.defaults ?? this.moduleDefaults;
-    return toNewJob(queue, name, data, options, defaults, Date.now());
+    return toNewJob(queue, name, data, options, defaults, Date.now(), source);
   }
 
   /**

@@ -73,7 +73,7 @@ export function toNewSchedule(
   now: number,
 ): NewSchedule {
   const timing = timingOf(schedule);
-  const job = toNewJob(queue, name, schedule.data ?? {}, options, defaults, now);
+  const job = toNewJob(queue, name, schedule.data ?? {}, options, defaults, now, `schedule ${JSON.stringify(id)}`);
   return { id, queue, name, timing, catchUp: schedule.catchUp ?? 'last', source, job, firstRunAt: nextTickAfter(timing, now) };
 }
 

@@ -23,6 +23,7 @@ export function newJob(queue: string, name: string, data: unknown = {}, override
     runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
+    concurrency: null,
     ...overrides,
   };
 }

@@ -151,6 +151,7 @@ export function newJob(data: unknown = {}, overrides: Partial<NewJob> = {}): New
     runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,
+    concurrency: null,
     ...overrides,
   };
 }

@@ -21,9 +21,12 @@ import type { ScheduleInfo } from '../../../queue/schedule-options.interface.js'
 import type { JobDedupe } from '../../../queue/job-dedupe-options.interface.js';
 import type { CancelOutcome } from '../../../queue/cancel-outcome.interface.js';
 import { publicIdParams } from './postgres-queue.job-id.js';
-import { newJobJson, newJobParams, newJobsJson } from './postgres-queue.new-job.js';
+import { concurrencyGroups, newJobJson, newJobParams, newJobsJson } from './postgres-queue.new-job.js';
+import type { NewJob } from '../../../queue/new-job.interface.js';
 import type { QueueSql } from './postgres-queue.sql.js';
 
+/** Concurrency keys remembered as written; past this many the memory starts over (a forgotten key costs one more statement). */
+const MAX_KNOWN_GROUPS = 10_000;
 /** Longest error message and stack stored, in characters; a runaway message must not bloat the row. */
 const MAX_MESSAGE = 4000;
 const MAX_STACK = 16000;
@@ -126,7 +129,11 @@ export class PostgresJobStore implements JobStore {
     private readonly durableEnqueue: boolean,
   ) {}
 
+  /** The concurrency keys this process has written, with their limits (queue and key joined by a NUL). */
+  private readonly knownGroups = new Map<string, number>();
+
   async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<AddedJob[]> {
+    await this.ensureGroups(jobs, transaction);
     if (jobs.every((job) => job.dedupe === null)) return this.insert(jobs, transaction);
     // One keyed job needs no transaction of its own: its statements are each atomic, and a
     // debounce that frees a running job's key and adds again is right whoever adds in between.
@@ -134,6 +141,23 @@ export class PostgresJobStore implements JobStore {
     if (transaction) return this.insertEach(jobs, transaction);
     // More than one: a transaction keeps the call all or none.
     return this.db.transaction((tx) => this.insertEach(jobs, tx));
+  }
+
+  /**
+   * Creates the key rows of the jobs' concurrency keys (or updates their limits) before the jobs
+   * go in: a job whose key has no row would never be claimed. Keys this process already wrote
+   * with the same limit are skipped, so an add of a known key costs nothing more. Inside a
+   * caller's transaction the rows are written on it (PGlite has one connection, and a rollback
+   * then takes a new key's row with its jobs) and not remembered, since the transaction may yet
+   * roll back.
+   */
+  private async ensureGroups(jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<void> {
+    const missing = concurrencyGroups(jobs).filter((g) => this.knownGroups.get(`${g.queue}\u0000${g.key}`) !== g.limit);
+    if (missing.length === 0) return;
+    await this.runOn(transaction)(this.sql.ensureGroups, [JSON.stringify(missing)]);
+    if (transaction) return;
+    if (this.knownGroups.size + missing.length > MAX_KNOWN_GROUPS) this.knownGroups.clear();
+    for (const g of missing) this.knownGroups.set(`${g.queue}\u0000${g.key}`, g.limit);
   }
 
   /** Our own statements are prepared on the pool's connections; a caller's client (or our transaction) runs them plain. */
@@ -309,6 +333,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async upsertSchedules(schedules: readonly NewSchedule[]): Promise<void> {
+    await this.ensureGroups(schedules.map((s) => s.job), undefined);
     if (schedules.length === 1) {
       await this.db.query(this.sql.upsertSchedule, scheduleParams(schedules[0]!));
       return;
@@ -318,7 +343,8 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]> {
+  async reconcileSchedules(handled: readonly string[], schedules: readonly NewSchedule[]): Promise<string[]> {
+    await this.ensureGroups(schedules.map((s) => s.job), undefined);
     return this.db.transaction(async (tx) => {
       await tx.query(this.sql.lockSchedules, [BALLAST_LOCK_CLASS, `queue-schedules:${this.schema}`]);
       for (const schedule of schedules) await tx.query(this.sql.upsertSchedule, scheduleParams(schedule));

@@ -217,4 +217,45 @@ export const queueMigrations: readonly Migration[] = [
       `ALTER TABLE ${s}.queue_jobs ADD COLUMN retry_laters integer NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    service: 'queue',
+    version: 10,
+    name: 'concurrency keys',
+    statements: (s) => [
+      // The key a job's concurrency limit counts it under; '' for a job with no key (keys are never
+      // empty), so one index serves the claim of both kinds by prefix. A constant default adds the
+      // column without rewriting the table.
+      `ALTER TABLE ${s}.queue_jobs ADD COLUMN concurrency_key text NOT NULL DEFAULT ''`,
+      // The ready index of version 1 with the key after the queue: the claim reads the jobs without
+      // a key, and each key's next jobs, as ordered range scans, however deep one key's backlog is;
+      // the distinct keys with ready jobs are found by skipping from key to key.
+      `CREATE INDEX queue_jobs_ready_v10 ON ${s}.queue_jobs (queue, concurrency_key, priority, run_at, id)
+         WHERE state = 'waiting'`,
+      `DROP INDEX ${s}.queue_jobs_ready`,
+      `ALTER INDEX ${s}.queue_jobs_ready_v10 RENAME TO queue_jobs_ready`,
+      // One row per key ever used: its limit and its running jobs as the claims counted them. Only
+      // a claim holding the row's lock changes active, so claims in any number of processes
+      // never run more than max_active jobs of a key. Rows are never deleted: a job's key row
+      // exists before the job does (the enqueue creates it first).
+      `CREATE TABLE ${s}.queue_groups (
+         queue text NOT NULL,
+         key text NOT NULL,
+         max_active integer NOT NULL CHECK (max_active > 0),
+         active integer NOT NULL DEFAULT 0,
+         -- When a claim last took a job of the key: claims serve the least recently served keys first.
+         served_at timestamptz NOT NULL DEFAULT '-infinity',
+         PRIMARY KEY (queue, key)
+       )`,
+      // Slots given back: every statement that ends a running job of a key (completion, failure,
+      // retry, hand-back, reaper) inserts one row here instead of updating the key row, so it never
+      // waits on a claim's lock (nor two of them on each other's). The next claim of the key, under
+      // its lock, deletes the rows it sees and takes them off active.
+      `CREATE TABLE ${s}.queue_group_releases (
+         queue text NOT NULL,
+         key text NOT NULL,
+         n integer NOT NULL
+       )`,
+      `CREATE INDEX queue_group_releases_key ON ${s}.queue_group_releases (queue, key)`,
+    ],
+  },
 ];

@@ -1,7 +1,8 @@
 import type { SerializedJob } from '../../../queue/job-store.interface.js';
+import type { NewJob } from '../../../queue/new-job.interface.js';
 import { retentionColumns } from './postgres-queue.retention.js';
 
-/** One job as the scalar parameters $1..$16 of `addOne`. */
+/** One job as the scalar parameters $1..$17 of `addOne`. */
 export function newJobParams(job: SerializedJob): unknown[] {
   const completed = retentionColumns(job.removeOnComplete);
   const failed = retentionColumns(job.removeOnFail);
@@ -22,6 +23,7 @@ export function newJobParams(job: SerializedJob): unknown[] {
     failed.count,
     failed.ageMs,
     job.runTimeoutMs,
+    job.concurrency?.key ?? '',
   ];
 }
 
@@ -50,5 +52,19 @@ export function newJobJson(job: SerializedJob): string {
   if (completed.ageMs !== null) text += `,"keep_completed_ms":${completed.ageMs}`;
   if (failed.count !== null) text += `,"keep_failed":${failed.count}`;
   if (failed.ageMs !== null) text += `,"keep_failed_ms":${failed.ageMs}`;
+  if (job.concurrency !== null) text += `,"concurrency_key":${JSON.stringify(job.concurrency.key)}`;
   return `${text}}`;
+}
+
+/**
+ * The concurrency keys of `jobs` with their limits, as `ensureGroups` reads them: one per (queue,
+ * key), the last job's limit winning. Empty when no job has a key.
+ */
+export function concurrencyGroups(jobs: readonly NewJob[]): Array<{ queue: string; key: string; limit: number }> {
+  const groups = new Map<string, { queue: string; key: string; limit: number }>();
+  for (const job of jobs) {
+    if (job.concurrency === null) continue;
+    groups.set(`${job.queue}\u0000${job.concurrency.key}`, { queue: job.queue, key: job.concurrency.key, limit: job.concurrency.limit });
+  }
+  return [...groups.values()];
 }

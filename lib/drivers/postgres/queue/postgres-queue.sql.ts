@@ -12,6 +12,8 @@
  */
 export function queueSql(s: string) {
   const jobs = `${s}.queue_jobs`;
+  const groups = `${s}.queue_groups`;
+  const releases = `${s}.queue_group_releases`;
   const ms = (column: string) => `(${column} * interval '1 millisecond')`;
   // Notify payloads carry a wait relative to the statement's own clock, so a worker's clock skew
   // cannot delay (or hasten) a wake-up.
@@ -46,6 +48,19 @@ export function queueSql(s: string) {
     `SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
      WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
      ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
+  /**
+   * A CTE that gives back the concurrency slots of jobs that stopped running: one row per key into
+   * queue_group_releases, from the rows (queue, concurrency_key) the named CTEs returned. An
+   * insert only, so it waits on no claim; jobs without a key add nothing.
+   */
+  const giveBack = (...ended: string[]) =>
+    `given AS (
+       INSERT INTO ${releases} (queue, key, n)
+       SELECT queue, concurrency_key, count(*) FROM (
+         ${ended.map((cte) => `SELECT queue, concurrency_key FROM ${cte}`).join(' UNION ALL ')}
+       ) AS ended
+       WHERE concurrency_key <> '' GROUP BY queue, concurrency_key
+     )`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
   /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
@@ -60,8 +75,8 @@ export function queueSql(s: string) {
   /**
    * $1 the jobs as a JSON array of objects keyed by column (`queue`, `name`, `data`, `run_at`,
    * `priority`, `max_attempts`, `backoff_type`, `backoff_delay`, `backoff_jitter`, `job_key`,
-   * `timeout_ms`, `run_timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`; an absent
-   * key is null), $2 channel. `data` is the job's JSON as a string, read as text and cast once:
+   * `timeout_ms`, `run_timeout_ms`, `keep_completed`, `keep_completed_ms`, `keep_failed`, `keep_failed_ms`,
+   * `concurrency_key`; an absent key is null), $2 channel. `data` is the job's JSON as a string, read as text and cast once:
    * measured here, letting json_to_recordset build each jsonb itself took twice as long. A `run_at`
    * in the past is stored as now (greatest() skips nulls), so it never jumps ahead of jobs already
    * waiting. One text parameter, because encoding thousands of jobs as JSON costs the client a
@@ -79,18 +94,19 @@ export function queueSql(s: string) {
        FROM ROWS FROM (json_to_recordset($1::json) AS (
               queue text, name text, data text, run_at timestamptz, priority int, max_attempts int, backoff_type text,
               backoff_delay int, backoff_jitter real, job_key text, timeout_ms int, run_timeout_ms int,
-              keep_completed int, keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint))
+              keep_completed int, keep_completed_ms bigint, keep_failed int, keep_failed_ms bigint, concurrency_key text))
             WITH ORDINALITY AS t(queue, name, data, run_at, priority, max_attempts, backoff_type, backoff_delay,
                                  backoff_jitter, job_key, timeout_ms, run_timeout_ms, keep_completed,
-                                 keep_completed_ms, keep_failed, keep_failed_ms, ord)
+                                 keep_completed_ms, keep_failed, keep_failed_ms, concurrency_key, ord)
      ),
      inserted AS (
        INSERT INTO ${jobs} (id, queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
                             backoff_delay, backoff_jitter, timeout_ms, run_timeout_ms, keep_completed,
-                            keep_completed_ms, keep_failed, keep_failed_ms)
+                            keep_completed_ms, keep_failed, keep_failed_ms, concurrency_key)
        SELECT id, queue, job_key, name, data::jsonb, CASE WHEN run_at > now() THEN 'delayed' ELSE 'waiting' END,
               priority, greatest(run_at, now()), max_attempts, backoff_type, backoff_delay, backoff_jitter,
-              timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms
+              timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms, keep_failed, keep_failed_ms,
+              coalesce(concurrency_key, '')
        FROM input${commit === 'async' ? `, ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING id, job_key, queue, run_at
@@ -107,7 +123,7 @@ export function queueSql(s: string) {
    * $4 run_at (null = now), $5 priority, $6 max attempts, $7 backoff type, $8 backoff delay,
    * $9 jitter, $10 job key (null = generated), $11 lease ms, $12 keep_completed,
    * $13 keep_completed_ms, $14 keep_failed, $15 keep_failed_ms, $16 run timeout ms (null = none),
-   * $17 channel. A statement this short
+   * $17 concurrency key ('' for none), $18 channel. A statement this short
    * costs a fraction of the bulk form to parse, plan and encode, and one job per call is the common
    * case. Returns the id drawn, or no row when the job's key exists (nothing is written then).
    */
@@ -115,26 +131,26 @@ export function queueSql(s: string) {
     `WITH inserted AS (
        INSERT INTO ${jobs} (queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
                             backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
-                            keep_failed, keep_failed_ms, run_timeout_ms)
+                            keep_failed, keep_failed_ms, run_timeout_ms, concurrency_key)
        SELECT $1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
-              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16
+              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16, $17
        ${commit === 'async' ? `FROM ${asyncCommit}` : ''}
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING id, queue, run_at
      )
-     SELECT id::text AS id, pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
+     SELECT id::text AS id, pg_notify($18, ${waitMs('run_at')} || '|' || queue) FROM inserted`;
 
-  /** The columns `addOne` takes as $1..$16, as the SELECT list of an insert (id and dedupe key apart). */
+  /** The columns `addOne` takes as $1..$17, as the SELECT list of an insert (id and dedupe key apart). */
   const newJobValues = `$1, $10, $2, $3::jsonb, CASE WHEN $4::timestamptz > now() THEN 'delayed' ELSE 'waiting' END,
-              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16`;
+              $5, greatest($4::timestamptz, now()), $6, $7, $8, $9, $11, $12, $13, $14, $15, $16, $17`;
   const newJobColumns = `queue, job_key, name, data, state, priority, run_at, max_attempts, backoff_type,
                          backoff_delay, backoff_jitter, timeout_ms, keep_completed, keep_completed_ms,
-                         keep_failed, keep_failed_ms, run_timeout_ms`;
+                         keep_failed, keep_failed_ms, run_timeout_ms, concurrency_key`;
   /** Unfinished jobs, the only ones a debounce or throttle key names (see `queue_jobs_dedupe`). */
   const pendingKeyed = `dedupe_key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`;
 
   /**
-   * `addOne` under a `unique` key: $1..$16 as there, $17 channel, $18 the key, $19 how long it
+   * `addOne` under a `unique` key: $1..$17 as there, $18 channel, $19 the key, $20 how long it
    * holds (ms). The key row and the job are written by one statement, so a key is never held
    * without its job (or the reverse). A key that is free, or whose window has ended, is taken for
    * the job drawn here; a key still held is left as it is (updated to itself, which locks it and
@@ -145,7 +161,7 @@ export function queueSql(s: string) {
   const addUnique = `WITH drawn AS (SELECT nextval('${s}.queue_jobs_id_seq') AS id),
      held AS (
        INSERT INTO ${s}.queue_unique_keys AS k (queue, key, job_id, expires_at)
-       SELECT $1, $18, coalesce($10, drawn.id::text), now() + ${ms('$19::bigint')} FROM drawn
+       SELECT $1, $19, coalesce($10, drawn.id::text), now() + ${ms('$20::bigint')} FROM drawn
        ON CONFLICT (queue, key) DO UPDATE
          SET job_id = CASE WHEN k.expires_at <= now() THEN EXCLUDED.job_id ELSE k.job_id END,
              expires_at = CASE WHEN k.expires_at <= now() THEN EXCLUDED.expires_at ELSE k.expires_at END
@@ -158,16 +174,16 @@ export function queueSql(s: string) {
        ON CONFLICT (queue, job_key) WHERE job_key IS NOT NULL DO NOTHING
        RETURNING id, queue, run_at
      ),
-     notified AS (SELECT pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM inserted)
+     notified AS (SELECT pg_notify($18, ${waitMs('run_at')} || '|' || queue) FROM inserted)
      SELECT (SELECT coalesce($10, id::text) FROM inserted) AS created, (SELECT job_id FROM held) AS holder,
             (SELECT count(*) FROM notified)::int AS notified`;
 
   /**
-   * `addOne` under a debounce or throttle key: $1..$16 as there ($4 is the run time the mode
-   * set), $17 channel, $18 the key, $19 true for debounce. One unfinished job per (queue, key):
+   * `addOne` under a debounce or throttle key: $1..$17 as there ($4 is the run time the mode
+   * set), $18 channel, $19 the key, $20 true for debounce. One unfinished job per (queue, key):
    * - no such job: this one is inserted (`created`);
-   * - debounce, the job waits (waiting or delayed): it takes this add's name, data, priority and
-   *   run time, so it runs once, later, with the latest data (`replaced`);
+   * - debounce, the job waits (waiting or delayed): it takes this add's name, data, priority,
+   *   run time and concurrency key, so it runs once, later, with the latest data (`replaced`);
    * - throttle: the job is left as it is (updated to itself, to lock it and return it whatever the
    *   snapshot) and this add is dropped;
    * - debounce, the job runs: no row comes back; the caller frees the key from the running job
@@ -177,18 +193,19 @@ export function queueSql(s: string) {
    */
   const addKeyed = `WITH upserted AS (
        INSERT INTO ${jobs} AS j (${newJobColumns}, dedupe_key)
-       SELECT ${newJobValues}, $18
+       SELECT ${newJobValues}, $19
        ON CONFLICT (queue, dedupe_key) WHERE ${pendingKeyed}
        DO UPDATE SET
-         name     = CASE WHEN $19::boolean THEN EXCLUDED.name ELSE j.name END,
-         data     = CASE WHEN $19::boolean THEN EXCLUDED.data ELSE j.data END,
-         priority = CASE WHEN $19::boolean THEN EXCLUDED.priority ELSE j.priority END,
-         run_at   = CASE WHEN $19::boolean THEN EXCLUDED.run_at ELSE j.run_at END,
-         state    = CASE WHEN $19::boolean THEN EXCLUDED.state ELSE j.state END
-       WHERE NOT $19::boolean OR j.state <> 'active'
+         name     = CASE WHEN $20::boolean THEN EXCLUDED.name ELSE j.name END,
+         data     = CASE WHEN $20::boolean THEN EXCLUDED.data ELSE j.data END,
+         priority = CASE WHEN $20::boolean THEN EXCLUDED.priority ELSE j.priority END,
+         run_at   = CASE WHEN $20::boolean THEN EXCLUDED.run_at ELSE j.run_at END,
+         state    = CASE WHEN $20::boolean THEN EXCLUDED.state ELSE j.state END,
+         concurrency_key = CASE WHEN $20::boolean THEN EXCLUDED.concurrency_key ELSE j.concurrency_key END
+       WHERE NOT $20::boolean OR j.state <> 'active'
        RETURNING id, queue, run_at, coalesce(job_key, id::text) AS public_id, (xmax = 0) AS created
      ),
-     notified AS (SELECT pg_notify($17, ${waitMs('run_at')} || '|' || queue) FROM upserted WHERE $19::boolean OR created)
+     notified AS (SELECT pg_notify($18, ${waitMs('run_at')} || '|' || queue) FROM upserted WHERE $20::boolean OR created)
      SELECT public_id AS id, created, (SELECT count(*) FROM notified)::int AS notified FROM upserted`;
 
   const schedules = `${s}.queue_schedules`;
@@ -245,14 +262,14 @@ export function queueSql(s: string) {
        inserted AS (
          INSERT INTO ${jobs} (queue, name, data, state, priority, run_at, max_attempts, backoff_type, backoff_delay,
                               backoff_jitter, timeout_ms, run_timeout_ms, keep_completed, keep_completed_ms,
-                              keep_failed, keep_failed_ms, scheduled_for)
+                              keep_failed, keep_failed_ms, scheduled_for, concurrency_key)
          SELECT a.queue, a.name, t.data::jsonb, 'waiting', t.priority, now(), t.max_attempts, t.backoff_type,
                 t.backoff_delay, t.backoff_jitter, t.timeout_ms, t.run_timeout_ms, t.keep_completed,
-                t.keep_completed_ms, t.keep_failed, t.keep_failed_ms, a.tick
+                t.keep_completed_ms, t.keep_failed, t.keep_failed_ms, a.tick, coalesce(t.concurrency_key, '')
          FROM advanced a, jsonb_to_record(a.job) AS t(
                 data text, priority int, max_attempts int, backoff_type text, backoff_delay int, backoff_jitter real,
                 timeout_ms int, run_timeout_ms int, keep_completed int, keep_completed_ms bigint, keep_failed int,
-                keep_failed_ms bigint)
+                keep_failed_ms bigint, concurrency_key text)
          WHERE a.tick IS NOT NULL
          RETURNING queue
        ),
@@ -319,22 +336,90 @@ export function queueSql(s: string) {
     addOneAsync: addOne('async'),
 
     /**
-     * $1 queue, $2 limit, $3 how many start at once. Claims at most $2 waiting jobs of queue $1, by
-     * priority, then the time they became ready, then id; a row locked by another worker is skipped,
-     * never waited on, and nothing is claimed while the queue is paused. In the same statement each
-     * claimed job becomes active with a fresh token, a lease of its own timeout and one more attempt
-     * counted. The first $3 are `started` (their handlers run at once); the rest wait in the worker's
-     * buffer, and are marked started by a lease renewal if they run that long: only a started job
-     * counts a stall when its lease runs out. Rows come back in claim order. Delayed jobs are
-     * claimable once `promote` has made them waiting.
+     * $1 queue, $2 limit, $3 how many start at once. Claims at most $2 waiting jobs of queue $1; a
+     * row locked by another worker is skipped, never waited on, and nothing is claimed while the
+     * queue is paused. Jobs without a concurrency key come by priority, then the time they became
+     * ready, then id. A job with a key is claimed only while its key runs fewer than its limit, in
+     * any number of processes: the key's row is locked first (a key another claim holds is skipped
+     * for this once), its given-back slots are folded in, and as many of its jobs are taken as it
+     * has slots free, the count written back in the same statement. Keys take turns: the least
+     * recently served go first, and every key's first job comes before any key's second. In the
+     * same statement each claimed job becomes active with a fresh token, a lease of its own timeout
+     * and one more attempt counted. The first $3 are `started` (their handlers run at once); the
+     * rest wait in the worker's buffer, and are marked started by a lease renewal if they run that
+     * long: only a started job counts a stall when its lease runs out. Rows come back in claim
+     * order. Delayed jobs are claimable once `promote` has made them waiting.
      */
-    claim: `WITH picked AS (
-              SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS n FROM (
-                SELECT id, priority, run_at FROM ${jobs}
-                WHERE queue = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
-                ORDER BY priority, run_at, id
-                LIMIT $2 FOR UPDATE SKIP LOCKED
-              ) AS ready
+    claim: `WITH RECURSIVE
+            unpaused AS (SELECT NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1) AS open),
+            -- The distinct keys with waiting jobs, one index probe each (a deep backlog of one key is
+            -- stepped over, not read).
+            ready_keys (key) AS (
+              (SELECT concurrency_key FROM ${jobs}
+               WHERE queue = $1 AND state = 'waiting' AND concurrency_key > '' AND (SELECT open FROM unpaused)
+               ORDER BY concurrency_key LIMIT 1)
+              UNION ALL
+              SELECT (SELECT concurrency_key FROM ${jobs}
+                      WHERE queue = $1 AND state = 'waiting' AND concurrency_key > r.key
+                      ORDER BY concurrency_key LIMIT 1)
+              FROM ready_keys r WHERE r.key IS NOT NULL
+            ),
+            -- Their rows, locked, the least recently served first (keys that look full last). The
+            -- lock reads each row's newest committed count whatever this statement's snapshot says:
+            -- a claim that took slots and committed a moment ago is counted.
+            groups AS MATERIALIZED (
+              SELECT g.key, g.max_active, g.active FROM ${groups} g
+              WHERE g.queue = $1 AND g.key IN (SELECT key FROM ready_keys WHERE key IS NOT NULL)
+              ORDER BY g.active - (SELECT coalesce(sum(r.n), 0) FROM ${releases} r WHERE r.queue = $1 AND r.key = g.key)
+                         >= g.max_active,
+                       g.served_at, g.key
+              LIMIT $2 FOR UPDATE OF g SKIP LOCKED
+            ),
+            -- Slots given back since the last claim of each locked key. A row another claim folded
+            -- after this snapshot is not deleted (nor counted) twice; one not yet visible waits for
+            -- the next claim, which only makes this one take fewer.
+            freed AS (
+              DELETE FROM ${releases} r USING groups g WHERE r.queue = $1 AND r.key = g.key
+              RETURNING r.key, r.n
+            ),
+            slots AS (
+              SELECT g.key, g.max_active, g.active - coalesce((SELECT sum(f.n) FROM freed f WHERE f.key = g.key), 0)::int AS active
+              FROM groups g
+            ),
+            share AS (SELECT ceil($2::numeric / greatest(count(*), 1))::int AS n FROM slots WHERE active < max_active),
+            keyed AS (
+              SELECT k.id, k.priority, k.run_at, k.turn, s.key
+              FROM slots s, share, LATERAL (
+                SELECT x.id, x.priority, x.run_at, row_number() OVER (ORDER BY x.priority, x.run_at, x.id) AS turn FROM (
+                  SELECT id, priority, run_at FROM ${jobs}
+                  WHERE queue = $1 AND state = 'waiting' AND concurrency_key = s.key
+                  ORDER BY priority, run_at, id
+                  LIMIT least(s.max_active - s.active, share.n) FOR UPDATE SKIP LOCKED
+                ) AS x
+              ) AS k
+              WHERE s.active < s.max_active
+            ),
+            unkeyed AS (
+              SELECT id, priority, run_at FROM ${jobs}
+              WHERE queue = $1 AND state = 'waiting' AND concurrency_key = '' AND (SELECT open FROM unpaused)
+              ORDER BY priority, run_at, id
+              LIMIT $2 FOR UPDATE SKIP LOCKED
+            ),
+            picked AS (
+              SELECT id, key, n FROM (
+                SELECT id, key, row_number() OVER (ORDER BY priority, turn, run_at, id) AS n FROM (
+                  SELECT id, priority, run_at, 1::bigint AS turn, '' AS key FROM unkeyed
+                  UNION ALL SELECT id, priority, run_at, turn, key FROM keyed
+                ) AS candidates
+              ) AS ranked
+              WHERE n <= $2
+            ),
+            counted AS (
+              UPDATE ${groups} g
+              SET active = s.active + coalesce(t.n, 0)::int, served_at = CASE WHEN t.n IS NULL THEN g.served_at ELSE now() END
+              FROM slots s LEFT JOIN (SELECT key, count(*) AS n FROM picked WHERE key <> '' GROUP BY key) AS t ON t.key = s.key
+              WHERE g.queue = $1 AND g.key = s.key
+              RETURNING 1
             ),
             claimed AS (
               UPDATE ${jobs} j
@@ -344,14 +429,33 @@ export function queueSql(s: string) {
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
                         j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
-                        j.keep_completed, j.scheduled_for, j.retry_laters
+                        j.keep_completed, j.scheduled_for, j.retry_laters, picked.n
             )
             SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
                    attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter, retry_laters,
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
                    (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for
-            -- Qualified: a bare \`id\` would sort by the text alias above, putting 10 before 9.
-            FROM claimed ORDER BY claimed.priority, claimed.run_at, claimed.id`,
+            FROM claimed ORDER BY claimed.n`,
+
+    /**
+     * $1 JSON array of { queue, key, limit }, sorted by queue then key. Creates the row of each
+     * concurrency key before its first job goes in (a job whose key has no row is never claimed),
+     * and sets the limit of a key whose limit changed. Rows that exist and agree are neither
+     * written nor locked, so adds never wait on claims.
+     */
+    ensureGroups: `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(queue text, key text, "limit" int)),
+                   created AS (
+                     INSERT INTO ${groups} (queue, key, max_active)
+                     SELECT queue, key, "limit" FROM input ORDER BY queue, key
+                     ON CONFLICT (queue, key) DO NOTHING
+                     RETURNING 1
+                   ),
+                   changed AS (
+                     UPDATE ${groups} g SET max_active = i."limit"
+                     FROM input i WHERE g.queue = i.queue AND g.key = i.key AND g.max_active <> i."limit"
+                     RETURNING 1
+                   )
+                   SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM changed)::int AS changed`,
 
     /**
      * $1 queue, $2 batch size, $3 channel. Makes at most $2 delayed jobs of queue $1 whose time has
@@ -388,7 +492,7 @@ export function queueSql(s: string) {
                removed AS (
                  DELETE FROM ${jobs} j USING done, ${asyncCommit}
                  WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed = 0
-                 RETURNING j.id
+                 RETURNING j.id, j.queue, j.concurrency_key
                ),
                kept AS (
                  UPDATE ${jobs} j
@@ -397,8 +501,9 @@ export function queueSql(s: string) {
                      purge_at = now() + ${ms('j.keep_completed_ms')}
                  FROM done, ${asyncCommit}
                  WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed IS DISTINCT FROM 0
-                 RETURNING j.id
-               )
+                 RETURNING j.id, j.queue, j.concurrency_key
+               ),
+               ${giveBack('removed', 'kept')}
                SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept`,
 
     /**
@@ -434,12 +539,12 @@ export function queueSql(s: string) {
                  error_stack = CASE WHEN f.deferred IS NULL THEN f.stack ELSE j.error_stack END
              FROM f JOIN l ON l.id = f.id, ${asyncCommit}
              WHERE j.id = f.id AND f.retry_ms IS NOT NULL AND NOT l.cancel_requested
-             RETURNING j.id, j.queue, j.run_at
+             RETURNING j.id, j.queue, j.run_at, j.concurrency_key
            ),
            removed AS (
              DELETE FROM ${jobs} j USING f JOIN l ON l.id = f.id, ${asyncCommit}
              WHERE j.id = f.id AND (f.retry_ms IS NULL OR l.cancel_requested) AND l.keep_none
-             RETURNING j.id, l.cancel_requested
+             RETURNING j.id, l.cancel_requested, j.queue, j.concurrency_key
            ),
            dead AS (
              UPDATE ${jobs} j
@@ -448,14 +553,15 @@ export function queueSql(s: string) {
                  keep_count = j.keep_failed, purge_at = now() + ${ms('j.keep_failed_ms')}
              FROM f JOIN l ON l.id = f.id, ${asyncCommit}
              WHERE j.id = f.id AND f.retry_ms IS NULL AND NOT l.cancel_requested AND NOT l.keep_none
-             RETURNING j.id
+             RETURNING j.id, j.queue, j.concurrency_key
            ),
            cancelled AS (
              UPDATE ${jobs} j SET ${endCancelled}, error_message = f.message, error_stack = f.stack
              FROM f JOIN l ON l.id = f.id, ${asyncCommit}
              WHERE j.id = f.id AND l.cancel_requested AND NOT l.keep_none
-             RETURNING j.id
+             RETURNING j.id, j.queue, j.concurrency_key
            ),
+           ${giveBack('retried', 'removed', 'dead', 'cancelled')},
            notified AS (
              SELECT pg_notify($6, ${waitMs('min(run_at)')} || '|' || queue) FROM retried GROUP BY queue
            )
@@ -498,8 +604,9 @@ export function queueSql(s: string) {
                     purge_at = CASE WHEN j.cancel_requested THEN now() + ${ms('j.keep_failed_ms')} END
                 FROM unnest($1::bigint[], $2::uuid[]) AS r(id, token), ${asyncCommit}
                 WHERE j.id = r.id AND j.lock_token = r.token
-                RETURNING j.queue, j.state
+                RETURNING j.queue, j.state, j.concurrency_key
               ),
+              ${giveBack('back')},
               notified AS (SELECT pg_notify($3, '0|' || queue) FROM back WHERE state = 'waiting' GROUP BY queue)
               SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
 
@@ -534,13 +641,17 @@ export function queueSql(s: string) {
                  keep_count = CASE WHEN j.cancel_requested OR ${overStalls} THEN j.keep_failed END,
                  purge_at = CASE WHEN j.cancel_requested OR ${overStalls} THEN now() + ${ms('j.keep_failed_ms')} END
              FROM expired, ${asyncCommit} WHERE j.id = expired.id
-             RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled
+             RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled,
+                       j.queue, j.concurrency_key
            ),
+           ${giveBack('reaped')},
            notified AS (
              SELECT pg_notify($6, '0|' || $3::text) WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting')
            )
            SELECT (SELECT count(*) FROM notified)::int AS notified,
-                  coalesce((SELECT json_agg(r) FROM reaped r), '[]'::json)::text AS reaped`,
+                  coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'state', r.state,
+                                                      'attempts_made', r.attempts_made, 'stalled', r.stalled))
+                            FROM reaped r), '[]'::json)::text AS reaped`,
 
     /** $1 queue, $2 key or null, $3 generated id or null. The job as `getJob` reports it; a due delayed job reads as waiting. */
     getJob: `SELECT ${jobColumns} FROM ${jobs} WHERE ${byPublicId}`,
@@ -554,7 +665,14 @@ export function queueSql(s: string) {
      */
     listWaiting: `SELECT * FROM (
                     (SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
-                     WHERE queue = $1 AND state = 'waiting' AND (priority, run_at, id) > ($2::int, $3::timestamptz, $4::bigint)
+                     WHERE queue = $1 AND state = 'waiting' AND concurrency_key = ''
+                       AND (priority, run_at, id) > ($2::int, $3::timestamptz, $4::bigint)
+                     ORDER BY priority, run_at, id LIMIT $5::int + 1)
+                    UNION ALL
+                    -- Jobs with a concurrency key: the index orders them per key, so this branch sorts.
+                    (SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
+                     WHERE queue = $1 AND state = 'waiting' AND concurrency_key > ''
+                       AND (priority, run_at, id) > ($2::int, $3::timestamptz, $4::bigint)
                      ORDER BY priority, run_at, id LIMIT $5::int + 1)
                     UNION ALL
                     (SELECT ${jobColumns}, ${pageKey} FROM ${jobs}
