@@ -615,6 +615,56 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     expect((await queue.getJob('timed', id))?.state).toBe('cancelled');
   });
 
+  /** The most runs of one key that overlapped at any instant, per key, from start/end records. */
+  function mostAtOnce(runs: ReadonlyArray<{ key: string; start: number; end: number }>): Map<string, number> {
+    const most = new Map<string, number>();
+    for (const run of runs) {
+      // The overlap is largest at some run's start: count the runs of its key in progress then.
+      const overlapping = runs.filter((other) => other.key === run.key && other.start <= run.start && other.end > run.start).length;
+      most.set(run.key, Math.max(most.get(run.key) ?? 0, overlapping));
+    }
+    return most;
+  }
+
+  it('runs at most the limit of jobs of one concurrency key at once across processes, other keys flowing meanwhile', async () => {
+    const second = await bootQueueApp(setup);
+    extraApps.push(second);
+    const hot = Array.from({ length: 12 }, (_, i) => ({ queue: 'keyed', name: 'keyed', data: { account: 'hot', i } }));
+    const cold = ['a', 'b', 'c'].flatMap((account) => [0, 1].map((i) => ({ queue: 'keyed', name: 'keyed', data: { account, i } })));
+    const added = await queue.addBulk([...hot, ...cold]);
+    // A key given at add counts under that key, whatever the data says.
+    const { id: moved } = await queue.add('keyed', 'keyed', { account: 'elsewhere' }, { concurrencyKey: 'hot' });
+    const ids = [...added.map((job) => job.id), moved];
+    const runs = () => [...app.probe.keyedRuns, ...second.probe.keyedRuns];
+    await waitFor('every keyed job to run', () => ids.every((id) => runs().some((run) => run.id === id)), DEADLINE);
+    expect(runs()).toHaveLength(ids.length);
+    const most = mostAtOnce(runs().map((run) => ({ ...run, key: run.id === moved ? 'hot' : run.key })));
+    expect(Math.max(...most.values())).toBeLessThanOrEqual(2);
+    // Both processes ran jobs, and the limit was reached: two of one key did run side by side.
+    expect(app.probe.keyedRuns.length).toBeGreaterThan(0);
+    expect(second.probe.keyedRuns.length).toBeGreaterThan(0);
+    expect(most.get('hot')).toBe(2);
+    // 13 jobs of 'hot' at 2 at a time take at least 7 rounds; each other key needs one, and gets it
+    // before 'hot' is done, instead of waiting behind its backlog.
+    const lastEnd = (key: string) => Math.max(...runs().filter((run) => run.key === key && run.id !== moved).map((run) => run.end));
+    for (const key of ['a', 'b', 'c']) expect(lastEnd(key)).toBeLessThan(lastEnd('hot'));
+    // A job held back for its key used no attempt (these have one): nothing failed or retried.
+    const troubles = [...app.probe.events, ...second.probe.events].filter((e) => e.queue === 'keyed' && (e.type === 'retrying' || e.type === 'failed'));
+    expect(troubles).toEqual([]);
+  });
+
+  it('runs a job with a key-less concurrency limit one at a time across processes, and refuses a key without a limit', async () => {
+    const second = await bootQueueApp(setup);
+    extraApps.push(second);
+    const added = await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ queue: 'keyed', name: 'single', data: { account: 'x', i } })));
+    const runs = () => [...app.probe.keyedRuns, ...second.probe.keyedRuns];
+    await waitFor('every single job to run', () => added.every(({ id }) => runs().some((run) => run.id === id)), DEADLINE);
+    expect(mostAtOnce(runs()).get('single')).toBe(1);
+    await expect(queue.add('main', 'record', {}, { concurrencyKey: 'k' })).rejects.toThrow(InvalidJobOptionError);
+    await expect(queue.add('keyed', 'keyed', { account: '' })).rejects.toThrow(/concurrency\.key/);
+    await expect(queue.add('keyed', 'keyed', { account: 'a' }, { concurrencyLimit: 0 })).rejects.toThrow(/concurrencyLimit/);
+  });
+
   it('runs jobs under a rate-limit policy within its budget, one budget per key, a spent budget using no attempt', async () => {
     const a = await queue.addBulk(Array.from({ length: 7 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'a', i }, options: { removeOnComplete: false } })));
     const b = await queue.addBulk(Array.from({ length: 2 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'b', i }, options: { removeOnComplete: false } })));

@@ -15,6 +15,7 @@ import { newBullmqJobId } from './bullmq-job-id.js';
  * - `leaseMs` is not per job on BullMQ: the worker's lease (`lockDuration`) covers every job it runs.
  * - `runTimeoutMs` has no BullMQ option: it rides in the stored options under a key of Ballast's own,
  *   which BullMQ keeps as it is (it passes unknown option keys through) and hands back on fetch.
+ * - `concurrency` (a key and its limit) rides there too, for the worker's slots (`BullmqConcurrencySlots`).
  * - `jobId`: the caller's, or a fresh time-ordered id (`newBullmqJobId`), never BullMQ's counter,
  *   which restarts at 1 when Redis loses its data.
  * - `dedupe` is BullMQ's deduplication (`toDeduplication`).
@@ -32,6 +33,7 @@ export function toBullmqJobOptions(job: NewJob, now: number): JobsOptions {
   }
   options.jobId = job.jobId ?? newBullmqJobId(now);
   if (job.runTimeoutMs !== null) (options as BallastJobsOptions)[RUN_TIMEOUT_KEY] = job.runTimeoutMs;
+  if (job.concurrency !== null) (options as BallastJobsOptions)[CONCURRENCY_KEY] = [job.concurrency.key, job.concurrency.limit];
   if (job.dedupe !== null) options.deduplication = toDeduplication(job.dedupe);
   return options;
 }
@@ -66,7 +68,16 @@ export const RETRY_LATERS_FIELD = 'ballastRetryLaters';
 /** Ballast's key for the run timeout among a BullMQ job's stored options. */
 const RUN_TIMEOUT_KEY = 'ballastRunTimeoutMs';
 
-type BallastJobsOptions = JobsOptions & { [RUN_TIMEOUT_KEY]?: number };
+/** Ballast's key for the concurrency key and limit among a BullMQ job's stored options. */
+const CONCURRENCY_KEY = 'ballastConcurrency';
+
+type BallastJobsOptions = JobsOptions & { [RUN_TIMEOUT_KEY]?: number; [CONCURRENCY_KEY]?: [string, number] };
+
+/** The concurrency key and limit stored with a BullMQ job, or null. */
+export function concurrencyOf(options: JobsOptions): { key: string; limit: number } | null {
+  const value = (options as BallastJobsOptions)[CONCURRENCY_KEY];
+  return Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'number' ? { key: value[0], limit: value[1] } : null;
+}
 
 /** The run timeout stored with a BullMQ job, or null. */
 export function runTimeoutOf(options: JobsOptions): number | null {

@@ -19,6 +19,7 @@ import type { ScheduleInfo } from '../../queue/schedule-options.interface.js';
 import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
 import { BullmqCancelledJobs } from './bullmq-cancelled-jobs.js';
+import { BullmqConcurrencySlots } from './bullmq-concurrency-slots.js';
 import { BullmqCancelSignals } from './bullmq-cancel-signals.js';
 import type { CancelOutcome } from '../../queue/cancel-outcome.interface.js';
 
@@ -67,6 +68,7 @@ export class BullmqQueueBackend implements QueueBackend {
   private readonly workers = new Set<BullmqQueueWorker>();
   private readonly schedules: BullmqSchedules;
   private readonly cancelled: BullmqCancelledJobs;
+  private readonly slots: BullmqConcurrencySlots;
   private readonly cancelSignals: BullmqCancelSignals;
 
   constructor(
@@ -82,6 +84,7 @@ export class BullmqQueueBackend implements QueueBackend {
     this.schedules = new BullmqSchedules(redis, this.prefix, (name) => this.queue(name));
     this.cancelled = new BullmqCancelledJobs(redis, (name) => this.queue(name), `${this.prefix}:ballast:cancel`);
     this.cancelSignals = new BullmqCancelSignals(redis, this.cancelled.channel, this.logger);
+    this.slots = new BullmqConcurrencySlots(redis, (name) => this.queue(name));
   }
 
   cancel(queue: string, id: string): Promise<CancelOutcome> {
@@ -286,6 +289,7 @@ export class BullmqQueueBackend implements QueueBackend {
         stalledInterval: this.settings.stalledIntervalMs ?? lockDuration,
         maxStalledCount: this.settings.maxStalledCount ?? DEFAULT_MAX_STALLS,
         countRetryLater: (id) => this.redis.hincrby(this.queue(spec.executor.queue).toKey(id), RETRY_LATERS_FIELD, 1),
+        slots: this.slots,
       },
       (closed) => {
         this.workers.delete(closed);

@@ -8,7 +8,8 @@ import { JobRateLimitedError } from '../../errors/job-rate-limited.error.js';
 import { RetryLaterError } from '../../errors/retry-later.error.js';
 import type { QueueWorker, WorkerSpec } from '../../queue/queue-backend.interface.js';
 import type { JobProgressWriter } from '../../queue/running-job.interface.js';
-import { runTimeoutOf } from './bullmq-job-options.js';
+import { concurrencyOf, runTimeoutOf } from './bullmq-job-options.js';
+import type { BullmqConcurrencySlots } from './bullmq-concurrency-slots.js';
 import type { BullmqRunningJob } from './bullmq-running-job.js';
 import { CANCELLED_REASON, type BullmqCancelledJobs } from './bullmq-cancelled-jobs.js';
 import { lostConnection } from './lost-connection.js';
@@ -26,6 +27,8 @@ export interface BullmqWorkerOptions {
   maxStalledCount: number;
   /** Counts one more `RetryLaterError` of the job on its hash (`RETRY_LATERS_FIELD`); resolves to the count. */
   countRetryLater(id: string): Promise<number>;
+  /** The concurrency keys' slots, shared by the backend's workers. */
+  slots: BullmqConcurrencySlots;
 }
 
 /** Past the grace period, how long each forced step of shutdown (handback, close) may take. */
@@ -63,6 +66,10 @@ export class BullmqQueueWorker implements QueueWorker {
   private readonly heardCancels = new Map<string, number>();
   private readonly cancelPoll: NodeJS.Timeout;
   private readonly lockDuration: number;
+  /** The concurrency key of each job running here in a slot, by id. */
+  private readonly slotsHeld = new Map<string, string>();
+  private readonly slotRenewal: NodeJS.Timeout;
+  private renewing = false;
 
   constructor(
     private readonly spec: WorkerSpec,
@@ -93,6 +100,8 @@ export class BullmqQueueWorker implements QueueWorker {
     this.listen();
     this.cancelPoll = setInterval(() => void this.pollCancels(), CANCEL_POLL_MS);
     this.cancelPoll.unref();
+    this.slotRenewal = setInterval(() => void this.renewSlots(), Math.max(Math.floor(this.lockDuration / 3), 100));
+    this.slotRenewal.unref();
   }
 
   /**
@@ -154,6 +163,52 @@ export class BullmqQueueWorker implements QueueWorker {
   }
 
   private process(job: Job, token: string | undefined): Promise<unknown> {
+    const slot = concurrencyOf(job.opts);
+    return slot === null || token === undefined ? this.run(job, token) : this.runInSlot(job, token, slot);
+  }
+
+  /**
+   * A job with a concurrency key runs only in a slot of its key: refused one (the key runs its
+   * limit in some process), it goes back to BullMQ's delayed set under this worker's lock, its
+   * attempt not counted, parked until a run of its key ends (or the first slot's lease would run
+   * out); the processor ends with BullMQ's `DelayedError` (no failure, no event). The slot is held
+   * while the handler runs, renewed with the worker's lease, and given back however the run ends.
+   */
+  private async runInSlot(job: Job, token: string, slot: { key: string; limit: number }): Promise<unknown> {
+    const { queue } = this.spec.executor;
+    const id = job.id ?? '';
+    const waitMs = await this.options.slots.acquire(queue, slot.key, slot.limit, id, this.lockDuration);
+    if (waitMs !== null) {
+      await job.moveToDelayed(Date.now() + Math.min(waitMs, this.lockDuration), token);
+      throw new DelayedError();
+    }
+    this.slotsHeld.set(id, slot.key);
+    try {
+      return await this.run(job, token);
+    } finally {
+      this.slotsHeld.delete(id);
+      void this.options.slots.release(queue, slot.key, id).catch((error: unknown) => {
+        // Not given back now: it is when its lease runs out.
+        this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: concurrency slot of job ${id} not given back yet: ${(error as Error).message}`);
+      });
+    }
+  }
+
+  /** Extends the slots of the jobs running here, a third of a lease before they would run out. */
+  private async renewSlots(): Promise<void> {
+    if (this.slotsHeld.size === 0 || this.renewing) return;
+    this.renewing = true;
+    try {
+      const held = [...this.slotsHeld].map(([id, key]) => ({ id, key }));
+      await this.options.slots.renew(this.spec.executor.queue, held, this.lockDuration);
+    } catch {
+      // The store is down: the worker's own connections report the outage; BullMQ's locks lapse too.
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private run(job: Job, token: string | undefined): Promise<unknown> {
     const { executor } = this.spec;
     const id = job.id ?? '';
     // The `retrying` event reads `delay` for `nextRunAt`. BullMQ sets it only for a non-zero retry
@@ -317,6 +372,7 @@ export class BullmqQueueWorker implements QueueWorker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.cancelPoll);
+    clearInterval(this.slotRenewal);
     try {
       // Stops fetching at once, waits for running jobs, then closes the worker's connections.
       const closed = this.worker.close();

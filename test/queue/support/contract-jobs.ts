@@ -42,6 +42,8 @@ export class JobProbe {
   readonly events: JobEvent[] = [];
   readonly active = new Map<string, number>();
   readonly maxActive = new Map<string, number>();
+  /** Runs of `keyed` jobs: their concurrency key and when they started and ended (`performance.now()`, one clock for every app of the test process). */
+  readonly keyedRuns: Array<{ id: string; key: string; start: number; end: number }> = [];
   /** The reason each run's signal aborted with, by `queue/id/attempt`. */
   readonly abortReasons = new Map<string, unknown>();
   /** `flaky` jobs succeed from this attempt on; tests raise or lower it. */
@@ -177,6 +179,23 @@ export class ContractJobs {
     this.probe.enter(context.queue, runOf(data, context));
     this.probe.leave(context.queue, context.id);
     return data.account;
+  }
+
+  /** Runs about `data.ms` (default 20), at most 2 of one `data.account` at once in all processes, up to 6 in this one. */
+  @Job('keyed', { queue: 'keyed', concurrency: { key: (data: { account: string }) => data.account, limit: 2, perProcess: 6 } })
+  async keyed(data: { account: string; ms?: number }, context: JobContext): Promise<string> {
+    this.probe.enter(context.queue, runOf(data, context));
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, data.ms ?? 20));
+    this.probe.keyedRuns.push({ id: context.id, key: data.account, start, end: performance.now() });
+    this.probe.leave(context.queue, context.id);
+    return data.account;
+  }
+
+  /** At most one at once across every process (the key is the job's name), two at a time here. */
+  @Job('single', { queue: 'keyed', concurrency: { limit: 1, perProcess: 2 } })
+  async single(data: { account: string }, context: JobContext): Promise<string> {
+    return this.keyed({ account: 'single' }, context);
   }
 
   /** Asks to run again later (`RetryLaterError`, 50 ms) on its first `data.times` runs; at most 3 such asks count as no failure. */
