@@ -8,6 +8,7 @@ import { percentile, runLoad } from '../support/run-load.js';
 import { probe } from './queue-bench.probe.js';
 import { ballast, naiveLoop, openPglite, rawBullmq, type QueueContender } from './queue-contenders.js';
 import { measureSchedules, type SchedulesResult } from './queue-schedules.js';
+import { measureKeyed, type KeyedResult } from './queue-keyed.js';
 
 /**
  * `npm run bench:queue`: one run, one process, each contender in turn on the same servers.
@@ -26,6 +27,10 @@ import { measureSchedules, type SchedulesResult } from './queue-schedules.js';
  * the same second on Postgres with three app instances running the scheduler; it reports how many
  * tick jobs were enqueued, how many twice, and how late (see `queue-schedules.ts`).
  *
+ * Then the keyed rows (`keyed-postgres`, `keyed-bullmq` in BENCH_ONLY): BENCH_KEYED_PROCESSES (4)
+ * worker processes drain BENCH_JOBS jobs without keys, over 100 keys at limit 1, and with one hot key
+ * holding 90% of them (see `queue-keyed.ts`).
+ *
  * Env: BENCH_JOBS (10000), BENCH_ENQUEUE_CONCURRENCY (10), BENCH_PICKUPS (200), BENCH_ONLY
  * (comma-separated contender names, and `schedules`), BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_DURABLE_ENQUEUE
  * (`false` runs the Postgres contenders with `queue.durableEnqueue: false`; the default is Ballast's).
@@ -42,6 +47,8 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const RUN = randomBytes(4).toString('hex');
 const SCHEDULES = intEnv('BENCH_SCHEDULES', 1000);
+/** Worker processes of the keyed rows. */
+const KEYED_PROCESSES = intEnv('BENCH_KEYED_PROCESSES', 4);
 const QUEUE_OPTIONS = process.env.BENCH_DURABLE_ENQUEUE === 'false' ? { durableEnqueue: false } : {};
 
 interface Row {
@@ -187,7 +194,21 @@ async function main(): Promise<void> {
     }
     console.log(`${schedules.enqueued} enqueued, ${schedules.duplicates} twice, lag p50 ${schedules.lagP50Ms} ms, max ${schedules.lagMaxMs} ms`);
   }
-  const targets = [...verdicts(rows, duplicateRuns), ...scheduleVerdicts(schedules)];
+  const keyed: KeyedResult[] = [];
+  for (const provider of ['postgres', 'bullmq'] as const) {
+    if (only && !only.includes(`keyed-${provider}`)) continue;
+    process.stdout.write(`keyed rows on ${provider} (${JOBS} jobs, ${KEYED_PROCESSES} worker processes)... `);
+    const connection = { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, schema: `bench_keyed_${RUN}`, keyPrefix: `bench:${RUN}:keyed:` };
+    try {
+      keyed.push(...(await measureKeyed(provider, connection, JOBS, KEYED_PROCESSES)));
+    } finally {
+      if (provider === 'postgres') await dropSchema(DATABASE_URL, connection.schema);
+      else await deleteKeys(REDIS_URL, connection.keyPrefix);
+    }
+    console.log('done');
+  }
+  if (keyed.length > 0) console.table(keyed);
+  const targets = [...verdicts(rows, duplicateRuns), ...scheduleVerdicts(schedules), ...keyedVerdicts(keyed)];
   report('queue', (rows.length > 0 ? rows : [{ contender: 'none' }]) as unknown as Array<Record<string, string | number>>, {
     note: 'One run in one process on a shared 2-core machine; other work ran at the same time, so absolute figures are noisy. Ratios compare contenders of the same run.',
     settings: {
@@ -204,6 +225,7 @@ async function main(): Promise<void> {
     pickupFromAck,
     workerStartMs,
     schedules,
+    keyed,
     targets,
   });
   console.log('\ntargets');
@@ -251,6 +273,28 @@ function scheduleVerdicts(result: SchedulesResult | undefined): Verdict[] {
     { name: 'schedules: tick jobs enqueued twice', value: result.duplicates, target: '= 0', met: result.duplicates === 0 },
     { name: 'schedules: latest enqueue after due, ms', value: result.lagMaxMs, target: '<= 1000', met: result.lagMaxMs <= 1000 },
   ];
+}
+
+/**
+ * The issue's keyed targets, per provider: 100 keys at limit 1 drain within 1.5x the unkeyed drain
+ * of the same run; with one hot key holding 90% of the jobs, the other keys' jobs are all started
+ * about as soon as without it (their own share of the workers is all they need).
+ */
+function keyedVerdicts(results: KeyedResult[]): Verdict[] {
+  const verdicts: Verdict[] = [];
+  for (const provider of ['postgres', 'bullmq'] as const) {
+    const of = (prefix: string) => results.find((r) => r.provider === provider && r.scenario.startsWith(prefix));
+    const unkeyed = of('unkeyed');
+    const keys = of('100 keys');
+    const hot = of('hot');
+    const alone = of('others');
+    if (!unkeyed || !keys || !hot || !alone) continue;
+    const drain = keys.drainMs / unkeyed.drainMs;
+    const delay = hot.othersDoneMs! / alone.othersDoneMs!;
+    verdicts.push({ name: `keyed ${provider}: drain 100 keys limit 1 / unkeyed`, value: drain, target: '<= 1.5x', met: drain <= 1.5 });
+    verdicts.push({ name: `keyed ${provider}: other keys done, with the hot key / without it`, value: delay, target: '<= 1.1x', met: delay <= 1.1 });
+  }
+  return verdicts;
 }
 
 function round(n: number): number {

@@ -236,6 +236,7 @@ export class PostgresJobStore implements JobStore {
       jobs.map((j) => j.ref),
       jobs.map((j) => j.token),
       jobs.map((j) => j.resultJson),
+      this.channel,
     ]);
     return new Set(rows.map((row) => row.id));
   }

@@ -49,18 +49,22 @@ export function queueSql(s: string) {
      WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
      ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
   /**
-   * A CTE that gives back the concurrency slots of jobs that stopped running: one row per key into
-   * queue_group_releases, from the rows (queue, concurrency_key) the named CTEs returned. An
-   * insert only, so it waits on no claim; jobs without a key add nothing.
+   * Two CTEs that give back the concurrency slots of jobs that stopped running: `given` inserts one
+   * row per key into queue_group_releases, from the rows (queue, concurrency_key) the named CTEs
+   * returned (an insert only, so it waits on no claim; jobs without a key add nothing), and
+   * `woken` notifies each queue that got slots back, on `channel`: a worker whose last claim came
+   * back short (its keys were full) claims again. The statement must read `woken` to run it.
    */
-  const giveBack = (...ended: string[]) =>
+  const giveBack = (channel: string, ...ended: string[]) =>
     `given AS (
        INSERT INTO ${releases} (queue, key, n)
        SELECT queue, concurrency_key, count(*) FROM (
          ${ended.map((cte) => `SELECT queue, concurrency_key FROM ${cte}`).join(' UNION ALL ')}
        ) AS ended
        WHERE concurrency_key <> '' GROUP BY queue, concurrency_key
-     )`;
+       RETURNING queue
+     ),
+     woken AS (SELECT pg_notify(${channel}, '0|' || queue) FROM given GROUP BY queue)`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
   /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
@@ -483,7 +487,7 @@ export function queueSql(s: string) {
                       FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND id NOT IN (SELECT id FROM due)) AS next_wait_ms`,
 
     /**
-     * $1 ids, $2 tokens, $3 result JSON texts (null entries for none). Completes the jobs whose
+     * $1 ids, $2 tokens, $3 result JSON texts (null entries for none), $4 channel. Completes the jobs whose
      * token still matches, in one statement: removed at once when their retention says so, else
      * marked completed with their result and an age deadline. Returns the ids it applied; a job
      * whose lease was lost is absent and unchanged.
@@ -503,8 +507,10 @@ export function queueSql(s: string) {
                  WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed IS DISTINCT FROM 0
                  RETURNING j.id, j.queue, j.concurrency_key
                ),
-               ${giveBack('removed', 'kept')}
-               SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept`,
+               ${giveBack('$4', 'removed', 'kept')}
+               SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept
+               -- No row: only here so that the notifications of \`woken\` are sent.
+               UNION ALL SELECT NULL FROM (SELECT count(*) AS n FROM woken) AS w WHERE w.n < 0`,
 
     /**
      * $1 ids, $2 tokens, $3 retry delays in ms (null entries: no retry left), $4 error messages,
@@ -561,14 +567,14 @@ export function queueSql(s: string) {
              WHERE j.id = f.id AND l.cancel_requested AND NOT l.keep_none
              RETURNING j.id, j.queue, j.concurrency_key
            ),
-           ${giveBack('retried', 'removed', 'dead', 'cancelled')},
+           ${giveBack('$6', 'retried', 'removed', 'dead', 'cancelled')},
            notified AS (
              SELECT pg_notify($6, ${waitMs('min(run_at)')} || '|' || queue) FROM retried GROUP BY queue
            )
            SELECT ARRAY(SELECT id::text FROM retried) AS retried,
                   ARRAY(SELECT id::text FROM removed WHERE NOT cancel_requested UNION ALL SELECT id::text FROM dead) AS failed,
                   ARRAY(SELECT id::text FROM removed WHERE cancel_requested UNION ALL SELECT id::text FROM cancelled) AS cancelled,
-                  (SELECT count(*) FROM notified)::int AS notified`,
+                  (SELECT count(*) FROM notified)::int AS notified, (SELECT count(*) FROM woken)::int AS woken`,
 
     /**
      * $1 ids, $2 tokens, $3 started flags. Extends the lease of each job whose token still matches
@@ -606,9 +612,10 @@ export function queueSql(s: string) {
                 WHERE j.id = r.id AND j.lock_token = r.token
                 RETURNING j.queue, j.state, j.concurrency_key
               ),
-              ${giveBack('back')},
+              ${giveBack('$3', 'back')},
               notified AS (SELECT pg_notify($3, '0|' || queue) FROM back WHERE state = 'waiting' GROUP BY queue)
-              SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
+              SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified,
+                     (SELECT count(*) FROM woken)::int AS woken`,
 
     /**
      * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel, $7 max
@@ -644,11 +651,11 @@ export function queueSql(s: string) {
              RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled,
                        j.queue, j.concurrency_key
            ),
-           ${giveBack('reaped')},
+           ${giveBack('$6', 'reaped')},
            notified AS (
              SELECT pg_notify($6, '0|' || $3::text) WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting')
            )
-           SELECT (SELECT count(*) FROM notified)::int AS notified,
+           SELECT (SELECT count(*) FROM notified)::int AS notified, (SELECT count(*) FROM woken)::int AS woken,
                   coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'state', r.state,
                                                       'attempts_made', r.attempts_made, 'stalled', r.stalled))
                             FROM reaped r), '[]'::json)::text AS reaped`,
