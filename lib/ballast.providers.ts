@@ -15,6 +15,7 @@ import { RATE_LIMITS_USED, rateLimitExports, rateLimitProviders } from './rate-l
 import { RATE_LIMIT_CONFIG } from './rate-limit/resolve-rate-limit-config.js';
 import { RateLimitService } from './rate-limit/rate-limit.service.js';
 import { JOB_RATE_LIMITER, type JobRateLimiter } from './queue/job-rate-limiter.interface.js';
+import { customClientKey } from './rate-limit/rate-limit-client-key.js';
 
 /** Each part of the config under its owner's token: a service injects its own options and nothing else. */
 const configParts: Provider[] = [
@@ -36,7 +37,8 @@ const jobRateLimiter: Provider = {
   useFactory: (rateLimits: RateLimitService): JobRateLimiter => ({
     check: (policy, where) => void rateLimits.resolve(policy, where),
     consume: async (key, policy) => {
-      const result = await rateLimits.consume(key, policy);
+      // Counted as a route's custom key is, so `@RateLimit` routes keyed by the same value share it.
+      const result = await rateLimits.consume(customClientKey(key), policy);
       return { allowed: result.allowed, retryAfterMs: result.retryAfterMs, storeFailed: result.storeError !== undefined };
     },
   }),

@@ -13,7 +13,7 @@ export async function rateLimitClientKey(kind: RateLimitKey, context: ExecutionC
     if (id !== undefined) return `user:${id}`;
   } else if (typeof kind === 'function') {
     const custom = await kind(context);
-    if (typeof custom === 'string' && custom !== '') return `key:${custom}`;
+    if (typeof custom === 'string' && custom !== '') return customClientKey(custom);
   }
   return `ip:${clientAddress(request) ?? 'unknown'}`;
 }
@@ -26,4 +26,12 @@ function userId(request: unknown): string | undefined {
   const req = request as { user?: { id?: unknown }; raw?: { user?: { id?: unknown } } } | undefined;
   const id = req?.user?.id ?? req?.raw?.user?.id;
   return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? String(id) : undefined;
+}
+
+/**
+ * A custom key as the guard counts it: jobs under `@Job({ rateLimit: { key } })` are counted the
+ * same way, so a route keyed by an account id and a job keyed by that id share one budget.
+ */
+export function customClientKey(key: string): string {
+  return `key:${key}`;
 }

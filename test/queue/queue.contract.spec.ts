@@ -692,9 +692,10 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
     const from = Date.now();
     const jobs = await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ queue: 'budget', name: 'budgeted', data: { account: 'shared', i } })));
     let routesAllowed = 0;
-    // A route hammered under the same policy and key (the guard calls this very method).
+    // A route hammered under the same policy and key: the guard calls this very method, with a
+    // custom key as `key:<value>` (over HTTP: test/queue/shared-budget.spec.ts).
     while (Date.now() - from < 2500) {
-      if ((await limiter.consume('shared', JOB_BUDGET_POLICY)).allowed) routesAllowed++;
+      if ((await limiter.consume('key:shared', JOB_BUDGET_POLICY)).allowed) routesAllowed++;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const until = Date.now();
