@@ -51,6 +51,9 @@ export async function measureKeyed(
     { name: 'hot key (90%) + 99 keys, limit 1', perKey: [hot, ...spread(jobs - hot, 99)], keyed: true },
     { name: 'others alone: the 99 keys, limit 1', perKey: [0, ...spread(jobs - hot, 99)], keyed: true },
   ];
+  // BENCH_KEYED_ONLY: scenario name prefixes to run (all by default).
+  const only = process.env.BENCH_KEYED_ONLY?.split(',').map((s) => s.trim());
+  scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => !only || only.some((prefix) => s.name.startsWith(prefix))));
   const results: KeyedResult[] = [];
   const children: ChildProcess[] = [];
   const starts: Array<[string, number]> = [];

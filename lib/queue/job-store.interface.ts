@@ -44,6 +44,11 @@ export interface LeasedJob {
   token: string;
   /** The job is removed on completion, so its result need not be sent. */
   dropResult: boolean;
+  /**
+   * The job runs under a concurrency key: once its outcome is written its slot is free, and the
+   * worker claims again (a claim that came back short may have been short of that slot).
+   */
+  keyed: boolean;
 }
 
 /** A job's lease, as a write names it. */

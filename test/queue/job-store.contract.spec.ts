@@ -340,6 +340,7 @@ describe.each(['postgres', 'pglite'] as const)('JobStore contract on %s', (flavo
         backoff: { type: 'exponential', delay: 250, jitter: 0.5 },
         token: expect.stringMatching(UUID),
         dropResult: true,
+        keyed: false,
       });
       expect(JSON.parse(one!.json)).toEqual({ hello: 'world' });
       expect(one!.ref).not.toBe('mail-1');

@@ -195,14 +195,14 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue job lifecycle on 
       expect(second.attempts_made).toBe(1);
       expect(second.token).not.toBe(first.token);
       // The first worker finishes late: its completion, failure, renewal and hand-back are all refused.
-      expect((await h.db.query(h.sql.complete, [[first.id], [first.token], ['"late"'], 'c'])).rows).toEqual([]);
+      expect((await h.db.query(h.sql.complete, [[first.id], [first.token], ['"late"']])).rows).toEqual([]);
       const failed = await h.db.query<{ retried: string[]; failed: string[] }>(h.sql.fail, [[first.id], [first.token], [null], ['late'], [null], 'c', [null]]);
       expect(failed.rows[0]).toMatchObject({ retried: [], failed: [] });
       expect((await h.db.query(h.sql.renew, [[first.id], [first.token], [true]])).rows).toEqual([]);
       expect((await h.db.query<{ released: number }>(h.sql.release, [[first.id], [first.token], 'c'])).rows[0]!.released).toBe(0);
       expect((await h.rows())[0]).toMatchObject({ state: 'active', token: second.token, attempts_made: 1, result: null });
       // The current holder's completion applies.
-      expect((await h.db.query<{ id: string }>(h.sql.complete, [[second.id], [second.token], ['"done"'], 'c'])).rows).toEqual([{ id: second.id }]);
+      expect((await h.db.query<{ id: string }>(h.sql.complete, [[second.id], [second.token], ['"done"']])).rows).toEqual([{ id: second.id }]);
       expect(await h.backend.getJob('q', id!)).toMatchObject({ state: 'completed', result: 'done' });
     });
 

@@ -95,7 +95,11 @@ export class JobStoreWorker implements QueueWorker {
     this.queue = spec.executor.queue;
     this.concurrency = spec.executor.concurrency;
     this.flusher = new JobStoreFlusher(store, settings.maxFlushBatch, {
-      written: (job) => this.leases.untrack(job),
+      written: (job) => {
+        this.leases.untrack(job);
+        // Its key's slot is free: a claim that came back short may have been short of it.
+        if (job.keyed) this.wake();
+      },
       completed: (job, result) =>
         this.emit({ type: 'completed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, result }),
       failed: (job, error) => this.emit({ type: 'failed', queue: this.queue, jobId: job.id, name: job.name, attempt: job.attempt, error }),

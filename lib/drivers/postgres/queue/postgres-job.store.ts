@@ -66,6 +66,7 @@ interface ClaimRow {
   drop_result: boolean;
   scheduled_for: number | null;
   retry_laters: number;
+  keyed: boolean;
 }
 
 interface ScheduleRow {
@@ -236,7 +237,6 @@ export class PostgresJobStore implements JobStore {
       jobs.map((j) => j.ref),
       jobs.map((j) => j.token),
       jobs.map((j) => j.resultJson),
-      this.channel,
     ]);
     return new Set(rows.map((row) => row.id));
   }
@@ -493,6 +493,7 @@ function toLeasedJob(row: ClaimRow): LeasedJob {
     backoff: { type: row.backoff_type, delay: row.backoff_delay, jitter: row.backoff_jitter },
     token: row.token,
     dropResult: row.drop_result,
+    keyed: row.keyed,
   };
 }
 

@@ -49,13 +49,13 @@ export function queueSql(s: string) {
      WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
      ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
   /**
-   * Two CTEs that give back the concurrency slots of jobs that stopped running: `given` inserts one
-   * row per key into queue_group_releases, from the rows (queue, concurrency_key) the named CTEs
-   * returned (an insert only, so it waits on no claim; jobs without a key add nothing), and
-   * `woken` notifies each queue that got slots back, on `channel`: a worker whose last claim came
-   * back short (its keys were full) claims again. The statement must read `woken` to run it.
+   * A CTE, \`given\`, that gives back the concurrency slots of jobs that stopped running: one row per
+   * key into queue_group_releases, from the rows (queue, concurrency_key) the named CTEs returned.
+   * An insert only, so it waits on no claim; jobs without a key add nothing. The worker that wrote
+   * the outcome claims again once it is applied (it has room now), so no notification is needed,
+   * but for the reaper's (see \`reap\`).
    */
-  const giveBack = (channel: string, ...ended: string[]) =>
+  const giveBack = (...ended: string[]) =>
     `given AS (
        INSERT INTO ${releases} (queue, key, n)
        SELECT queue, concurrency_key, count(*) FROM (
@@ -63,8 +63,7 @@ export function queueSql(s: string) {
        ) AS ended
        WHERE concurrency_key <> '' GROUP BY queue, concurrency_key
        RETURNING queue
-     ),
-     woken AS (SELECT pg_notify(${channel}, '0|' || queue) FROM given GROUP BY queue)`;
+     )`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
   /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
@@ -368,15 +367,15 @@ export function queueSql(s: string) {
                       ORDER BY concurrency_key LIMIT 1)
               FROM ready_keys r WHERE r.key IS NOT NULL
             ),
-            -- Their rows, locked, the least recently served first (keys that look full last). The
-            -- lock reads each row's newest committed count whatever this statement's snapshot says:
-            -- a claim that took slots and committed a moment ago is counted.
+            -- Their rows with a slot free, locked, the least recently served first. A key that
+            -- looks full in this snapshot is left alone (not even locked): its slot comes back
+            -- with a notification, and the claim it wakes sees it. The lock reads each row's
+            -- newest committed count whatever the snapshot says, and checks the filter again on
+            -- it: a claim that took the slot and committed a moment ago is counted.
             groups AS MATERIALIZED (
-              SELECT g.key, g.max_active, g.active FROM ${groups} g
-              WHERE g.queue = $1 AND g.key IN (SELECT key FROM ready_keys WHERE key IS NOT NULL)
-              ORDER BY g.active - (SELECT coalesce(sum(r.n), 0) FROM ${releases} r WHERE r.queue = $1 AND r.key = g.key)
-                         >= g.max_active,
-                       g.served_at, g.key
+              SELECT g.key, g.max_active, g.active FROM ready_keys r JOIN ${groups} g ON g.queue = $1 AND g.key = r.key
+              WHERE g.active - (SELECT coalesce(sum(r.n), 0) FROM ${releases} r WHERE r.queue = $1 AND r.key = g.key) < g.max_active
+              ORDER BY g.served_at, g.key
               LIMIT $2 FOR UPDATE OF g SKIP LOCKED
             ),
             -- Slots given back since the last claim of each locked key. A row another claim folded
@@ -387,8 +386,8 @@ export function queueSql(s: string) {
               RETURNING r.key, r.n
             ),
             slots AS (
-              SELECT g.key, g.max_active, g.active - coalesce((SELECT sum(f.n) FROM freed f WHERE f.key = g.key), 0)::int AS active
-              FROM groups g
+              SELECT g.key, g.max_active, g.active - coalesce(f.n, 0)::int AS active
+              FROM groups g LEFT JOIN (SELECT key, sum(n) AS n FROM freed GROUP BY key) AS f ON f.key = g.key
             ),
             share AS (SELECT ceil($2::numeric / greatest(count(*), 1))::int AS n FROM slots WHERE active < max_active),
             keyed AS (
@@ -433,12 +432,12 @@ export function queueSql(s: string) {
               WHERE j.id = picked.id
               RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
                         j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
-                        j.keep_completed, j.scheduled_for, j.retry_laters, picked.n
+                        j.keep_completed, j.scheduled_for, j.retry_laters, j.concurrency_key, picked.n
             )
             SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
                    attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter, retry_laters,
                    lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
-                   (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for
+                   (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for, concurrency_key <> '' AS keyed
             FROM claimed ORDER BY claimed.n`,
 
     /**
@@ -487,7 +486,7 @@ export function queueSql(s: string) {
                       FROM ${jobs} WHERE queue = $1 AND state = 'delayed' AND id NOT IN (SELECT id FROM due)) AS next_wait_ms`,
 
     /**
-     * $1 ids, $2 tokens, $3 result JSON texts (null entries for none), $4 channel. Completes the jobs whose
+     * $1 ids, $2 tokens, $3 result JSON texts (null entries for none). Completes the jobs whose
      * token still matches, in one statement: removed at once when their retention says so, else
      * marked completed with their result and an age deadline. Returns the ids it applied; a job
      * whose lease was lost is absent and unchanged.
@@ -507,10 +506,8 @@ export function queueSql(s: string) {
                  WHERE j.id = done.id AND j.lock_token = done.token AND j.keep_completed IS DISTINCT FROM 0
                  RETURNING j.id, j.queue, j.concurrency_key
                ),
-               ${giveBack('$4', 'removed', 'kept')}
-               SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept
-               -- No row: only here so that the notifications of \`woken\` are sent.
-               UNION ALL SELECT NULL FROM (SELECT count(*) AS n FROM woken) AS w WHERE w.n < 0`,
+               ${giveBack('removed', 'kept')}
+               SELECT id::text AS id FROM removed UNION ALL SELECT id::text AS id FROM kept`,
 
     /**
      * $1 ids, $2 tokens, $3 retry delays in ms (null entries: no retry left), $4 error messages,
@@ -567,14 +564,14 @@ export function queueSql(s: string) {
              WHERE j.id = f.id AND l.cancel_requested AND NOT l.keep_none
              RETURNING j.id, j.queue, j.concurrency_key
            ),
-           ${giveBack('$6', 'retried', 'removed', 'dead', 'cancelled')},
+           ${giveBack('retried', 'removed', 'dead', 'cancelled')},
            notified AS (
              SELECT pg_notify($6, ${waitMs('min(run_at)')} || '|' || queue) FROM retried GROUP BY queue
            )
            SELECT ARRAY(SELECT id::text FROM retried) AS retried,
                   ARRAY(SELECT id::text FROM removed WHERE NOT cancel_requested UNION ALL SELECT id::text FROM dead) AS failed,
                   ARRAY(SELECT id::text FROM removed WHERE cancel_requested UNION ALL SELECT id::text FROM cancelled) AS cancelled,
-                  (SELECT count(*) FROM notified)::int AS notified, (SELECT count(*) FROM woken)::int AS woken`,
+                  (SELECT count(*) FROM notified)::int AS notified`,
 
     /**
      * $1 ids, $2 tokens, $3 started flags. Extends the lease of each job whose token still matches
@@ -612,10 +609,10 @@ export function queueSql(s: string) {
                 WHERE j.id = r.id AND j.lock_token = r.token
                 RETURNING j.queue, j.state, j.concurrency_key
               ),
-              ${giveBack('$3', 'back')},
-              notified AS (SELECT pg_notify($3, '0|' || queue) FROM back WHERE state = 'waiting' GROUP BY queue)
-              SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified,
-                     (SELECT count(*) FROM woken)::int AS woken`,
+              ${giveBack('back')},
+              -- Also for a key's slot given back: the worker handing back may be stopping.
+              notified AS (SELECT pg_notify($3, '0|' || queue) FROM back WHERE state = 'waiting' OR concurrency_key <> '' GROUP BY queue)
+              SELECT (SELECT count(*) FROM back)::int AS released, (SELECT count(*) FROM notified)::int AS notified`,
 
     /**
      * $1 lock class, $2 lock key, $3 queue, $4 batch size, $5 error message, $6 channel, $7 max
@@ -651,11 +648,13 @@ export function queueSql(s: string) {
              RETURNING coalesce(j.job_key, j.id::text) AS id, j.name, j.state, j.attempts_made, j.stalls > expired.stalls AS stalled,
                        j.queue, j.concurrency_key
            ),
-           ${giveBack('$6', 'reaped')},
+           ${giveBack('reaped')},
+           -- Jobs back in the queue, or slots of a dead worker's keys given back: claims may take them.
            notified AS (
-             SELECT pg_notify($6, '0|' || $3::text) WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting')
+             SELECT pg_notify($6, '0|' || $3::text)
+             WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'waiting') OR EXISTS (SELECT 1 FROM given)
            )
-           SELECT (SELECT count(*) FROM notified)::int AS notified, (SELECT count(*) FROM woken)::int AS woken,
+           SELECT (SELECT count(*) FROM notified)::int AS notified,
                   coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'state', r.state,
                                                       'attempts_made', r.attempts_made, 'stalled', r.stalled))
                             FROM reaped r), '[]'::json)::text AS reaped`,
