@@ -180,6 +180,7 @@ export class BullmqQueueWorker implements QueueWorker {
     const waitMs = await this.options.slots.acquire(queue, slot.key, slot.limit, id, this.lockDuration);
     if (waitMs !== null) {
       await job.moveToDelayed(Date.now() + Math.min(waitMs, this.lockDuration), token);
+      await this.options.slots.park(queue, slot.key, slot.limit, id);
       throw new DelayedError();
     }
     this.slotsHeld.set(id, slot.key);
