@@ -30,6 +30,7 @@ export type { UniqueJobOptions, DebounceJobOptions, ThrottleJobOptions } from '.
 export type { AddedJob, AddOutcome } from './queue/added-job.interface.js';
 export type { CancelOutcome } from './queue/cancel-outcome.interface.js';
 export type { JobRateLimitOptions } from './queue/job-rate-limit-options.interface.js';
+export type { JobConcurrencyOptions } from './queue/job-concurrency-options.interface.js';
 export type {
   JobSchedule,
   ScheduleSpec,
