@@ -2,65 +2,119 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /**
- * Takes a slot of a concurrency key for a job, atomically, on the Redis clock. Slots whose lease ran
- * out (their worker died) are dropped first; a job that holds a slot already keeps it (renewed).
- * Granted: -1. Refused (the key runs its limit): the ms until the first slot's lease runs out.
- * KEYS: the key's slots (sorted set, job id by lease end), its parked jobs; ARGV: job id, limit,
- * lease ms.
+ * How long a job admitted to BullMQ's wait list holds its key's admission without starting: past it
+ * (the job was removed, cancelled or deduplicated away before it ran) the admission lapses, so a
+ * lost one cannot hold a key back for good. A job that really waits that long is only refused a
+ * slot when it starts, and parked then.
  */
-const ACQUIRE = `
+const ADMISSION_TTL_MS = 60_000;
+/**
+ * The delay a job parked at `add` waits in BullMQ's delayed set if nothing promotes it: the
+ * fallback should the worker that ends a run of its key die between giving the slot back and
+ * promoting it. Promotions are the normal path.
+ */
+export const PARKED_DELAY_MS = 60_000;
+
+/** The Redis clock in ms, as scripts read it (`TIME`), so leases compare on one clock for every worker host. */
+const NOW = `
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
+/** Drops slots whose lease ran out (their worker died) and admissions that lapsed; sets `room`. KEYS[1] slots, KEYS[2] admitted; `limit` set. */
+const ROOM = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ${ADMISSION_TTL_MS})
+local room = limit - redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[2])`;
+
+/** Admits parked jobs, the longest parked first, while there is room; returns their ids (to promote). KEYS[3] parked. */
+const ADMIT_PARKED = `
+local out = {}
+while room > 0 do
+  local next = redis.call('ZPOPMIN', KEYS[3])
+  if not next[1] then break end
+  redis.call('ZADD', KEYS[2], now, next[1])
+  out[#out + 1] = next[1]
+  room = room - 1
+end
+return out`;
+
+/**
+ * At `add`, for jobs of one key due now: admits as many as the key has room for (running plus
+ * admitted below its limit) to BullMQ's wait list, in order; the rest are to be parked. Returns how
+ * many were admitted. KEYS: slots, admitted, parked; ARGV: limit, then the job ids.
+ */
+const ADMIT = `${NOW}
+local limit = tonumber(ARGV[1])
+${ROOM}
+local admitted = 0
+for i = 2, #ARGV do
+  if admitted >= room then break end
+  redis.call('ZADD', KEYS[2], now, ARGV[i])
+  admitted = admitted + 1
+end
+return admitted`;
+
+/**
+ * Takes a slot for a job about to run, atomically: its admission becomes a slot (lease end as its
+ * score). A job that holds a slot already keeps it (renewed). Granted: -1. Refused (the key runs
+ * its limit): the ms until the first slot's lease runs out. KEYS: slots, admitted; ARGV: job id,
+ * limit, lease ms.
+ */
+const ACQUIRE = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
   return -1
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(tonumber(first[2]) - now, 1)`;
 
 /**
- * Parks a refused job, once it is in BullMQ's delayed set, to be promoted when a run of its key
- * ends. A slot may have come free since the refusal (its release found nobody parked): then the
- * longest-parked job is taken out again at once, for the caller to promote. KEYS: slots, parked;
- * ARGV: job id, limit.
+ * Parks jobs that now wait in BullMQ's delayed set (parked only once they are there, so whoever
+ * takes one out can promote it), then admits parked jobs while there is room: a slot freed since
+ * they were refused is used at once. KEYS: slots, admitted, parked; ARGV: limit, then the job ids.
  */
-const PARK = `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-redis.call('ZADD', KEYS[2], 'NX', now, ARGV[1])
-redis.call('PEXPIRE', KEYS[2], 86400000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return false end
-local next = redis.call('ZPOPMIN', KEYS[2])
-return next[1] or false`;
+const PARK = `${NOW}
+local limit = tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[3], 'NX', now, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[3], 86400000)
+${ROOM}
+${ADMIT_PARKED}`;
 
-/** Gives a job's slot back and takes the longest-parked job of the key, if any. KEYS: slots, parked; ARGV: job id. */
-const RELEASE = `
+/** Gives a job's slot back (ARGV[1], '' for none) and admits parked jobs while there is room. KEYS: slots, admitted, parked; ARGV: job id, limit. */
+const RELEASE = `${NOW}
+local limit = tonumber(ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-local next = redis.call('ZPOPMIN', KEYS[2])
-return next[1] or false`;
+${ROOM}
+${ADMIT_PARKED}`;
+
+/** Withdraws admissions (jobs that could not be promoted). KEYS[1] admitted; ARGV: job ids. */
+const WITHDRAW = `for i = 1, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end return #ARGV`;
 
 /** Extends the slots a worker holds. KEYS: the slots of each job's key; ARGV: lease ms, then the job ids in KEYS order. */
-const RENEW = `
-local clock = redis.call('TIME')
-local until_ = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) + tonumber(ARGV[1])
+const RENEW = `${NOW}
+local until_ = now + tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do redis.call('ZADD', key, 'XX', until_, ARGV[i + 1]) end
 return #KEYS`;
 
-/** Parked ids a release passes over (their jobs gone or moved on) before it stops looking. */
-const PROMOTE_TRIES = 5;
+/** Rounds of promotions a release or park makes at most, when admitted jobs turn out gone. */
+const PROMOTE_ROUNDS = 5;
 
 /**
- * Concurrency keys on Valkey/Redis: per key, a sorted set of the jobs running under it (each with
- * its lease end) beside BullMQ's keys of the queue (`<queue>:ballast:slots:<key>`; a job id never
- * holds ':', so these never meet a job's keys). A worker takes a slot before the handler runs and
- * gives it back when the run ends; a job refused a slot goes back to BullMQ's delayed set, its
- * attempt not counted, and waits there parked (`<queue>:ballast:parked:<key>`, joined once it is
- * in the delayed set) until a run of its key ends and promotes it, or until the first slot's
- * lease would run out. A worker that dies gives
- * its slots back when their leases run out, as BullMQ gives its jobs back.
+ * Concurrency keys on Valkey/Redis, beside BullMQ's keys of the queue (`<queue>:ballast:…:<key>`; a
+ * job id never holds ':', so these never meet a job's keys). Per key, three sorted sets:
+ * - `slots`: jobs running under the key, each with its lease end. A worker takes a slot before the
+ *   handler runs and gives it back when the run ends; a worker that dies gives its slots back when
+ *   their leases run out. This is what enforces the limit.
+ * - `admitted`: jobs let into BullMQ's wait list that have not started yet. At most `limit` jobs of
+ *   a key are running or admitted: the rest of its jobs are **parked** at `add` (put in BullMQ's
+ *   delayed set instead of its wait list), so workers never fetch a deep backlog of one key only to
+ *   turn it away, and the other keys' jobs, behind it in the wait list, are not held up.
+ * - `parked`: jobs in the delayed set waiting for room, by when they were parked. A run that ends
+ *   admits and promotes the longest parked; a job refused a slot when it starts (one let in past
+ *   the count, such as a schedule's tick) goes back to the delayed set and is parked too, its
+ *   attempt not counted.
  */
 export class BullmqConcurrencySlots {
   constructor(
@@ -68,63 +122,68 @@ export class BullmqConcurrencySlots {
     private readonly queueOf: (name: string) => Queue,
   ) {}
 
+  /** For jobs of one key due now, in order: how many of the first may go to the wait list (the rest are to be parked). */
+  async admit(queueName: string, key: string, limit: number, ids: readonly string[]): Promise<number> {
+    const queue = this.queueOf(queueName);
+    return (await this.redis.eval(ADMIT, 3, ...this.keys(queue, key), limit, ...ids)) as number;
+  }
+
   /** Null when the job got a slot; else the ms to wait before it tries again (`park` it once it waits). */
   async acquire(queueName: string, key: string, limit: number, id: string, leaseMs: number): Promise<number | null> {
     const queue = this.queueOf(queueName);
-    const reply = (await this.redis.eval(ACQUIRE, 2, slotsKey(queue, key), parkedKey(queue, key), id, limit, leaseMs)) as number;
+    const [slots, admitted] = this.keys(queue, key);
+    const reply = (await this.redis.eval(ACQUIRE, 2, slots, admitted, id, limit, leaseMs)) as number;
     return reply < 0 ? null : reply;
   }
 
-  /**
-   * Parks a refused job that now waits in BullMQ's delayed set. Parked only once it is there, so a
-   * release that takes it out can always promote it; a slot freed in between is used at once.
-   */
-  async park(queueName: string, key: string, limit: number, id: string): Promise<void> {
+  /** Parks jobs that now wait in BullMQ's delayed set, and promotes parked jobs there is room for. */
+  async park(queueName: string, key: string, limit: number, ids: readonly string[]): Promise<void> {
     const queue = this.queueOf(queueName);
-    const next = (await this.redis.eval(PARK, 2, slotsKey(queue, key), parkedKey(queue, key), id, limit)) as string | null;
-    if (next !== null) await this.promote(queueName, key, next);
+    const admitted = (await this.redis.eval(PARK, 3, ...this.keys(queue, key), limit, ...ids)) as string[];
+    await this.promote(queue, key, limit, admitted);
   }
 
-  /** Gives the slot back and promotes the longest-parked job of the key, if any. */
-  async release(queueName: string, key: string, id: string): Promise<void> {
+  /** Gives the slot back and promotes the parked jobs there is room for now. */
+  async release(queueName: string, key: string, limit: number, id: string): Promise<void> {
     const queue = this.queueOf(queueName);
-    const next = (await this.redis.eval(RELEASE, 2, slotsKey(queue, key), parkedKey(queue, key), id)) as string | null;
-    if (next !== null) await this.promote(queueName, key, next);
-  }
-
-  /**
-   * Moves a parked job (still delayed) to waiting, so it takes the free slot now rather than when
-   * its delay ends. A parked id whose job is gone or no longer delayed is passed over for the next.
-   */
-  private async promote(queueName: string, key: string, first: string): Promise<void> {
-    const queue = this.queueOf(queueName);
-    let next: string | null = first;
-    for (let i = 0; i < PROMOTE_TRIES && next !== null; i++) {
-      const job = await queue.getJob(next);
-      try {
-        if (job) {
-          await job.promote();
-          return;
-        }
-      } catch {
-        // No longer delayed (it ran, or was removed): the next one.
-      }
-      next = (await this.redis.eval(RELEASE, 2, slotsKey(queue, key), parkedKey(queue, key), '')) as string | null;
-    }
+    const admitted = (await this.redis.eval(RELEASE, 3, ...this.keys(queue, key), id, limit)) as string[];
+    await this.promote(queue, key, limit, admitted);
   }
 
   /** Extends the slots of the given running jobs by `leaseMs` from now; a slot already lost stays lost. */
   async renew(queueName: string, held: ReadonlyArray<{ id: string; key: string }>, leaseMs: number): Promise<void> {
     if (held.length === 0) return;
     const queue = this.queueOf(queueName);
-    await this.redis.eval(RENEW, held.length, ...held.map(({ key }) => slotsKey(queue, key)), leaseMs, ...held.map(({ id }) => id));
+    await this.redis.eval(RENEW, held.length, ...held.map(({ key }) => this.keys(queue, key)[0]), leaseMs, ...held.map(({ id }) => id));
   }
-}
 
-function slotsKey(queue: Queue, key: string): string {
-  return queue.toKey(`ballast:slots:${key}`);
-}
+  /**
+   * Moves admitted parked jobs from the delayed set to waiting. One that is gone or no longer
+   * delayed (it ran, or was removed) gives its admission back, and the next parked one is admitted
+   * in its place.
+   */
+  private async promote(queue: Queue, key: string, limit: number, ids: string[]): Promise<void> {
+    for (let round = 0; round < PROMOTE_ROUNDS && ids.length > 0; round++) {
+      const failed: string[] = [];
+      await Promise.all(
+        ids.map(async (id) => {
+          try {
+            // BullMQ's own promotion (what `Job.promote` runs), without fetching the job first.
+            return await queue.getBackend().promote(id);
+          } catch {
+            // Gone, or not delayed any more: below.
+          }
+          failed.push(id);
+        }),
+      );
+      if (failed.length === 0) return;
+      const [, admitted] = this.keys(queue, key);
+      await this.redis.eval(WITHDRAW, 1, admitted, ...failed);
+      ids = (await this.redis.eval(RELEASE, 3, ...this.keys(queue, key), '', limit)) as string[];
+    }
+  }
 
-function parkedKey(queue: Queue, key: string): string {
-  return queue.toKey(`ballast:parked:${key}`);
+  private keys(queue: Queue, key: string): [string, string, string] {
+    return [queue.toKey(`ballast:slots:${key}`), queue.toKey(`ballast:admitted:${key}`), queue.toKey(`ballast:parked:${key}`)];
+  }
 }

@@ -19,7 +19,8 @@ import type { ScheduleInfo } from '../../queue/schedule-options.interface.js';
 import type { BullmqQueueSettings } from './bullmq-queue.settings.js';
 import { BullmqQueueWorker } from './bullmq-queue.worker.js';
 import { BullmqCancelledJobs } from './bullmq-cancelled-jobs.js';
-import { BullmqConcurrencySlots } from './bullmq-concurrency-slots.js';
+import { BullmqConcurrencySlots, PARKED_DELAY_MS } from './bullmq-concurrency-slots.js';
+import { newBullmqJobId } from './bullmq-job-id.js';
 import { BullmqCancelSignals } from './bullmq-cancel-signals.js';
 import type { CancelOutcome } from '../../queue/cancel-outcome.interface.js';
 
@@ -109,15 +110,57 @@ export class BullmqQueueBackend implements QueueBackend {
 
   async add(jobs: readonly NewJob[]): Promise<AddedJob[]> {
     const now = Date.now();
-    if (jobs.length === 1) {
-      const [job] = jobs as [NewJob];
-      const queue = this.queue(job.queue);
-      const options = toBullmqJobOptions(job, now);
-      const outcome = new BullmqAddOutcome(this.redis, queue, job, options.jobId!);
-      const added = await queue.add(job.name, job.data, options);
-      return [await outcome.of(idOf(added))];
-    }
+    if (jobs.some((job) => job.concurrency !== null)) return this.addKeyed(jobs, now);
+    if (jobs.length === 1) return this.addOne(jobs[0]!, now);
     return this.addMany(jobs, now);
+  }
+
+  private async addOne(job: NewJob, now: number): Promise<AddedJob[]> {
+    const queue = this.queue(job.queue);
+    const options = toBullmqJobOptions(job, now);
+    const outcome = new BullmqAddOutcome(this.redis, queue, job, options.jobId!);
+    const added = await queue.add(job.name, job.data, options);
+    return [await outcome.of(idOf(added))];
+  }
+
+  /**
+   * Jobs with concurrency keys: those due now are admitted to the wait list while their key has room
+   * (`BullmqConcurrencySlots.admit`, one call per key, sent together); the rest go in parked, into
+   * the delayed set (a job with its own later run time keeps it, and is not counted), and are
+   * registered as parked once they are there. A parked job reads as delayed until a run of its key
+   * promotes it.
+   */
+  private async addKeyed(jobs: readonly NewJob[], now: number): Promise<AddedJob[]> {
+    const groups = new Map<string, { queue: string; key: string; limit: number; indexes: number[] }>();
+    // Drawn here rather than by `toBullmqJobOptions`: the admission names the jobs before they exist.
+    const ids = jobs.map((job) => job.jobId ?? newBullmqJobId(now));
+    jobs.forEach((job, index) => {
+      if (job.concurrency === null || (job.runAt !== undefined && job.runAt > now)) return;
+      const id = `${job.queue}\u0000${job.concurrency.key}`;
+      const group = groups.get(id) ?? { queue: job.queue, key: job.concurrency.key, limit: job.concurrency.limit, indexes: [] };
+      group.indexes.push(index);
+      groups.set(id, group);
+    });
+    const parked = new Set<number>();
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const admitted = await this.slots.admit(group.queue, group.key, group.limit, group.indexes.map((i) => ids[i]!));
+        for (const index of group.indexes.slice(admitted)) parked.add(index);
+      }),
+    );
+    const placed = jobs.map((job, index): NewJob => ({
+      ...job,
+      jobId: ids[index],
+      ...(parked.has(index) ? { runAt: now + PARKED_DELAY_MS } : {}),
+    }));
+    const added = placed.length === 1 ? await this.addOne(placed[0]!, now) : await this.addMany(placed, now);
+    await Promise.all(
+      [...groups.values()].map((group) => {
+        const waiting = group.indexes.filter((index) => parked.has(index)).map((index) => ids[index]!);
+        return waiting.length === 0 ? undefined : this.slots.park(group.queue, group.key, group.limit, waiting);
+      }),
+    );
+    return added;
   }
 
   /**

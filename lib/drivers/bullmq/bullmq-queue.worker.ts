@@ -168,11 +168,12 @@ export class BullmqQueueWorker implements QueueWorker {
   }
 
   /**
-   * A job with a concurrency key runs only in a slot of its key: refused one (the key runs its
-   * limit in some process), it goes back to BullMQ's delayed set under this worker's lock, its
-   * attempt not counted, parked until a run of its key ends (or the first slot's lease would run
-   * out); the processor ends with BullMQ's `DelayedError` (no failure, no event). The slot is held
-   * while the handler runs, renewed with the worker's lease, and given back however the run ends.
+   * A job with a concurrency key runs only in a slot of its key (`BullmqConcurrencySlots`): refused
+   * one (the key runs its limit in some process), it goes back to BullMQ's delayed set under this
+   * worker's lock, its attempt not counted, parked until a run of its key ends (or the first slot's
+   * lease would run out); the processor ends with BullMQ's `DelayedError` (no failure, no event).
+   * The slot is held while the handler runs, renewed with the worker's lease, and given back
+   * however the run ends.
    */
   private async runInSlot(job: Job, token: string, slot: { key: string; limit: number }): Promise<unknown> {
     const { queue } = this.spec.executor;
@@ -180,7 +181,7 @@ export class BullmqQueueWorker implements QueueWorker {
     const waitMs = await this.options.slots.acquire(queue, slot.key, slot.limit, id, this.lockDuration);
     if (waitMs !== null) {
       await job.moveToDelayed(Date.now() + Math.min(waitMs, this.lockDuration), token);
-      await this.options.slots.park(queue, slot.key, slot.limit, id);
+      await this.options.slots.park(queue, slot.key, slot.limit, [id]);
       throw new DelayedError();
     }
     this.slotsHeld.set(id, slot.key);
@@ -188,7 +189,7 @@ export class BullmqQueueWorker implements QueueWorker {
       return await this.run(job, token);
     } finally {
       this.slotsHeld.delete(id);
-      void this.options.slots.release(queue, slot.key, id).catch((error: unknown) => {
+      void this.options.slots.release(queue, slot.key, slot.limit, id).catch((error: unknown) => {
         // Not given back now: it is when its lease runs out.
         this.logger.warn(`BullMQ worker of queue ${JSON.stringify(queue)}: concurrency slot of job ${id} not given back yet: ${(error as Error).message}`);
       });
