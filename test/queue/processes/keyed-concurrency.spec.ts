@@ -17,22 +17,23 @@ import { waitFor } from '../../support/wait-for.js';
 const PROCESSES = 4;
 const KEYS = 20;
 const LIMIT = 2;
-const JOBS_PER_KEY = 8;
-const QUEUE = 'keyed';
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
+/** One run of a `keyed` job as its worker process reported it (monotonic ns); a killed run has no end. */
 interface Run {
   id: string;
   key: string;
   start: bigint;
-  end: bigint;
+  end?: bigint;
+  worker: number;
 }
 
 /**
  * Per-key concurrency across processes: four worker processes share one queue of 20 keys, limit 2
  * each. Each handler records its start and end on the system's monotonic clock (one clock for all
  * the processes); from those records, at no instant do more than 2 jobs of one key run, every job
- * runs once, and the limit is reached (so the check could have failed).
+ * runs, and the limit is reached (so the check could have failed). Then the same with one worker
+ * SIGKILLed mid-run: its slots come back when its leases run out, and the limit still holds.
  */
 describe.each(['postgres', 'redis'] as const)('concurrency keys across %s worker processes', (provider) => {
   const schema = uniqueSchema('keyedproc');
@@ -49,16 +50,19 @@ describe.each(['postgres', 'redis'] as const)('concurrency keys across %s worker
     }
   });
 
-  it(`never runs more than ${LIMIT} jobs of one key at once, and runs every job once`, async () => {
-    const runs = new Map<string, Partial<Run>>();
+  /** Starts the worker processes on `queue`; resolves once all are ready, with the runs they report. */
+  async function startWorkers(queue: string, leaseMs: number): Promise<{ runs: Run[]; workers: ChildProcess[] }> {
+    const runs: Run[] = [];
+    const workers: ChildProcess[] = [];
     let ready = 0;
     for (let i = 0; i < PROCESSES; i++) {
       const child = spawn(process.execPath, ['--import', here('../crash/register-ts.mjs'), here('./keyed-worker.ts')], {
         env: {
           ...process.env,
           KEYED_PROVIDER: provider,
-          KEYED_QUEUE: QUEUE,
+          KEYED_QUEUE: queue,
           KEYED_CONCURRENCY: '10',
+          KEYED_LEASE_MS: String(leaseMs),
           KEYED_SCHEMA: schema,
           KEYED_DATABASE_URL: TEST_DATABASE_URL,
           KEYED_REDIS_URL: TEST_REDIS_URL,
@@ -67,54 +71,87 @@ describe.each(['postgres', 'redis'] as const)('concurrency keys across %s worker
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
+      workers.push(child);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const [kind, id, key, at] = line.split(' ');
         if (kind === 'ready') ready++;
-        if (kind !== 'start' && kind !== 'end') return;
-        const run = runs.get(id!) ?? { id, key };
-        // A second start of one job would be a run twice: kept apart so the count below sees it.
-        if (kind === 'start' && run.start !== undefined) runs.set(`${id}#again`, { id, key, start: BigInt(at!) });
-        else {
-          run[kind] = BigInt(at!);
-          runs.set(id!, run);
+        else if (kind === 'start') runs.push({ id: id!, key: key!, start: BigInt(at!), worker: i });
+        else if (kind === 'end') {
+          const run = runs.find((r) => r.id === id && r.worker === i && r.end === undefined);
+          if (run) run.end = BigInt(at!);
         }
       });
     }
     await waitFor('the worker processes to start', () => ready === PROCESSES, 30_000, 20);
+    return { runs, workers };
+  }
 
-    const jobs: NewJob[] = [];
-    for (let k = 0; k < KEYS; k++) {
-      for (let j = 0; j < JOBS_PER_KEY; j++) {
-        jobs.push(newJob({ key: `account-${k}`, ms: 5 + ((k * 7 + j * 3) % 20) }, `account-${k}`));
-      }
-    }
-    await enqueue(provider, schema, keyPrefix, jobs);
-
-    await waitFor('every job to run', () => [...runs.values()].filter((run) => run.end !== undefined).length >= jobs.length, 60_000, 20);
-    const done = [...runs.values()] as Run[];
-    expect(done).toHaveLength(jobs.length);
+  /** The most runs of one key in progress at once, per key; a run with no end lasts until `open`. */
+  function mostAtOnce(runs: readonly Run[], open: bigint): Map<string, number> {
     const most = new Map<string, number>();
-    for (const run of done) {
-      const atOnce = done.filter((other) => other.key === run.key && other.start <= run.start && other.end > run.start).length;
+    for (const run of runs) {
+      const atOnce = runs.filter((other) => other.key === run.key && other.start <= run.start && (other.end ?? open) > run.start).length;
       most.set(run.key, Math.max(most.get(run.key) ?? 0, atOnce));
     }
+    return most;
+  }
+
+  function jobsFor(queue: string, perKey: number, ms: (k: number, j: number) => number): NewJob[] {
+    const jobs: NewJob[] = [];
+    for (let k = 0; k < KEYS; k++) {
+      for (let j = 0; j < perKey; j++) jobs.push(newJob(queue, { key: `account-${k}`, ms: ms(k, j) }, `account-${k}`));
+    }
+    return jobs;
+  }
+
+  it(`never runs more than ${LIMIT} jobs of one key at once, and runs every job once`, async () => {
+    const { runs, workers } = await startWorkers('keyed', 30_000);
+    const jobs = jobsFor('keyed', 8, (k, j) => 5 + ((k * 7 + j * 3) % 20));
+    await enqueue(provider, schema, keyPrefix, jobs);
+    await waitFor('every job to run', () => runs.filter((run) => run.end !== undefined).length >= jobs.length, 60_000, 20);
+    expect(runs).toHaveLength(jobs.length);
+    expect(new Set(runs.map((run) => run.id)).size).toBe(jobs.length);
+    const most = mostAtOnce(runs, process.hrtime.bigint());
     expect(most.size).toBe(KEYS);
     expect(Math.max(...most.values())).toBe(LIMIT);
+    for (const worker of workers) worker.kill('SIGTERM');
+  }, 120_000);
+
+  it('gives the slots of a worker killed mid-run back when its leases run out, the limit holding throughout', async () => {
+    const { runs, workers } = await startWorkers('keyed-crash', 2000);
+    const jobs = jobsFor('keyed-crash', 4, () => 250);
+    await enqueue(provider, schema, keyPrefix, jobs);
+    // Killed while it runs jobs (so it holds slots), before the queue is half done.
+    await waitFor('the first worker to run jobs', () => runs.some((run) => run.worker === 0 && run.end === undefined), 30_000, 5);
+    workers[0]!.kill('SIGKILL');
+    const killedAt = process.hrtime.bigint();
+    const held = runs.filter((run) => run.worker === 0 && run.end === undefined).map((run) => run.id);
+    expect(held.length).toBeGreaterThan(0);
+    const done = (id: string) => runs.some((run) => run.id === id && run.end !== undefined);
+    await waitFor('every job to complete somewhere', () => jobs.every((job) => done(job.jobId!)), 60_000, 20);
+    // The killed worker's runs ended when it died; the jobs it held ran again elsewhere, after it.
+    const settled = runs.map((run) => (run.worker === 0 && run.end === undefined ? { ...run, end: killedAt } : run));
+    expect(Math.max(...mostAtOnce(settled, process.hrtime.bigint()).values())).toBeLessThanOrEqual(LIMIT);
+    for (const id of held) expect(runs.some((run) => run.id === id && run.worker !== 0 && run.end !== undefined)).toBe(true);
+    for (const worker of workers.slice(1)) worker.kill('SIGTERM');
   }, 120_000);
 });
 
-function newJob(data: { key: string; ms: number }, key: string): NewJob {
+let counter = 0;
+
+function newJob(queue: string, data: { key: string; ms: number }, key: string): NewJob {
   return {
-    queue: QUEUE,
+    queue,
     name: 'keyed',
     data,
     runAt: undefined,
     priority: 0,
     attempts: 1,
     backoff: { type: 'fixed', delay: 0, jitter: 0 },
-    jobId: undefined,
+    // Known ids, so the test can tell which jobs the killed worker held.
+    jobId: `${queue}-${++counter}`,
     dedupe: null,
-    leaseMs: 30_000,
+    leaseMs: 2000,
     runTimeoutMs: null,
     removeOnComplete: true,
     removeOnFail: false,

@@ -25,11 +25,11 @@ let close: () => Promise<void>;
 if (provider === 'postgres') {
   const db = new PgPoolDatabase(new pg.Pool({ connectionString: env('KEYED_DATABASE_URL'), max: 4 }), true);
   const { store, wakeup } = await openPostgresJobStore(db, env('KEYED_SCHEMA'), { durableEnqueue: true });
-  backend = new JobStoreBackend('postgres', store, wakeup, 'Postgres queue', { pollIntervalMs: 200 });
+  backend = new JobStoreBackend('postgres', store, wakeup, 'Postgres queue', { pollIntervalMs: 200, reapIntervalMs: 200 });
   close = () => db.close();
 } else {
   const redis = new Redis(env('KEYED_REDIS_URL'), { maxRetriesPerRequest: 1 });
-  backend = new BullmqQueueBackend('redis', redis, env('KEYED_KEY_PREFIX'), {});
+  backend = new BullmqQueueBackend('redis', redis, env('KEYED_KEY_PREFIX'), { maxStalledCount: 5 });
   close = async () => {
     await redis.quit();
   };
@@ -43,7 +43,7 @@ const keyed = async (data: unknown, context: JobContext): Promise<void> => {
 };
 
 const worker = await backend.startWorker({
-  executor: testExecutor(queue, { keyed }, { concurrency: Number(env('KEYED_CONCURRENCY')) }),
+  executor: testExecutor(queue, { keyed }, { concurrency: Number(env('KEYED_CONCURRENCY')), leaseMs: Number(process.env.KEYED_LEASE_MS ?? 30_000) }),
   shutdownTimeoutMs: 2000,
   onEvent: () => undefined,
 });
