@@ -117,6 +117,21 @@ describe.each(['postgres', 'pglite'] as const)('Postgres queue runner on %s', (f
     expect(new Set(claimed).size).toBe(200);
   });
 
+  it('claims jobs with a concurrency key only with the keyed claim, which the plain one points to', async () => {
+    h = await openHarness(flavor, 'pq_keyedclaim');
+    const [{ id: free }] = await h.backend.add([newJob({ n: 1 })]);
+    const [{ id: keyed }] = await h.backend.add([newJob({ n: 2 }, { concurrency: { key: 'acct', limit: 1 } })]);
+    // The plain claim takes the job without a key, and says (a first row with a null id) that keyed jobs wait.
+    const plain = await h.db.query<{ id: string | null; public_id: string | null }>(h.sql.claim, claimArgs('q', 10));
+    expect(plain.rows.map((r) => r.public_id)).toEqual([null, free]);
+    const first = await h.db.query<{ id: string | null; public_id: string | null }>(h.sql.claimKeyed, claimArgs('q', 10));
+    expect(first.rows.map((r) => r.public_id)).toEqual([null, keyed]);
+    // Its key is full now: a second job of it waits (the first row says so) and is not claimed.
+    await h.backend.add([newJob({ n: 3 }, { concurrency: { key: 'acct', limit: 1 } })]);
+    const full = await h.db.query<{ public_id: string | null }>(h.sql.claimKeyed, claimArgs('q', 10));
+    expect(full.rows.map((r) => r.public_id)).toEqual([null]);
+  });
+
   it('queues a job whose runAt has passed behind the jobs already waiting', async () => {
     h = await openHarness(flavor, 'pq_pastrun');
     const [{ id: first }] = await h.backend.add([newJob({ n: 1 })]);

@@ -25,6 +25,8 @@ import { concurrencyGroups, newJobJson, newJobParams, newJobsJson } from './post
 import type { NewJob } from '../../../queue/new-job.interface.js';
 import type { QueueSql } from './postgres-queue.sql.js';
 
+/** How long claims of a queue stay keyed after the last sign of jobs with a concurrency key in it. */
+const KEYED_CLAIMS_MS = 60_000;
 /** Concurrency keys remembered as written; past this many the memory starts over (a forgotten key costs one more statement). */
 const MAX_KNOWN_GROUPS = 10_000;
 /** Longest error message and stack stored, in characters; a runaway message must not bloat the row. */
@@ -51,7 +53,8 @@ interface JobRow {
 
 /** A claim row as the claim statement returns it. */
 interface ClaimRow {
-  id: string;
+  /** Null in the claims' first row that says jobs with a concurrency key wait. */
+  id: string | null;
   public_id: string;
   name: string;
   data: string;
@@ -132,6 +135,8 @@ export class PostgresJobStore implements JobStore {
 
   /** The concurrency keys this process has written, with their limits (queue and key joined by a NUL). */
   private readonly knownGroups = new Map<string, number>();
+  /** Per queue, until when claims use `claimKeyed` (epoch ms): a minute past the last sign of jobs with a key. */
+  private readonly keyedUntil = new Map<string, number>();
 
   async enqueue(jobs: readonly SerializedJob[], transaction?: SqlClient): Promise<AddedJob[]> {
     await this.ensureGroups(jobs, transaction);
@@ -153,7 +158,9 @@ export class PostgresJobStore implements JobStore {
    * roll back.
    */
   private async ensureGroups(jobs: readonly NewJob[], transaction: SqlClient | undefined): Promise<void> {
-    const missing = concurrencyGroups(jobs).filter((g) => this.knownGroups.get(`${g.queue}\u0000${g.key}`) !== g.limit);
+    const groups = concurrencyGroups(jobs);
+    for (const g of groups) this.keyedUntil.set(g.queue, Date.now() + KEYED_CLAIMS_MS);
+    const missing = groups.filter((g) => this.knownGroups.get(`${g.queue}\u0000${g.key}`) !== g.limit);
     if (missing.length === 0) return;
     await this.runOn(transaction)(this.sql.ensureGroups, [JSON.stringify(missing)]);
     if (transaction) return;
@@ -227,8 +234,24 @@ export class PostgresJobStore implements JobStore {
     throw new Error(`debounce key ${JSON.stringify(dedupe.key)} of queue ${JSON.stringify(job.queue)} was taken by a running job three times in a row`);
   }
 
+  /**
+   * `claim` while the queue has no jobs with a concurrency key waiting, `claimKeyed` while it has
+   * (and for a minute after it last had): the keyed claim costs more, and most queues never use
+   * keys. Either statement says so when keyed jobs wait (a first row with a null id); the plain one
+   * never claims them, so a switch is always made before such a job could be claimed.
+   */
   async claim(queue: string, limit: number, startNow: number): Promise<LeasedJob[]> {
-    const { rows } = await this.db.queryPrepared<ClaimRow>(this.sql.claim, [queue, limit, startNow]);
+    const now = Date.now();
+    const keyed = (this.keyedUntil.get(queue) ?? 0) > now;
+    let rows = (await this.db.queryPrepared<ClaimRow>(keyed ? this.sql.claimKeyed : this.sql.claim, [queue, limit, startNow])).rows;
+    if (rows[0]?.id === null) {
+      rows = rows.slice(1);
+      this.keyedUntil.set(queue, now + KEYED_CLAIMS_MS);
+      if (!keyed && rows.length < limit) {
+        const more = await this.db.queryPrepared<ClaimRow>(this.sql.claimKeyed, [queue, limit - rows.length, Math.max(0, startNow - rows.length)]);
+        rows = rows.concat(more.rows.filter((row) => row.id !== null));
+      }
+    }
     return rows.map(toLeasedJob);
   }
 
@@ -480,7 +503,7 @@ function toScheduleInfo(row: ScheduleRow): ScheduleInfo {
 
 function toLeasedJob(row: ClaimRow): LeasedJob {
   return {
-    ref: row.id,
+    ref: row.id!,
     id: row.public_id,
     name: row.name,
     json: row.data,

@@ -49,11 +49,11 @@ export function queueSql(s: string) {
      WHERE queue = $1 AND state = '${state}' AND (finished_at, id) < ($2::timestamptz, $3::bigint)
      ORDER BY finished_at DESC, id DESC LIMIT $4::int + 1`;
   /**
-   * A CTE, \`given\`, that gives back the concurrency slots of jobs that stopped running: one row per
+   * A CTE, `given`, that gives back the concurrency slots of jobs that stopped running: one row per
    * key into queue_group_releases, from the rows (queue, concurrency_key) the named CTEs returned.
    * An insert only, so it waits on no claim; jobs without a key add nothing. The worker that wrote
    * the outcome claims again once it is applied (it has room now), so no notification is needed,
-   * but for the reaper's (see \`reap\`).
+   * but for the reaper's (see `reap`).
    */
   const giveBack = (...ended: string[]) =>
     `given AS (
@@ -64,6 +64,18 @@ export function queueSql(s: string) {
        WHERE concurrency_key <> '' GROUP BY queue, concurrency_key
        RETURNING queue
      )`;
+  /** What a claim's UPDATE returns of each job it claimed. */
+  const claimedColumns = `j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
+                        j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
+                        j.keep_completed, j.scheduled_for, j.retry_laters, j.concurrency_key`;
+  /** A claimed job as the claims return it (from `claimed`). */
+  const claimRow = `id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
+                   attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter, retry_laters,
+                   lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
+                   (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for, concurrency_key <> '' AS keyed`;
+  /** The claims' row saying "jobs with a concurrency key wait": `claimRow`'s columns, all null. */
+  const claimSentinel = `NULL::text, NULL::text, NULL::text, NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text,
+                        NULL::int, NULL::real, NULL::int, NULL::text, NULL::boolean, NULL::float8, NULL::boolean`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
   /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
@@ -339,7 +351,46 @@ export function queueSql(s: string) {
     addOneAsync: addOne('async'),
 
     /**
-     * $1 queue, $2 limit, $3 how many start at once. Claims at most $2 waiting jobs of queue $1; a
+     * $1 queue, $2 limit, $3 how many start at once. The claim of a queue without concurrency keys
+     * (see `claimKeyed` for one with): at most $2 waiting jobs without a key, by priority, then the
+     * time they became ready, then id; a row locked by another worker is skipped, never waited on,
+     * and nothing is claimed while the queue is paused. In the same statement each claimed job
+     * becomes active with a fresh token, a lease of its own timeout and one more attempt counted.
+     * The first $3 are `started` (their handlers run at once); the rest wait in the worker's
+     * buffer, and are marked started by a lease renewal if they run that long: only a started job
+     * counts a stall when its lease runs out. Rows come back in claim order. Delayed jobs are
+     * claimable once `promote` has made them waiting. When jobs with a key wait in the queue, a
+     * first row with a null id says so (one index probe), and the caller claims with
+     * `claimKeyed` from then on. Measured here: this statement takes two thirds of the time of
+     * `claimKeyed` on a queue without keys, so queues that never use keys keep it.
+     */
+    claim: `WITH picked AS (
+              SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS n FROM (
+                SELECT id, priority, run_at FROM ${jobs}
+                WHERE queue = $1 AND state = 'waiting' AND concurrency_key = ''
+                  AND NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1)
+                ORDER BY priority, run_at, id
+                LIMIT $2 FOR UPDATE SKIP LOCKED
+              ) AS ready
+            ),
+            claimed AS (
+              UPDATE ${jobs} j
+              SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
+                  locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
+              FROM picked, ${asyncCommit}
+              WHERE j.id = picked.id
+              RETURNING ${claimedColumns}, picked.n
+            )
+            SELECT * FROM (
+              SELECT ${claimRow}, n FROM claimed
+              UNION ALL
+              SELECT ${claimSentinel}, 0 AS n
+              WHERE EXISTS (SELECT 1 FROM ${jobs} WHERE queue = $1 AND state = 'waiting' AND concurrency_key > '')
+            ) AS rows ORDER BY n`,
+
+    /**
+     * $1 queue, $2 limit, $3 how many start at once. The claim of a queue whose jobs may have
+     * concurrency keys. Claims at most $2 waiting jobs of queue $1; a
      * row locked by another worker is skipped, never waited on, and nothing is claimed while the
      * queue is paused. Jobs without a concurrency key come by priority, then the time they became
      * ready, then id. A job with a key is claimed only while its key runs fewer than its limit, in
@@ -351,9 +402,10 @@ export function queueSql(s: string) {
      * and one more attempt counted. The first $3 are `started` (their handlers run at once); the
      * rest wait in the worker's buffer, and are marked started by a lease renewal if they run that
      * long: only a started job counts a stall when its lease runs out. Rows come back in claim
-     * order. Delayed jobs are claimable once `promote` has made them waiting.
+     * order. Delayed jobs are claimable once `promote` has made them waiting. While jobs with a key
+     * wait, a first row with a null id says so (the caller keeps using this statement).
      */
-    claim: `WITH RECURSIVE
+    claimKeyed: `WITH RECURSIVE
             unpaused AS (SELECT NOT EXISTS (SELECT 1 FROM ${s}.queue_paused WHERE queue = $1) AS open),
             -- The distinct keys with waiting jobs, one index probe each (a deep backlog of one key is
             -- stepped over, not read).
@@ -368,10 +420,11 @@ export function queueSql(s: string) {
               FROM ready_keys r WHERE r.key IS NOT NULL
             ),
             -- Their rows with a slot free, locked, the least recently served first. A key that
-            -- looks full in this snapshot is left alone (not even locked): its slot comes back
-            -- with a notification, and the claim it wakes sees it. The lock reads each row's
-            -- newest committed count whatever the snapshot says, and checks the filter again on
-            -- it: a claim that took the slot and committed a moment ago is counted.
+            -- looks full in this snapshot is left alone (not even locked): the worker that frees
+            -- its slot claims again once its write is applied (a hand-back or the reaper notifies).
+            -- The lock reads each row's newest committed count whatever the snapshot says, and
+            -- checks the filter again on it: a claim that took the slot a moment ago is counted.
+            -- The filter is a shortcut only; \`slots\` below counts exactly.
             groups AS MATERIALIZED (
               SELECT g.key, g.max_active, g.active FROM ready_keys r JOIN ${groups} g ON g.queue = $1 AND g.key = r.key
               WHERE g.active - (SELECT coalesce(sum(r.n), 0) FROM ${releases} r WHERE r.queue = $1 AND r.key = g.key) < g.max_active
@@ -421,7 +474,8 @@ export function queueSql(s: string) {
               UPDATE ${groups} g
               SET active = s.active + coalesce(t.n, 0)::int, served_at = CASE WHEN t.n IS NULL THEN g.served_at ELSE now() END
               FROM slots s LEFT JOIN (SELECT key, count(*) AS n FROM picked WHERE key <> '' GROUP BY key) AS t ON t.key = s.key
-              WHERE g.queue = $1 AND g.key = s.key
+              -- A key that neither gave slots back nor got jobs is left unwritten.
+              WHERE g.queue = $1 AND g.key = s.key AND (t.n IS NOT NULL OR s.active <> g.active)
               RETURNING 1
             ),
             claimed AS (
@@ -430,15 +484,13 @@ export function queueSql(s: string) {
                   locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
               FROM picked, ${asyncCommit}
               WHERE j.id = picked.id
-              RETURNING j.id, j.job_key, j.name, j.data, j.priority, j.run_at, j.attempts_made, j.max_attempts,
-                        j.timeout_ms, j.run_timeout_ms, j.backoff_type, j.backoff_delay, j.backoff_jitter, j.lock_token,
-                        j.keep_completed, j.scheduled_for, j.retry_laters, j.concurrency_key, picked.n
+              RETURNING ${claimedColumns}, picked.n
             )
-            SELECT id::text AS id, coalesce(job_key, id::text) AS public_id, name, data::text AS data,
-                   attempts_made, max_attempts, timeout_ms, run_timeout_ms, backoff_type, backoff_delay, backoff_jitter, retry_laters,
-                   lock_token::text AS token, keep_completed IS NOT DISTINCT FROM 0 AS drop_result,
-                   (extract(epoch FROM scheduled_for) * 1000)::float8 AS scheduled_for, concurrency_key <> '' AS keyed
-            FROM claimed ORDER BY claimed.n`,
+            SELECT * FROM (
+              SELECT ${claimRow}, n FROM claimed
+              UNION ALL
+              SELECT ${claimSentinel}, 0 AS n WHERE EXISTS (SELECT 1 FROM ready_keys WHERE key IS NOT NULL)
+            ) AS rows ORDER BY n`,
 
     /**
      * $1 JSON array of { queue, key, limit }, sorted by queue then key. Creates the row of each
