@@ -196,7 +196,7 @@ export class BullmqQueueWorker implements QueueWorker {
     }
   }
 
-  /** Extends the slots of the jobs running here, a third of a lease before they would run out. */
+  /** Extends the slots of the jobs running here to a whole lease; runs every third of one. */
   private async renewSlots(): Promise<void> {
     if (this.slotsHeld.size === 0 || this.renewing) return;
     this.renewing = true;
