@@ -58,7 +58,7 @@ export async function measureKeyed(
   const children: ChildProcess[] = [];
   const starts: Array<[string, number]> = [];
   try {
-    const workerPath = fileURLToPath(new URL('./queue-keyed.worker.js', import.meta.url));
+    const workerPath = fileURLToPath(new URL('./queue-worker.process.js', import.meta.url));
     let ready = 0;
     for (let i = 0; i < processes; i++) {
       const child = fork(workerPath, [], {
@@ -76,7 +76,7 @@ export async function measureKeyed(
       });
       child.on('message', (message) => {
         if (message === 'ready') ready++;
-        else starts.push(...(message as Array<[string, number]>));
+        else for (const [, key, at] of message as Array<[string, string, number]>) starts.push([key, at]);
       });
       children.push(child);
     }

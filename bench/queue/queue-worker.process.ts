@@ -1,6 +1,7 @@
-// One worker process of the keyed rows (queue-keyed.ts), started by the bench with its settings in
-// the environment: a queue runner on Postgres or BullMQ with one no-op handler, `job`, that sends
-// the bench `[key, ms]` over IPC when it runs (ms on the system's monotonic clock).
+// One worker process of the multi-process benches (queue-keyed.ts, queue-scale.ts), started by the
+// bench with its settings in the environment: a queue runner on Postgres or BullMQ with one no-op
+// handler, `job`, that sends the bench `[id, key, ms]` over IPC when it runs (ms on the system's
+// monotonic clock; key from the job's data).
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
@@ -14,7 +15,7 @@ import { Logger } from '@nestjs/common';
 
 const env = (name: string): string => {
   const value = process.env[name];
-  if (value === undefined) throw new Error(`queue-keyed.worker needs ${name}`);
+  if (value === undefined) throw new Error(`queue-worker.process needs ${name}`);
   return value;
 };
 
@@ -30,7 +31,7 @@ if (env('KEYED_PROVIDER') === 'postgres') {
 }
 
 // Runs are reported in batches, so IPC costs the handlers little.
-let pending: Array<[string, number]> = [];
+let pending: Array<[string, string, number]> = [];
 const flush = setInterval(() => {
   if (pending.length === 0) return;
   process.send?.(pending);
@@ -47,8 +48,8 @@ const handler = {
   rateLimit: undefined,
   maxRetryLater: 25,
   location: 'bench.job',
-  invoke: (data: unknown) => {
-    pending.push([(data as { key: string }).key, Number(process.hrtime.bigint() / 1000n) / 1000]);
+  invoke: (data: unknown, context: { id: string }) => {
+    pending.push([context.id, (data as { key?: string }).key ?? '', Number(process.hrtime.bigint() / 1000n) / 1000]);
   },
 };
 await backend.startWorker({
