@@ -905,6 +905,36 @@ describe.each(ALL_BACKENDS)('queue contract on %s', (backend: TestBackend) => {
         expect(app.probe.runs.map((run) => run.data)).toEqual(['committed']);
       }
     });
+
+    it('enqueues a job with a new concurrency key in a transaction: a rollback takes the key with it, a later commit runs the job', async () => {
+      const options = { concurrencyKey: 'tx-only-key', concurrencyLimit: 1 };
+      const ran = (id: string) => app.probe.keyedRuns.some((run) => run.id === id);
+      if (backend === 'postgres') {
+        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await client.connect();
+        try {
+          await client.query('BEGIN');
+          await queue.add('keyed', 'keyed', { account: 'x' }, { client, ...options });
+          await client.query('ROLLBACK');
+          await client.query('BEGIN');
+          const { id } = await queue.add('keyed', 'keyed', { account: 'x' }, { client, ...options });
+          await client.query('COMMIT');
+          await waitFor('the committed keyed job to run', () => ran(id), DEADLINE);
+        } finally {
+          await client.end();
+        }
+      } else {
+        const pglite = await sharedPglite();
+        await expect(
+          pglite.transaction(async (tx) => {
+            await queue.add('keyed', 'keyed', { account: 'x' }, { client: tx, ...options });
+            throw new Error('business write failed');
+          }),
+        ).rejects.toThrow('business write failed');
+        const { id } = await pglite.transaction((tx) => queue.add('keyed', 'keyed', { account: 'x' }, { client: tx, ...options }));
+        await waitFor('the committed keyed job to run', () => ran(id), DEADLINE);
+      }
+    });
   } else {
     it('refuses transactional enqueue with a typed error, enqueueing nothing', async () => {
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
