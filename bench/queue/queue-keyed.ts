@@ -6,7 +6,9 @@ import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
 import { openPostgresJobStore } from '../../lib/drivers/postgres/queue/open-postgres-job-store.js';
 import { BullmqQueueBackend } from '../../lib/drivers/bullmq/bullmq-queue.backend.js';
 import { JobStoreBackend } from '../../lib/queue/runner/job-store.backend.js';
-import type { NewJob, QueueBackend } from '../../lib/queue/queue-backend.interface.js';
+import type { QueueBackend } from '../../lib/queue/queue-backend.interface.js';
+import { benchJob } from './bench-job.js';
+import { until } from '../support/until.js';
 
 /** One keyed scenario's result. */
 export interface KeyedResult {
@@ -82,9 +84,9 @@ export async function measureKeyed(
     }
     const { backend, close } = await open(provider, connection);
     try {
-      await until(() => ready === processes, 60_000);
+      await until('the worker processes to start', () => ready === processes, 60_000);
       for (const scenario of scenarios) {
-        const batch = scenario.perKey.flatMap((count, k) => Array.from({ length: count }, () => newJob(scenario.keyed ? `key-${k}` : 'none', scenario.keyed)));
+        const batch = scenario.perKey.flatMap((count, k) => Array.from({ length: count }, () => keyedJob(scenario.keyed ? `key-${k}` : 'none', scenario.keyed)));
         // Interleaved as tenants would add them, so a key's jobs are not one block of the queue.
         batch.sort((a, b) => (a.data as { n: number }).n - (b.data as { n: number }).n);
         await backend.pause(QUEUE);
@@ -92,7 +94,7 @@ export async function measureKeyed(
         starts.length = 0;
         const resumed = monotonicMs();
         await backend.resume(QUEUE);
-        await until(() => starts.length >= batch.length, 300_000);
+        await until(`every job of ${scenario.name} to start`, () => starts.length >= batch.length, 300_000);
         const others = starts.filter(([key]) => key !== 'key-0');
         results.push({
           provider,
@@ -114,24 +116,11 @@ export async function measureKeyed(
   return results;
 }
 
-function newJob(key: string, keyed: boolean): NewJob {
-  return {
-    queue: QUEUE,
-    name: 'job',
-    // A random sort position interleaves the keys; `key` is what the worker reports.
-    data: { key, n: Math.random() },
-    runAt: undefined,
-    priority: 0,
-    attempts: 1,
-    backoff: { type: 'fixed', delay: 0, jitter: 0 },
-    jobId: undefined,
-    dedupe: null,
-    leaseMs: 30_000,
-    runTimeoutMs: null,
-    removeOnComplete: true,
-    removeOnFail: false,
-    concurrency: keyed ? { key, limit: 1 } : null,
-  };
+
+/** A job of `key` (limit 1), or one without a key that reports `key` all the same. */
+function keyedJob(key: string, keyed: boolean) {
+  // A random sort position interleaves the keys; `key` is what the worker reports.
+  return benchJob(QUEUE, { key, n: Math.random() }, keyed ? { key, limit: 1 } : null);
 }
 
 function spread(total: number, keys: number): number[] {
@@ -157,10 +146,3 @@ function monotonicMs(): number {
   return Number(process.hrtime.bigint() / 1000n) / 1000;
 }
 
-async function until(condition: () => boolean, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('keyed bench: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

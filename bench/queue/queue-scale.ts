@@ -7,7 +7,8 @@ import pg from 'pg';
 import { PgPoolDatabase } from '../../lib/core/connections/pg-pool.database.js';
 import { openPostgresJobStore } from '../../lib/drivers/postgres/queue/open-postgres-job-store.js';
 import { JobStoreBackend } from '../../lib/queue/runner/job-store.backend.js';
-import type { NewJob } from '../../lib/queue/queue-backend.interface.js';
+import { benchJob } from './bench-job.js';
+import { until } from '../support/until.js';
 import { dropSchema } from '../support/cleanup.js';
 import { report } from '../support/report.js';
 
@@ -135,10 +136,10 @@ async function drain(scenario: string, queue: string, processes: number, jobs: n
       });
       children.push(child);
     }
-    await until(() => ready === processes, 60_000);
+    await until('the worker processes to start', () => ready === processes, 60_000);
     const started = performance.now();
     await resume();
-    await until(() => seen.size >= jobs, 600_000);
+    await until(`${jobs} jobs to start`, () => seen.size >= jobs, 600_000);
     const ms = performance.now() - started;
     // A moment more, so a job run twice just after the count is seen too.
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -150,7 +151,7 @@ async function drain(scenario: string, queue: string, processes: number, jobs: n
 
 async function addJobs(backend: JobStoreBackend, queue: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 5000) {
-    await backend.add(Array.from({ length: Math.min(5000, count - i) }, () => newJob(queue)));
+    await backend.add(Array.from({ length: Math.min(5000, count - i) }, () => benchJob(queue, {})));
   }
 }
 
@@ -165,32 +166,7 @@ async function insertRows(pool: pg.Pool, queue: string, count: number, state: 'w
   );
 }
 
-function newJob(queue: string): NewJob {
-  return {
-    queue,
-    name: 'job',
-    data: {},
-    runAt: undefined,
-    priority: 0,
-    attempts: 1,
-    backoff: { type: 'fixed', delay: 0, jitter: 0 },
-    jobId: undefined,
-    dedupe: null,
-    leaseMs: 30_000,
-    runTimeoutMs: null,
-    removeOnComplete: true,
-    removeOnFail: false,
-    concurrency: null,
-  };
-}
 
-async function until(condition: () => boolean, deadlineMs: number): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('queue-scale bench: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function intEnv(name: string, fallback: number): number {
   const value = process.env[name];

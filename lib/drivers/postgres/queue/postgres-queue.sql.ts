@@ -76,6 +76,23 @@ export function queueSql(s: string) {
   /** The claims' row saying "jobs with a concurrency key wait": `claimRow`'s columns, all null. */
   const claimSentinel = `NULL::text, NULL::text, NULL::text, NULL::text, NULL::int, NULL::int, NULL::int, NULL::int, NULL::text,
                         NULL::int, NULL::real, NULL::int, NULL::text, NULL::boolean, NULL::float8, NULL::boolean`;
+  /**
+   * The end of both claims: the jobs in `picked` (id, claim order n) become active under a fresh
+   * token and lease, one more attempt counted, the first $3 started; then the claimed rows, in
+   * order, after the "keyed jobs wait" row when the WHERE that follows holds.
+   */
+  const claimedAndSentinel = `claimed AS (
+              UPDATE ${jobs} j
+              SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
+                  locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
+              FROM picked, ${asyncCommit}
+              WHERE j.id = picked.id
+              RETURNING ${claimedColumns}, picked.n
+            )
+            SELECT * FROM (
+              SELECT ${claimRow}, n FROM claimed
+              UNION ALL
+              SELECT ${claimSentinel}, 0 AS n`;
   /** Reaper: the expired job had started and has already stalled as often as allowed. */
   const overStalls = `(j.started AND j.stalls >= $7::int)`;
   /** The finished states, as the finished-jobs indexes (`queue_jobs_finished`, `queue_jobs_keep_count`) name them. */
@@ -373,18 +390,7 @@ export function queueSql(s: string) {
                 LIMIT $2 FOR UPDATE SKIP LOCKED
               ) AS ready
             ),
-            claimed AS (
-              UPDATE ${jobs} j
-              SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
-                  locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
-              FROM picked, ${asyncCommit}
-              WHERE j.id = picked.id
-              RETURNING ${claimedColumns}, picked.n
-            )
-            SELECT * FROM (
-              SELECT ${claimRow}, n FROM claimed
-              UNION ALL
-              SELECT ${claimSentinel}, 0 AS n
+            ${claimedAndSentinel}
               WHERE EXISTS (SELECT 1 FROM ${jobs} WHERE queue = $1 AND state = 'waiting' AND concurrency_key > '')
             ) AS rows ORDER BY n`,
 
@@ -478,18 +484,7 @@ export function queueSql(s: string) {
               WHERE g.queue = $1 AND g.key = s.key AND (t.n IS NOT NULL OR s.active <> g.active)
               RETURNING 1
             ),
-            claimed AS (
-              UPDATE ${jobs} j
-              SET state = 'active', attempts_made = j.attempts_made + 1, lock_token = gen_random_uuid(),
-                  locked_until = now() + ${ms('j.timeout_ms')}, started = picked.n <= $3::int
-              FROM picked, ${asyncCommit}
-              WHERE j.id = picked.id
-              RETURNING ${claimedColumns}, picked.n
-            )
-            SELECT * FROM (
-              SELECT ${claimRow}, n FROM claimed
-              UNION ALL
-              SELECT ${claimSentinel}, 0 AS n WHERE EXISTS (SELECT 1 FROM ready_keys WHERE key IS NOT NULL)
+            ${claimedAndSentinel} WHERE EXISTS (SELECT 1 FROM ready_keys WHERE key IS NOT NULL)
             ) AS rows ORDER BY n`,
 
     /**
