@@ -66,13 +66,13 @@ export async function measureKeyed(
       const child = fork(workerPath, [], {
         env: {
           ...process.env,
-          KEYED_PROVIDER: provider,
-          KEYED_QUEUE: QUEUE,
-          KEYED_CONCURRENCY: '10',
-          KEYED_DATABASE_URL: connection.databaseUrl,
-          KEYED_SCHEMA: connection.schema,
-          KEYED_REDIS_URL: connection.redisUrl,
-          KEYED_KEY_PREFIX: connection.keyPrefix,
+          BENCH_WORKER_PROVIDER: provider,
+          BENCH_WORKER_QUEUE: QUEUE,
+          BENCH_WORKER_CONCURRENCY: '10',
+          BENCH_WORKER_DATABASE_URL: connection.databaseUrl,
+          BENCH_WORKER_SCHEMA: connection.schema,
+          BENCH_WORKER_REDIS_URL: connection.redisUrl,
+          BENCH_WORKER_KEY_PREFIX: connection.keyPrefix,
         },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });

@@ -124,7 +124,7 @@ async function drain(scenario: string, queue: string, processes: number, jobs: n
   try {
     for (let i = 0; i < processes; i++) {
       const child = fork(fileURLToPath(new URL('./queue-worker.process.js', import.meta.url)), [], {
-        env: { ...process.env, KEYED_PROVIDER: 'postgres', KEYED_QUEUE: queue, KEYED_CONCURRENCY: '10', KEYED_DATABASE_URL: DATABASE_URL, KEYED_SCHEMA: SCHEMA },
+        env: { ...process.env, BENCH_WORKER_PROVIDER: 'postgres', BENCH_WORKER_QUEUE: queue, BENCH_WORKER_CONCURRENCY: '10', BENCH_WORKER_DATABASE_URL: DATABASE_URL, BENCH_WORKER_SCHEMA: SCHEMA },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
       child.on('message', (message) => {

@@ -19,15 +19,15 @@ const env = (name: string): string => {
   return value;
 };
 
-const queue = env('KEYED_QUEUE');
-const concurrency = Number(env('KEYED_CONCURRENCY'));
+const queue = env('BENCH_WORKER_QUEUE');
+const concurrency = Number(env('BENCH_WORKER_CONCURRENCY'));
 let backend: QueueBackend;
-if (env('KEYED_PROVIDER') === 'postgres') {
-  const db = new PgPoolDatabase(new pg.Pool({ connectionString: env('KEYED_DATABASE_URL'), max: 4 }), true);
-  const { store, wakeup } = await openPostgresJobStore(db, env('KEYED_SCHEMA'), { durableEnqueue: true });
+if (env('BENCH_WORKER_PROVIDER') === 'postgres') {
+  const db = new PgPoolDatabase(new pg.Pool({ connectionString: env('BENCH_WORKER_DATABASE_URL'), max: 4 }), true);
+  const { store, wakeup } = await openPostgresJobStore(db, env('BENCH_WORKER_SCHEMA'), { durableEnqueue: true });
   backend = new JobStoreBackend('postgres', store, wakeup, 'Postgres queue', {});
 } else {
-  backend = new BullmqQueueBackend('redis', new Redis(env('KEYED_REDIS_URL'), { maxRetriesPerRequest: null }), env('KEYED_KEY_PREFIX'), {});
+  backend = new BullmqQueueBackend('redis', new Redis(env('BENCH_WORKER_REDIS_URL'), { maxRetriesPerRequest: null }), env('BENCH_WORKER_KEY_PREFIX'), {});
 }
 
 // Runs are reported in batches, so IPC costs the handlers little.

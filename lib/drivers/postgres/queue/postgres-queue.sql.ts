@@ -53,7 +53,7 @@ export function queueSql(s: string) {
    * key into queue_group_releases, from the rows (queue, concurrency_key) the named CTEs returned.
    * An insert only, so it waits on no claim; jobs without a key add nothing. The worker that wrote
    * the outcome claims again once it is applied (it has room now), so no notification is needed,
-   * but for the reaper's (see `reap`).
+   * but for a hand-back's (the worker may be stopping; see `release`) and the reaper's (see `reap`).
    */
   const giveBack = (...ended: string[]) =>
     `given AS (
